@@ -1,0 +1,231 @@
+"""`Solution` and `Derivation`: what the user holds after differentiating, tying engine, renderer and checker.
+
+The engine (`derive.engine`) makes the steps; this module collects them per gradient, hands them to
+the renderer (`derive.render`) as plain data and to the checker (`derive.check`) as expressions.
+A `Solution` is several gradients of one loss sharing their common steps; a `Derivation` is one of them.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+
+import numpy as np
+import sympy
+from sympy import Expr, Symbol
+
+from . import render
+from . import steps as st
+from .check import CheckReport, central_difference_check
+from .engine import GradientBuilder, derive
+from .network import Network
+from .numeric import evaluate as evaluate_expression
+from .printing import latex as print_latex
+
+
+class Solution:
+    """The gradients of `loss` with respect to each of `wrts`, derived together."""
+
+    def __init__(self, network: Network, loss: Symbol, wrts: list[Symbol], builder: GradientBuilder, title: str = ""):
+        self.network = network
+        self.loss = loss
+        self.wrts = wrts
+        self.title = title or network.title
+        self.builder = builder
+        self.derivations = [Derivation(self, w) for w in wrts]
+
+    @classmethod
+    def derive(cls, network: Network, loss, wrts: list, title: str = "") -> "Solution":
+        loss = network.symbol(loss) if isinstance(loss, str) else loss
+        wrts = [network.symbol(w) if isinstance(w, str) else w for w in wrts]
+        return cls(network, loss, wrts, derive(network, loss, wrts), title)
+
+    @property
+    def steps(self) -> list[st.Step]:
+        return list(self.builder.steps.values())
+
+    def derivation(self, wrt) -> "Derivation":
+        name = wrt if isinstance(wrt, str) else wrt.name
+        return next(d for d in self.derivations if d.wrt.name == name)
+
+    def general_steps(self) -> list[st.General]:
+        return [s for s in self.steps if isinstance(s, st.General)]
+
+    def check(self, points: int = 3, seed: int = 0) -> CheckReport:
+        """Every gradient against central differences at `points` seeded random points."""
+        if any(w in self.network.definitions for w in self.wrts):
+            return _merge([d.check(points, seed) for d in self.derivations])
+        inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
+        gradients = {d.wrt: d.expanded() for d in self.derivations}
+        return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
+
+    @cached_property
+    def report(self) -> CheckReport:
+        return self.check()
+
+    def document_data(self, fmt: str, with_check: bool = True) -> render.DocumentData:
+        return render.DocumentData(
+            title=self.title or "Gradients",
+            network=self.network,
+            loss=self.loss,
+            sections=[(d.wrt, d.own_steps()) for d in self.derivations],
+            general=self.general_steps(),
+            check=self.report if with_check else None,
+            fmt=fmt,
+        )
+
+    def latex(self) -> str:
+        """The body of the worked solution (definitions and every step), without the preamble."""
+        return render.render_body(self.document_data("tex", with_check=False))
+
+    def document(self, check: bool = True) -> str:
+        """A complete LaTeX document (`.tex`) of the worked solution, ending with the numeric check."""
+        return render.render_document(self.document_data("tex", check))
+
+    def markdown(self, check: bool = True) -> str:
+        """The worked solution as Markdown with `$$` mathematics."""
+        return render.render_document(self.document_data("md", check))
+
+    def to_json(self) -> str:
+        """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""
+        report = self.report
+        gradients = [
+            {
+                "variable": d.wrt.name,
+                "variable_latex": print_latex(d.wrt),
+                "result_latex": d.result_latex(),
+                "result_srepr": sympy.srepr(d.result),
+                "compact_latex": d.compact_latex(),
+                "expanded_srepr": sympy.srepr(d.expanded()),
+                "check": [e for e in report.to_dict()["entries"] if e["variable"] == d.wrt.name],
+            }
+            for d in self.derivations
+        ]
+        return json.dumps({"title": self.title, "loss": self.loss.name, "verdict": report.verdict,
+                           "check_method": report.method, "gradients": gradients}, indent=2)
+
+    def _repr_latex_(self) -> str:
+        return "$$" + render.render_aligned(self.document_data("tex", with_check=False)) + "$$"
+
+
+class Derivation:
+    """d(loss)/d(wrt), step by step: `.result` in the named intermediates, `.steps`, `.latex()`, ..."""
+
+    def __init__(self, solution: Solution, wrt: Symbol):
+        self.solution = solution
+        self.wrt = wrt
+        self.loss = solution.loss
+        self.network = solution.network
+
+    @property
+    def result(self) -> Expr:
+        """The gradient written in the named intermediates, e.g. (yhat - y)*yhat*(1 - yhat)*x."""
+        return sympy.sympify(self.solution.builder.gradient(self.wrt)[0])
+
+    @property
+    def final(self) -> st.Final | None:
+        return self.solution.builder.steps.get(("final", self.loss, self.wrt))
+
+    @property
+    def compact(self) -> Expr:
+        """The gradient in its compact form (with the delta term, where there is one)."""
+        return self.final.result if self.final else self.result
+
+    def expanded(self) -> Expr:
+        """The gradient in the network's inputs only (every named intermediate substituted)."""
+        return self.network.expand(self.result)
+
+    @property
+    def steps(self) -> tuple[st.Step, ...]:
+        """Every step this gradient rests on, definitions first, in the order they are printed."""
+        needed = self._closure()
+        return tuple(s for s in self.solution.steps if s.key in needed)
+
+    def _closure(self) -> set:
+        builder = self.solution.builder
+        todo = [k for k in (("final", self.loss, self.wrt), builder.gradient(self.wrt)[1]) if k in builder.steps]
+        needed = {s.key for s in builder.steps.values() if isinstance(s, st.Definition)}
+        while todo:
+            key = todo.pop()
+            if key in needed or key not in builder.steps:
+                continue
+            needed.add(key)
+            step = builder.steps[key]
+            todo += list(step.uses)
+            if isinstance(step, (st.Substitution,)):
+                todo.append(("chain", self.loss, step.wrt))
+        return needed
+
+    def own_steps(self) -> list[st.Step]:
+        """The steps first derived for this gradient (earlier gradients' steps are referenced, not repeated)."""
+        earlier = set()
+        for other in self.solution.derivations:
+            if other is self:
+                break
+            earlier |= other._closure()
+        return [s for s in self.steps if s.key not in earlier and not isinstance(s, st.Definition)]
+
+    def evaluate(self, values: dict):
+        """The gradient as a NumPy value at `values` ({symbol or name: number}) of the inputs."""
+        by_symbol = {}
+        for key, value in values.items():
+            by_symbol[self.network.symbol(key) if isinstance(key, str) else key] = value
+        return evaluate_expression(self.expanded(), by_symbol)
+
+    def check(self, points: int = 3, seed: int = 0) -> CheckReport:
+        """This gradient against central differences at `points` seeded random points.
+
+        The gradient with respect to an intermediate holds that intermediate as a leaf.
+        """
+        keep = {self.wrt} if self.wrt in self.network.definitions else set()
+        loss = _expand_except(self.network, self.loss, keep)
+        gradient = _expand_except(self.network, self.result, keep)
+        inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
+        return central_difference_check(loss, {self.wrt: gradient}, inputs, points, seed)
+
+    def result_latex(self) -> str:
+        return print_latex(self.result, render.ranks(self.network))
+
+    def compact_latex(self) -> str:
+        return print_latex(self.compact, render.ranks(self.network), render.delta_names([self.final]))
+
+    def data(self, fmt: str, with_check: bool = True) -> render.DocumentData:
+        return render.DocumentData(
+            title=self.solution.title or "Gradient",
+            network=self.network,
+            loss=self.loss,
+            sections=[(self.wrt, [s for s in self.steps if not isinstance(s, st.Definition)])],
+            general=[],
+            check=self.check() if with_check else None,
+            fmt=fmt,
+        )
+
+    def latex(self) -> str:
+        """The align body of this derivation: definitions, then every step, numbered."""
+        return render.render_aligned(self.data("tex", with_check=False))
+
+    def document(self, check: bool = True) -> str:
+        """A complete LaTeX document for this one gradient."""
+        return render.render_document(self.data("tex", check))
+
+    def markdown(self, check: bool = True) -> str:
+        return render.render_document(self.data("md", check))
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.latex() + "$$"
+
+    def __repr__(self) -> str:
+        return f"<Derivation d{self.loss}/d{self.wrt} = {sympy.sstr(self.result)}>"
+
+
+def _expand_except(network: Network, expr: Expr, keep: set[Symbol]) -> Expr:
+    for name in reversed(list(network.definitions)):
+        if name not in keep:
+            expr = expr.xreplace({name: network.definitions[name]})
+    return expr
+
+
+def _merge(reports: list[CheckReport]) -> CheckReport:
+    entries = tuple(e for r in reports for e in r.entries)
+    notes = tuple(n for r in reports for n in r.notes)
+    return CheckReport(reports[0].method, entries, notes)

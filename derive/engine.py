@@ -1,0 +1,225 @@
+"""The chain-rule engine: symbolic reverse mode over a network's definitions, producing steps.
+
+Two levels. `differentiate` takes one right-hand side apart with the rule registry (the local
+derivative of a definition). `GradientBuilder` walks the definitions backwards from the loss: the
+gradient of a symbol is the chain rule through the one definition that uses it, or the sum over the
+several that do; each gradient, local derivative and delta is derived once and referenced after.
+This module never imports NumPy or Jinja2 and never calls `sympy.diff` or `simplify`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sympy import Add, Dummy, Expr, Mul, Symbol, expand, preorder_traversal
+
+from . import steps as st
+from .network import Network
+from .rules import rule_for
+
+
+def differentiate(expr: Expr, var: Symbol) -> tuple[Expr, tuple[str, ...]]:
+    """d expr / d var by the registry's rules, and the names of the rules used, in order of use."""
+    used: dict[str, None] = {}
+    memo: dict[Expr, Expr] = {}
+
+    def d(node: Expr) -> Expr:
+        if node == var:
+            return 1
+        if not node.has(var):
+            return 0
+        if node not in memo:
+            rule = rule_for(node)
+            operands = rule.split(node)
+            partials = rule.partials(node, operands)
+            used[rule.name] = None
+            memo[node] = Add(*(p * d(o) for p, o in zip(partials, operands) if o.has(var)))
+        return memo[node]
+
+    return d(expr), tuple(used)
+
+
+def name_intermediates(expr: Expr, network: Network) -> Expr:
+    """Write `expr` in the network's names: every definition's right-hand side becomes its symbol."""
+    names = {rhs: name for name, rhs in network.definitions.items() if not rhs.is_Atom}
+    return expr.xreplace(names)
+
+
+def linear_site(expr: Expr, var: Symbol) -> Expr | None:
+    """The largest subexpression of `expr` that is linear in its one occurrence of `var`.
+
+    Climbs from `var` through sums and products (where var's branch enters to the first power) and
+    stops below the first other operation: for sigma(w1 x1 + w2 x2) and w1 that is w1 x1 + w2 x2.
+    None when var occurs more than once or enters a non-linear operation directly.
+    """
+    path = _path_to(expr, var)
+    if path is None or sum(1 for node in preorder_traversal(expr) if node == var) != 1:
+        return None
+    site = var
+    for parent in reversed(path[:-1]):
+        if not (isinstance(parent, Add) or (isinstance(parent, Mul) and site in parent.args)):
+            break
+        site = parent
+    return None if site == var else site
+
+
+def _path_to(expr: Expr, var: Symbol) -> list[Expr] | None:
+    if expr == var:
+        return [expr]
+    for arg in expr.args:
+        rest = _path_to(arg, var)
+        if rest is not None:
+            return [expr, *rest]
+    return None
+
+
+class GradientBuilder:
+    """Derives gradients of one loss, keeping every step once, in the order a reader needs them."""
+
+    def __init__(self, network: Network, loss: Symbol):
+        self.network = network
+        self.loss = loss
+        self.steps: dict[st.Key, st.Step] = {}
+        self.gradient_of: dict[Symbol, tuple[Expr, st.Key | None]] = {loss: (1, None)}
+        self.deltas: dict[st.Key, st.Delta] = {}
+        for name, rhs in network.definitions.items():
+            self._add(st.Definition(name, rhs))
+
+    def _add(self, step: st.Step) -> st.Key:
+        self.steps.setdefault(step.key, step)
+        return step.key
+
+    def local(self, of: Symbol, wrt: Symbol) -> st.LocalDerivative:
+        key = ("local", of, wrt)
+        if key not in self.steps:
+            by_rules, rules = differentiate(self.network.definitions[of], wrt)
+            indirect = any(wrt in self.network.ancestors(u) for u in self.network.uses(of))
+            step = st.LocalDerivative(
+                of, wrt, by_rules, name_intermediates(by_rules, self.network), rules,
+                (("definition", of),), explicit=indirect,
+            )
+            self._add(step)
+        return self.steps[key]
+
+    def gradient(self, wrt: Symbol) -> tuple[Expr, st.Key | None]:
+        """d loss / d wrt and the key of the step that states it (None for the loss itself)."""
+        if wrt not in self.gradient_of:
+            self.gradient_of[wrt] = self._derive_gradient(wrt)
+        return self.gradient_of[wrt]
+
+    def _derive_gradient(self, wrt: Symbol) -> tuple[Expr, st.Key | None]:
+        through = tuple(self.network.consumers(wrt, toward=self.loss))
+        if not through:
+            return 0, None
+        if through == (self.loss,):
+            step = self.local(self.loss, wrt)
+            return step.result, step.key
+        chain = st.ChainRule if len(through) == 1 else st.Accumulate
+        chain_key = self._add(chain(self.loss, wrt, through))
+        terms, used = [], [chain_key]
+        for user in through:
+            outer, outer_key = self.gradient(user)
+            inner = self.local(user, wrt)
+            terms.append((outer, inner.result) if outer_key else (inner.result,))
+            used += [k for k in (outer_key, inner.key) if k is not None]
+        result = Add(*(Mul(*factors) for factors in terms))
+        step = st.Substitution(self.loss, wrt, result, tuple(terms), tuple(used))
+        return result, self._add(step)
+
+    def compact(self, wrt: Symbol) -> st.Final | None:
+        """The gradient as delta times d(site)/d(wrt), when wrt enters one linear pre-activation."""
+        value, key = self.gradient(wrt)
+        through = self.network.consumers(wrt, toward=self.loss)
+        if key is None or len(through) != 1:
+            return None
+        inside = through[0]
+        rhs = self.network.definitions[inside]
+        site = linear_site(rhs, wrt)
+        if site is None or (inside == self.loss and site == rhs):
+            return None
+        delta = self.delta(inside, site)
+        site_derivative, _ = differentiate(site, wrt)
+        result = delta.symbol * name_intermediates(site_derivative, self.network)
+        if expand(result.xreplace({delta.symbol: delta.value}) - value) != 0:
+            return None  # the factorisation did not come out exact: keep the substituted form
+        return self.steps.setdefault(("final", self.loss, wrt), st.Final(self.loss, wrt, result, (delta.key, key)))
+
+    def delta(self, inside: Symbol, site: Expr) -> st.Delta:
+        """Delta = d loss / d site, the gradient at the pre-activation `site` of definition `inside`."""
+        key = ("delta", self.loss, inside, site)
+        if key not in self.steps:
+            outer, outer_key = self.gradient(inside)
+            stand_in = Dummy("z")
+            local, _ = differentiate(self.network.definitions[inside].xreplace({site: stand_in}), stand_in)
+            local = name_intermediates(local.xreplace({stand_in: site}), self.network)
+            symbol = Symbol(f"Delta^{{({len(self.deltas) + 1})}}", real=True)
+            uses = tuple(k for k in (outer_key, ("definition", inside)) if k)
+            step = st.Delta(symbol, self.loss, site, inside, outer * local, uses)
+            self.deltas[key] = step
+            self._add(step)
+        return self.steps[key]
+
+    def general(self, members: list[Symbol], results: dict[Symbol, Expr]) -> st.General | None:
+        """One formula for dL/dw_1 ... dL/dw_n, found from w_1's and confirmed on every member."""
+        first = members[0]
+        stem, index = _split_index(first)
+        i = Symbol("i", integer=True)
+        formula = results[first].xreplace(_reindex(results[first], index, "i"))
+        for member in members[1:]:
+            _, j = _split_index(member)
+            if formula.xreplace(_reindex(formula, "i", j)) != results[member]:
+                return None
+        wrt = Symbol(f"{stem}_i", real=True)
+        uses = tuple(self._final_key(m) for m in members)
+        return self._add_and_get(st.General(self.loss, wrt, i, formula, tuple(members), uses))
+
+    def _final_key(self, wrt: Symbol) -> st.Key:
+        key = ("final", self.loss, wrt)
+        return key if key in self.steps else self.gradient(wrt)[1]
+
+    def _add_and_get(self, step):
+        self._add(step)
+        return step
+
+
+_INDEXED = re.compile(r"^([A-Za-z]+(?:hat|bar|tilde)?)_\{?(\w+?)\}?$")
+
+
+def _split_index(symbol: Symbol) -> tuple[str, str] | tuple[None, None]:
+    match = _INDEXED.match(symbol.name)
+    return (match.group(1), match.group(2)) if match else (None, None)
+
+
+def _reindex(expr: Expr, old: str, new: str) -> dict[Symbol, Symbol]:
+    """Rename every symbol stem_<old> in expr to stem_<new>."""
+    mapping = {}
+    for symbol in expr.free_symbols:
+        stem, index = _split_index(symbol)
+        if stem is not None and index == old:
+            mapping[symbol] = Symbol(f"{stem}_{new}", **symbol.assumptions0)
+    return mapping
+
+
+def indexed_families(wrts: list[Symbol]) -> list[list[Symbol]]:
+    """Groups of two or more variables sharing a stem with numeric indices: [w_1, w_2, w_3]."""
+    families: dict[str, list[Symbol]] = {}
+    for wrt in wrts:
+        stem, index = _split_index(wrt)
+        if stem is not None and index.isdigit():
+            families.setdefault(stem, []).append(wrt)
+    return [family for family in families.values() if len(family) > 1]
+
+
+def derive(network: Network, loss: Symbol, wrts: list[Symbol]) -> GradientBuilder:
+    """Run the engine for every variable in `wrts`; the builder holds the steps and the results."""
+    network.check_loss(loss)
+    builder = GradientBuilder(network, loss)
+    for wrt in wrts:
+        network.check_wrt(wrt)
+        builder.gradient(wrt)
+        builder.compact(wrt)
+    for family in indexed_families(wrts):
+        finals = {w: builder.steps.get(("final", loss, w)) for w in family}
+        results = {w: (f.result if f else builder.gradient(w)[0]) for w, f in finals.items()}
+        builder.general(family, results)
+    return builder

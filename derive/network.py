@@ -1,0 +1,137 @@
+"""`Network`: declared symbols and an ordered list of named definitions, checked as they are added.
+
+A network knows its inputs, its definitions and which definitions use which symbols; it does no
+calculus. `gradient` and `gradients` hand it to the engine and wrap the result for the user.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import sympy
+from sympy import Expr, Symbol
+from sympy.matrices import MatrixBase
+
+from .errors import ProblemError
+
+
+def make_symbol(name: str) -> Symbol:
+    """The symbol derive uses for `name`: real, so that |u|, max and the checks behave as on paper."""
+    return Symbol(name, real=True)
+
+
+class Network:
+    """Inputs and named definitions, in order: `yhat = net.define("yhat", sigmoid(w*x))`."""
+
+    def __init__(self, symbols: Iterable[Symbol | str] = (), title: str = ""):
+        self.title = title
+        self.inputs: dict[str, Symbol] = {}
+        self.definitions: dict[Symbol, Expr] = {}
+        self.where: dict[Symbol, str] = {}  # definition -> where it was written, for error messages
+        for symbol in symbols:
+            self.declare(symbol)
+
+    # -- building -------------------------------------------------------------------------------
+    def declare(self, symbol: Symbol | str) -> Symbol:
+        """Declare an input (data or parameter) and return its symbol."""
+        symbol = make_symbol(symbol) if isinstance(symbol, str) else symbol
+        if symbol in self.definitions:
+            raise ProblemError(f"{symbol} is already a definition; it cannot also be an input")
+        self.inputs.setdefault(symbol.name, symbol)
+        return self.inputs[symbol.name]
+
+    def symbols(self, names: str) -> tuple[Symbol, ...]:
+        """Declare several inputs at once: `x, y, w = net.symbols("x y w")`."""
+        return tuple(self.declare(name) for name in names.replace(",", " ").split())
+
+    def define(self, name: Symbol | str, expr, where: str | None = None) -> Symbol:
+        """Add `name = expr` after the existing definitions and return the symbol that stands for it."""
+        symbol = make_symbol(name) if isinstance(name, str) else name
+        where = where or f"definition of {symbol}"
+        expr = sympy.sympify(expr)
+        if isinstance(expr, MatrixBase) and expr.shape == (1, 1):
+            expr = expr[0, 0]
+        if symbol in self.definitions:
+            raise ProblemError(f"{symbol} is defined twice", where)
+        if symbol.name in self.inputs:
+            raise ProblemError(f"{symbol} is already an input; name the definition differently", where)
+        if symbol in getattr(expr, "free_symbols", ()):
+            raise ProblemError(f"the definition of {symbol} uses {symbol} itself", where)
+        for used in self._free(expr):
+            if used not in self.definitions:
+                self.declare(used)
+        self.definitions[symbol] = expr
+        self.where[symbol] = where
+        return symbol
+
+    # -- reading --------------------------------------------------------------------------------
+    def _free(self, expr) -> list[Symbol]:
+        return sorted(getattr(expr, "free_symbols", ()), key=lambda s: s.name)
+
+    def symbol(self, name: str) -> Symbol:
+        """The input or definition called `name`."""
+        for symbol in (*self.inputs.values(), *self.definitions):
+            if symbol.name == name:
+                return symbol
+        raise ProblemError(f"no symbol {name} in this network (it has {', '.join(self.names())})")
+
+    def names(self) -> list[str]:
+        return [s.name for s in (*self.inputs.values(), *self.definitions)]
+
+    def all_symbols(self) -> set[Symbol]:
+        return set(self.inputs.values()) | set(self.definitions)
+
+    def uses(self, definition: Symbol) -> set[Symbol]:
+        """The symbols (inputs and earlier definitions) that a definition's right-hand side mentions."""
+        return set(getattr(self.definitions[definition], "free_symbols", ()))
+
+    def ancestors(self, target: Symbol) -> set[Symbol]:
+        """Every symbol `target` depends on, directly or through definitions."""
+        seen: set[Symbol] = set()
+        todo = [target]
+        while todo:
+            current = todo.pop()
+            for used in self.uses(current) if current in self.definitions else ():
+                if used not in seen:
+                    seen.add(used)
+                    todo.append(used)
+        return seen
+
+    def consumers(self, symbol: Symbol, toward: Symbol) -> list[Symbol]:
+        """The definitions that use `symbol` directly and lead to `toward`, in definition order."""
+        relevant = self.ancestors(toward) | {toward}
+        return [d for d in self.definitions if d in relevant and symbol in self.uses(d)]
+
+    def expand(self, expr: Expr) -> Expr:
+        """`expr` with every named intermediate replaced by its definition, down to the inputs."""
+        for name in reversed(list(self.definitions)):
+            expr = expr.xreplace({name: self.definitions[name]})
+        return expr
+
+    def check_loss(self, loss: Symbol) -> None:
+        if loss not in self.definitions:
+            raise ProblemError(f"the loss {loss} is not a definition of this network")
+        value = self.definitions[loss]
+        if isinstance(value, MatrixBase):
+            raise ProblemError(
+                f"the loss {loss} is not scalar: it is a {value.rows}x{value.cols} matrix",
+                self.where[loss],
+            )
+
+    def check_wrt(self, wrt: Symbol) -> None:
+        if wrt not in self.all_symbols():
+            raise ProblemError(
+                f"cannot differentiate with respect to {wrt}: it is not a symbol of this network "
+                f"(symbols: {', '.join(self.names())})"
+            )
+
+    # -- differentiating ------------------------------------------------------------------------
+    def gradient(self, loss: Symbol, wrt: Symbol | str):
+        """The derivation of d(loss)/d(wrt), step by step."""
+        return self.gradients(loss, [wrt]).derivations[0]
+
+    def gradients(self, loss: Symbol, wrt: Iterable[Symbol | str]):
+        """The derivations of d(loss)/d(w) for each w, sharing the steps they have in common."""
+        from .derivation import Solution
+
+        return Solution.derive(self, loss, list(wrt))

@@ -1,0 +1,149 @@
+"""The steps of a derivation: plain immutable data, one class per kind of step.
+
+A step records what was differentiated, by which rules, what came out, and which earlier steps it
+used (by their `key`). It holds SymPy expressions and names, never LaTeX or prose: templates own the
+words and `derive.printing` owns the maths. Equation numbers are given at render time, in the order
+the steps are printed.
+
+    Definition      v = f(...)                                  a line of the network
+    LocalDerivative dv/du = f'(...)  (rules; using v's definition)
+    ChainRule       dL/du = dL/dv . dv/du                       u feeds exactly one definition v
+    Accumulate      dL/du = sum_v dL/dv . dv/du                 u feeds several: gradients add up
+    Substitution    dL/du = <the factors multiplied out>        substituting the factors in the chain
+    Delta           Delta = dL/dz                               z the linear pre-activation holding u
+    Final           dL/du = Delta . dz/du                       the compact form
+    General         dL/dw_i = ...                               one formula for w_1, w_2, ... w_n
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Expr, Symbol
+
+Key = tuple  # a hashable label naming a step, e.g. ("local", L, yhat)
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A named intermediate of the network: `name = rhs`."""
+
+    name: Symbol
+    rhs: Expr
+
+    @property
+    def key(self) -> Key:
+        return ("definition", self.name)
+
+    uses: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDerivative:
+    """d(of)/d(wrt) from of's definition alone: `by_rules` is `rules` applied, `result` the same named."""
+
+    of: Symbol
+    wrt: Symbol
+    by_rules: Expr  # the rules' output, written in the operations' own outputs
+    result: Expr  # the same with named intermediates put back (sigma(w x) -> yhat)
+    rules: tuple[str, ...]
+    uses: tuple[Key, ...]
+    explicit: bool = False  # `of` also depends on `wrt` through other definitions
+
+    @property
+    def key(self) -> Key:
+        return ("local", self.of, self.wrt)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRule:
+    """dL/du written as a product of derivatives along the one definition `through` that uses u."""
+
+    of: Symbol
+    wrt: Symbol
+    through: tuple[Symbol, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("chain", self.of, self.wrt)
+
+    uses: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Accumulate:
+    """dL/du as the sum over the definitions `through` that use u: gradients accumulate at a branch."""
+
+    of: Symbol
+    wrt: Symbol
+    through: tuple[Symbol, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("chain", self.of, self.wrt)
+
+    uses: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """The chain (or accumulation) with each factor replaced by its derived value."""
+
+    of: Symbol
+    wrt: Symbol
+    result: Expr
+    terms: tuple[tuple[Expr, ...], ...]  # per path, the factors' values, multiplied out in `result`
+    uses: tuple[Key, ...]  # the chain step first, then the factors substituted into it
+
+    @property
+    def key(self) -> Key:
+        return ("gradient", self.of, self.wrt)
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """`symbol` = dL/d(site): the gradient at the linear pre-activation `site` inside `inside`'s definition."""
+
+    symbol: Symbol
+    of: Symbol
+    site: Expr
+    inside: Symbol
+    value: Expr
+    uses: tuple[Key, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("delta", self.of, self.inside, self.site)
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The gradient in compact form: `result` = delta times d(site)/d(wrt), or the substitution itself."""
+
+    of: Symbol
+    wrt: Symbol
+    result: Expr
+    uses: tuple[Key, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("final", self.of, self.wrt)
+
+
+@dataclass(frozen=True, slots=True)
+class General:
+    """One formula for a family of gradients: dL/dw_i for w_1 ... w_n, checked against each."""
+
+    of: Symbol
+    wrt: Symbol  # the indexed stand-in, e.g. w_i
+    index: Symbol  # i
+    result: Expr
+    members: tuple[Symbol, ...]
+    uses: tuple[Key, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("general", self.of, self.wrt)
+
+
+Step = Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General
