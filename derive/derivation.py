@@ -63,28 +63,29 @@ class Solution:
     def report(self) -> CheckReport:
         return self.check()
 
-    def document_data(self, fmt: str, with_check: bool = True) -> render.DocumentData:
-        return render.DocumentData(
+    def part(self, with_check: bool = True, description: str = "") -> render.Part:
+        """This solution as one part of a document (plain data for the renderer)."""
+        return render.Part(
             title=self.title or "Gradients",
             network=self.network,
             loss=self.loss,
             sections=[(d.wrt, d.own_steps()) for d in self.derivations],
             general=self.general_steps(),
             check=self.report if with_check else None,
-            fmt=fmt,
+            description=description,
         )
 
     def latex(self) -> str:
         """The body of the worked solution (definitions and every step), without the preamble."""
-        return render.render_body(self.document_data("tex", with_check=False))
+        return render.render_body(render.DocumentData(self.title, [self.part(False)], "tex"))
 
-    def document(self, check: bool = True) -> str:
+    def document(self, check: bool = True, description: str = "") -> str:
         """A complete LaTeX document (`.tex`) of the worked solution, ending with the numeric check."""
-        return render.render_document(self.document_data("tex", check))
+        return render.render_document(render.DocumentData(self.title or "Gradients", [self.part(check, description)], "tex"))
 
-    def markdown(self, check: bool = True) -> str:
+    def markdown(self, check: bool = True, description: str = "") -> str:
         """The worked solution as Markdown with `$$` mathematics."""
-        return render.render_document(self.document_data("md", check))
+        return render.render_document(render.DocumentData(self.title or "Gradients", [self.part(check, description)], "md"))
 
     def to_json(self) -> str:
         """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""
@@ -105,7 +106,7 @@ class Solution:
                            "check_method": report.method, "gradients": gradients}, indent=2)
 
     def _repr_latex_(self) -> str:
-        return "$$" + render.render_aligned(self.document_data("tex", with_check=False)) + "$$"
+        return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
 
 
 class Derivation:
@@ -189,30 +190,29 @@ class Derivation:
     def compact_latex(self) -> str:
         return print_latex(self.compact, render.ranks(self.network), render.delta_names([self.final]))
 
-    def data(self, fmt: str, with_check: bool = True) -> render.DocumentData:
-        return render.DocumentData(
+    def part(self, with_check: bool = True) -> render.Part:
+        return render.Part(
             title=self.solution.title or "Gradient",
             network=self.network,
             loss=self.loss,
             sections=[(self.wrt, [s for s in self.steps if not isinstance(s, st.Definition)])],
-            general=[],
             check=self.check() if with_check else None,
-            fmt=fmt,
         )
 
     def latex(self) -> str:
-        """The align body of this derivation: definitions, then every step, numbered."""
-        return render.render_aligned(self.data("tex", with_check=False))
+        """The align body of this derivation: definitions, then every step, numbered (rows of `align`)."""
+        return render.render_aligned(self.part(with_check=False))
 
     def document(self, check: bool = True) -> str:
         """A complete LaTeX document for this one gradient."""
-        return render.render_document(self.data("tex", check))
+        return render.render_document(render.DocumentData(self.part().title, [self.part(check)], "tex"))
 
     def markdown(self, check: bool = True) -> str:
-        return render.render_document(self.data("md", check))
+        """This gradient's worked solution as Markdown with `$$` mathematics."""
+        return render.render_document(render.DocumentData(self.part().title, [self.part(check)], "md"))
 
     def _repr_latex_(self) -> str:
-        return "$$" + self.latex() + "$$"
+        return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
 
     def __repr__(self) -> str:
         return f"<Derivation d{self.loss}/d{self.wrt} = {sympy.sstr(self.result)}>"

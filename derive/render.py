@@ -47,8 +47,8 @@ def environment() -> jinja2.Environment:
 
 
 @dataclass
-class DocumentData:
-    """Everything a document template needs, as plain data."""
+class Part:
+    """One problem's worked solution, as plain data: a document holds one part or several."""
 
     title: str
     network: object  # derive.network.Network
@@ -56,6 +56,15 @@ class DocumentData:
     sections: list  # [(wrt, [steps first derived for it])]
     general: list = field(default_factory=list)
     check: object = None  # derive.check.CheckReport or None
+    description: str = ""
+
+
+@dataclass
+class DocumentData:
+    """Everything a document template needs: a title, the parts, and the output format."""
+
+    title: str
+    parts: list
     fmt: str = "tex"
 
 
@@ -77,13 +86,14 @@ def delta_names(steps) -> dict[Symbol, Symbol]:
 class Context:
     """What a template may call: maths through the one printer, numbers, references, plain-text escaping."""
 
-    def __init__(self, data: DocumentData, all_steps: list):
-        self.fmt = data.fmt
-        self.network = data.network
-        self.printer = DerivePrinter(ranks(data.network), delta_names(all_steps))
+    def __init__(self, part: Part, all_steps: list, fmt: str, first_number: int = 0, level: int = 1):
+        self.fmt = fmt
+        self.level = level
+        self.network = part.network
+        self.printer = DerivePrinter(ranks(part.network), delta_names(all_steps))
         self.numbers: dict = {}
         for step in all_steps:
-            self.numbers.setdefault(step.key, len(self.numbers))
+            self.numbers.setdefault(step.key, first_number + len(self.numbers))
 
     def math(self, expr) -> str:
         return self.printer.doprint(expr)
@@ -108,7 +118,10 @@ class Context:
         return f"({n})" if self.fmt == "md" else rf"\eqref{{eq:{n}}}"
 
     def refs(self, keys) -> str:
-        return r" \& ".join(self.ref(k) for k in keys) if self.fmt == "tex" else " & ".join(self.ref(k) for k in keys)
+        """(2) & (3), or (7), (11) & (15): references joined as in the seed article."""
+        refs = [self.ref(k) for k in keys]
+        last = r" \& " if self.fmt == "tex" else " and "
+        return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + last + refs[-1]
 
     def factor(self, expr: Expr) -> str:
         """A factor of a product, bracketed when it is a sum or itself a product."""
@@ -177,38 +190,52 @@ def blocks(steps, context: Context) -> list[tuple[str, list[str]]]:
     return grouped
 
 
-def _all_steps(data: DocumentData) -> list:
-    definitions = [st.Definition(name, rhs) for name, rhs in data.network.definitions.items()]
-    return definitions + [s for _, steps in data.sections for s in steps] + list(data.general)
+def _all_steps(part: Part) -> list:
+    definitions = [st.Definition(name, rhs) for name, rhs in part.network.definitions.items()]
+    return definitions + [s for _, steps in part.sections for s in steps] + list(part.general)
 
 
-def _template_variables(data: DocumentData) -> dict:
-    all_steps = _all_steps(data)
-    context = Context(data, all_steps)
+def _part_variables(part: Part, fmt: str, first_number: int, level: int) -> dict:
+    all_steps = _all_steps(part)
+    context = Context(part, all_steps, fmt, first_number, level)
     definitions = [s for s in all_steps if isinstance(s, st.Definition)]
     return {
         "c": context,
-        "data": data,
+        "part": part,
         "definitions": blocks(definitions, context)[0][1] if definitions else [],
-        "sections": [(wrt, blocks(steps, context)) for wrt, steps in data.sections],
-        "general": blocks(data.general, context) if data.general else [],
-        "wrts": [wrt for wrt, _ in data.sections],
+        "sections": [(wrt, blocks(steps, context)) for wrt, steps in part.sections],
+        "general": blocks(part.general, context) if part.general else [],
+        "wrts": [wrt for wrt, _ in part.sections],
     }
+
+
+def _rendered_parts(data: DocumentData) -> list[str]:
+    texts, first = [], 0
+    level = 1 if len(data.parts) == 1 else 2
+    for part in data.parts:
+        variables = _part_variables(part, data.fmt, first, level)
+        first += len(variables["c"].numbers)
+        texts.append(environment().get_template("part.j2").render(**variables))
+    return texts
 
 
 def render_document(data: DocumentData) -> str:
     """A whole document: `.tex` (compiles with pdflatex) or `.md` (Markdown with `$$` maths)."""
-    return environment().get_template(f"document.{data.fmt}.j2").render(**_template_variables(data))
+    template = environment().get_template(f"document.{data.fmt}.j2")
+    return template.render(data=data, parts=list(zip(data.parts, _rendered_parts(data))))
 
 
 def render_body(data: DocumentData) -> str:
-    """The document's body without preamble: the network, the steps, the general forms."""
-    return environment().get_template("body.j2").render(**_template_variables(data))
+    """The document's body without preamble: for each part the network, the steps, the general forms."""
+    return "\n".join(_rendered_parts(data))
 
 
-def render_aligned(data: DocumentData) -> str:
-    """Every equation of the derivation as rows of one align environment, numbered, without prose."""
-    variables = _template_variables(data)
+def render_aligned(part: Part, fmt: str = "tex") -> str:
+    """Every equation of one part as rows of one align environment, numbered, without prose.
+
+    With fmt "md" the rows carry tags but no labels, for MathJax (Jupyter) where labels must be unique.
+    """
+    variables = _part_variables(part, fmt, 0, 1)
     rows = list(variables["definitions"])
     for _, grouped in variables["sections"]:
         rows += [r for _, group in grouped for r in group]

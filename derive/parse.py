@@ -1,0 +1,150 @@
+"""Reading right-hand sides: LaTeX through latex2sympy2_extended with derive's preprocessing, or SymPy syntax.
+
+latex2sympy2_extended cannot read `\\hat{y}`, `\\sigma(...)` nested, `\\operatorname{ReLU}`, and reads `\\log`
+as base 10. Before parsing, derive rewrites decorated names to plain ones (`\\hat{y}` -> `yhat`) and the
+activations to placeholder functions the grammar knows (sigmoid -> arcsinh, ReLU -> arccosh, softplus ->
+arctanh), then rebuilds the tree with derive's own symbols and functions, refusing unknown ones by name.
+The SymPy-syntax reader uses `parse_expr` and is for trusted problem files only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy import Expr, Symbol
+from sympy.core.function import AppliedUndef
+
+from .errors import LatexError, ProblemError
+from .ops import relu, sigmoid, softplus
+
+MAX_LENGTH = 4000
+
+_PLACEHOLDERS = {"arcsinh": ("sigmoid", sigmoid), "arccosh": ("relu", relu), "arctanh": ("softplus", softplus)}
+_PLACEHOLDER_CLASSES = {sympy.asinh: sigmoid, sympy.acosh: relu, sympy.atanh: softplus}
+_ACTIVATION_WORDS = {"sigmoid": "arcsinh", "sigma": "arcsinh", "relu": "arccosh", "softplus": "arctanh"}
+_WRAPPED = re.compile(r"\\(?:operatorname|mathrm|text|mathit|textrm)\s*\{\s*([A-Za-z]+)\s*\}")
+_BARE = re.compile(r"\\(sigmoid|relu|ReLU|softplus)(?![A-Za-z])")
+_SIGMA_CALL = re.compile(r"\\sigma(?=\s*(?:\(|\\left\s*\(|\{))")
+_DECORATED = re.compile(r"\\(hat|bar|tilde)\s*(?:\{\s*([A-Za-z]+)\s*\}|([A-Za-z]))")
+_SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![A-Za-z])\s*")
+_SPACING = re.compile(r"\\[,;:! ]|\\quad|\\qquad")
+_INVERSE_HYPERBOLIC = re.compile(r"a(?:rc?)?(?:sinh|cosh|tanh)")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?$")
+
+
+def symbol_name(text: str) -> str:
+    r"""The plain name derive uses for a symbol written in LaTeX: \hat{y} -> yhat, w_{1} -> w_1, \Delta -> Delta."""
+    name = _DECORATED.sub(lambda m: (m.group(2) or m.group(3)) + m.group(1), text.strip())
+    name = name.replace("{", "").replace("}", "").replace("\\", "").replace(" ", "")
+    if not _NAME.match(name):
+        raise ProblemError(f"'{text}' is not a valid symbol name (use a letter, letters or digits, and one _index)")
+    return name
+
+
+def preprocess(text: str) -> str:
+    """Rewrite the notation of this field into what latex2sympy2_extended reads correctly."""
+    if _INVERSE_HYPERBOLIC.search(text):
+        raise LatexError(f"inverse hyperbolic functions are not supported (in '{text}')")
+    text = _SPACING.sub(" ", text)
+    text = _SIZING.sub("", text)
+    text = _DECORATED.sub(lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}", text)
+    text = _SIGMA_CALL.sub(r"\\arcsinh", text)
+    text = _BARE.sub(lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()], text)
+    text = _WRAPPED.sub(_function_word, text)
+    text = re.sub(r"\\log(?![A-Za-z])", r"\\ln", text)
+    return text
+
+
+def _function_word(match: re.Match) -> str:
+    word = match.group(1)
+    if word.lower() in _ACTIVATION_WORDS:
+        return "\\" + _ACTIVATION_WORDS[word.lower()]
+    if word in ("exp", "tanh", "sin", "cos", "max", "min", "log", "ln"):
+        return "\\" + word
+    return r"\text{" + word + "}"
+
+
+def parse_latex(text: str, symbols: dict[str, Symbol]) -> Expr:
+    """The SymPy expression for a LaTeX right-hand side, over the given symbols only."""
+    from latex2sympy2_extended import latex2sympy
+    from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+
+    if not text or not text.strip():
+        raise LatexError("the right-hand side is empty")
+    if len(text) > MAX_LENGTH:
+        raise LatexError(f"the right-hand side is longer than {MAX_LENGTH} characters")
+    prepared = preprocess(text)
+    config = ConversionConfig(lowercase_symbols=False, interpret_as_mixed_fractions=False)
+    try:
+        parsed = latex2sympy(prepared, conversion_config=config, normalization_config=None)
+    except Exception as error:  # the parser raises bare Exceptions with a caret diagram
+        raise LatexError(_parse_message(prepared, error)) from None
+    if isinstance(parsed, (list, tuple)) or not isinstance(parsed, sympy.Basic):
+        raise LatexError(f"'{text}' is not a single expression")
+    return _rebuild(parsed, symbols)
+
+
+def _parse_message(prepared: str, error: Exception) -> str:
+    lines = str(error).splitlines()
+    caret = next((line for line in lines if line.rstrip().endswith("^")), None)
+    reason = lines[0].strip() if lines else "cannot parse"
+    if caret is None:
+        return f"cannot read LaTeX '{prepared}': {reason}"
+    column = len(caret.rstrip()) - 1
+    command = re.match(r"\\([A-Za-z]+)", prepared[column:])
+    if command:
+        return f"undefined function or command \\{command.group(1)} at character {column + 1} of '{prepared}'"
+    return f"cannot read LaTeX '{prepared}' at character {column + 1} (near '{prepared[column:column + 12]}'): {reason}"
+
+
+def _rebuild(node, symbols: dict[str, Symbol]) -> Expr:
+    """Rebuild the parser's tree with derive's symbols and functions, naming anything unknown."""
+    if isinstance(node, Symbol):
+        name = node.name.replace("{", "").replace("}", "")
+        if name not in symbols:
+            raise LatexError(f"unknown symbol {name} (declared: {', '.join(sorted(symbols)) or 'none'})")
+        return symbols[name]
+    if node.is_Atom:
+        return node
+    if isinstance(node, AppliedUndef):
+        name = re.sub(r"\\text\{(.*)\}", r"\1", str(node.func)).strip().lstrip("\\")
+        raise LatexError(f"undefined function {name}")
+    if isinstance(node, sympy.Derivative):
+        raise LatexError("derivatives cannot appear in a definition")
+    args = [_rebuild(arg, symbols) for arg in node.args]
+    if node.func in _PLACEHOLDER_CLASSES:
+        return _PLACEHOLDER_CLASSES[node.func](*args)
+    if node.func is sympy.log and len(args) == 2:
+        return sympy.log(args[0]) if args[1] == sympy.E else sympy.log(args[0]) / sympy.log(args[1])
+    if isinstance(node, sympy.Rel) or node.func in (sympy.Eq, sympy.Tuple):
+        raise LatexError(f"expected an expression, got {sympy.sstr(node)}")
+    return node.func(*args)
+
+
+SYMPY_FUNCTIONS = {
+    "sigmoid": sigmoid, "relu": relu, "softplus": softplus, "tanh": sympy.tanh, "exp": sympy.exp,
+    "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "Abs": sympy.Abs, "abs": sympy.Abs,
+    "Max": sympy.Max, "Min": sympy.Min, "max": sympy.Max, "min": sympy.Min, "sqrt": sympy.sqrt,
+    "Rational": sympy.Rational, "pi": sympy.pi, "E": sympy.E,
+}
+
+
+def parse_sympy(text: str, symbols: dict[str, Symbol]) -> Expr:
+    """A right-hand side in SymPy syntax. Uses `parse_expr` (Python evaluation): trusted files only."""
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    if not text or not str(text).strip():
+        raise LatexError("the right-hand side is empty")
+    try:
+        expr = parse_expr(str(text), local_dict={**SYMPY_FUNCTIONS, **symbols},
+                          transformations=standard_transformations, evaluate=True)
+    except Exception as error:
+        raise LatexError(f"cannot read SymPy expression '{text}': {type(error).__name__}: {error}") from None
+    unknown = sorted(s.name for s in getattr(expr, "free_symbols", ()) if s.name not in symbols)
+    if unknown:
+        raise LatexError(f"unknown symbol {', '.join(unknown)} (declared: {', '.join(sorted(symbols))})")
+    undefined = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
+    if undefined:
+        raise LatexError(f"undefined function {', '.join(undefined)}")
+    return expr

@@ -1,0 +1,201 @@
+"""`Problem`: a network, its loss and the variables to differentiate, read from YAML or built in Python.
+
+The YAML format (documented in the README):
+
+    title: 1 layer network, 1 input (scalar)
+    symbols: [x, y, w]                 # scalars; a mapping {x: scalar, ...} works too
+    definitions:                       # in order; "name = right-hand side" or {name: right-hand side}
+      - \\hat{y} = \\sigma(w x)
+      - L = \\frac{1}{2} (y - \\hat{y})^2
+    loss: L
+    wrt: [w]
+    syntax: latex                      # or sympy, for trusted files only
+
+Every error names the file, the line and the definition it concerns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import DeriveError, ProblemError
+from .network import Network, make_symbol
+from .parse import parse_latex, parse_sympy, symbol_name
+
+KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax"}
+
+
+@dataclass
+class Problem:
+    """A network with a loss and the variables whose gradients are wanted."""
+
+    network: Network
+    loss: object  # sympy Symbol
+    wrt: list = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+    source: str = ""
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Problem":
+        """Read a problem file; a `ProblemError` (or `LatexError`) names file, line and definition."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}", str(path)) from None
+        return cls.from_text(text, str(path))
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "<problem>") -> "Problem":
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"{source}, line {mark.line + 1}" if mark else source
+            raise ProblemError(f"malformed YAML: {getattr(error, 'problem', None) or error}", where) from None
+        if not isinstance(data, dict):
+            raise ProblemError("a problem file must be a YAML mapping with symbols, definitions, loss and wrt", source)
+        return _Reader(data, root, source).problem()
+
+    def solve(self, wrt=None):
+        """Derive the gradients (all of `self.wrt`, or the given ones) as one `Solution`."""
+        wrts = self.wrt if wrt is None else [self.network.symbol(w) if isinstance(w, str) else w for w in _as_list(wrt)]
+        from .derivation import Solution
+
+        return Solution.derive(self.network, self.loss, wrts, self.title)
+
+    def gradient(self, wrt):
+        """The derivation of the loss with respect to one variable."""
+        return self.solve([wrt]).derivations[0]
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class _Reader:
+    """Turns the loaded YAML into a Problem, remembering each definition's line for error messages."""
+
+    def __init__(self, data: dict, root, source: str):
+        self.data = data
+        self.source = source
+        self.lines = _key_lines(root)
+        self.definition_lines = _item_lines(root, "definitions")
+
+    def where(self, key: str) -> str:
+        line = self.lines.get(key)
+        return f"{self.source}, line {line}" if line else self.source
+
+    def problem(self) -> Problem:
+        unknown = sorted(set(map(str, self.data)) - KNOWN_KEYS)
+        if unknown:
+            raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})", self.where(unknown[0]))
+        for key in ("symbols", "definitions", "loss"):
+            if self.data.get(key) in (None, "", [], {}):
+                raise ProblemError(f"the problem has no '{key}'", self.source)
+        syntax = self.data.get("syntax", "latex")
+        if syntax not in ("latex", "sympy"):
+            raise ProblemError(f"syntax must be 'latex' or 'sympy', not '{syntax}'", self.where("syntax"))
+        network = Network(self.symbols(), title=str(self.data.get("title", "")))
+        self.define_all(network, syntax)
+        loss = self.lookup(network, self.data["loss"], "loss")
+        wrt = [self.lookup(network, w, "wrt") for w in _as_list(self.data.get("wrt") or [])]
+        if not wrt:
+            raise ProblemError("the problem has no 'wrt' (the variables to differentiate with respect to)", self.source)
+        try:
+            network.check_loss(loss)
+        except ProblemError as error:
+            raise ProblemError(error.message, self.where("loss")) from None
+        return Problem(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
+
+    def symbols(self) -> list:
+        declared = self.data["symbols"]
+        if isinstance(declared, str):
+            declared = declared.replace(",", " ").split()
+        if isinstance(declared, dict):
+            for name, shape in declared.items():
+                if shape not in (None, "scalar", [], [1, 1]):
+                    raise ProblemError(
+                        f"symbol {name} has shape {shape}: only scalars are supported so far", self.where("symbols"))
+            declared = list(declared)
+        if not isinstance(declared, list):
+            raise ProblemError("'symbols' must be a list of names or a mapping name: shape", self.where("symbols"))
+        names = []
+        for name in declared:
+            try:
+                names.append(make_symbol(symbol_name(str(name))))
+            except ProblemError as error:
+                raise ProblemError(error.message, self.where("symbols")) from None
+        return names
+
+    def define_all(self, network: Network, syntax: str) -> None:
+        items = self.data["definitions"]
+        if not isinstance(items, list):
+            raise ProblemError("'definitions' must be a list, one definition per item", self.where("definitions"))
+        pending = [self.split(item, i) for i, item in enumerate(items)]
+        later = {name: i for i, (name, _) in enumerate(pending)}
+        for i, (name, rhs) in enumerate(pending):
+            where = f"{self.source}, line {self.definition_lines[i]}, definition of {name}"
+            symbols = {s.name: s for s in network.all_symbols()}
+            forward = [n for n, j in later.items() if j > i and _mentions(rhs, n, symbols)]
+            try:
+                if name in later and later[name] != i:
+                    raise ProblemError(f"{name} is defined twice")
+                if _mentions(rhs, name, {**symbols, name: make_symbol(name)}):
+                    raise ProblemError(f"the definition of {name} uses {name} itself")
+                if forward:
+                    raise ProblemError(f"uses {forward[0]}, which is defined later (line {self.definition_lines[later[forward[0]]]})")
+                parse = parse_latex if syntax == "latex" else parse_sympy
+                network.define(name, parse(str(rhs), symbols), where=where)
+            except DeriveError as error:
+                raise type(error)(error.message, where) from None
+
+    def split(self, item, index: int) -> tuple[str, str]:
+        where = f"{self.source}, line {self.definition_lines[index]}"
+        if isinstance(item, dict) and len(item) == 1:
+            (lhs, rhs), = item.items()
+        elif isinstance(item, str) and "=" in item:
+            lhs, rhs = item.split("=", 1)
+        else:
+            raise ProblemError("a definition must read 'name = right-hand side' (or name: right-hand side)", where)
+        try:
+            return symbol_name(str(lhs)), str(rhs).strip()
+        except ProblemError as error:
+            raise ProblemError(error.message, where) from None
+
+    def lookup(self, network: Network, name, key: str):
+        try:
+            return network.symbol(symbol_name(str(name)))
+        except ProblemError as error:
+            raise ProblemError(f"'{key}' names {name}, which is not a symbol or definition of the problem "
+                               f"(it has {', '.join(network.names())})", self.where(key)) from None
+
+
+def _mentions(rhs: str, name: str, symbols: dict) -> bool:
+    """Whether a right-hand side mentions `name`, decided by parsing it with `name` declared."""
+    from .errors import LatexError
+
+    probe = {**symbols, name: make_symbol(name)}
+    try:
+        return make_symbol(name) in parse_latex(rhs, probe).free_symbols
+    except (LatexError, Exception):
+        return False
+
+
+def _key_lines(root) -> dict:
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {key.value: key.start_mark.line + 1 for key, _ in root.value if isinstance(key, yaml.ScalarNode)}
+
+
+def _item_lines(root, key: str) -> list[int]:
+    if isinstance(root, yaml.MappingNode):
+        for k, value in root.value:
+            if getattr(k, "value", None) == key and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return []
