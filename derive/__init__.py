@@ -1,0 +1,28 @@
+"""derive: neural-network gradients derived step by step by the chain rule, as LaTeX, checked numerically.
+
+    >>> import derive, sympy
+    >>> net = derive.Network()
+    >>> x, y, w = net.symbols("x y w")
+    >>> yhat = net.define("yhat", derive.sigmoid(w * x))
+    >>> L = net.define("L", sympy.Rational(1, 2) * (y - yhat) ** 2)
+    >>> net.gradient(L, w).result
+    x*yhat*(1 - yhat)*(-y + yhat)
+
+The public names are re-exported here; each module's docstring says what lives in it.
+"""
+
+__version__ = "0.1.0"
+
+from .check import CheckReport
+from .derivation import Derivation, Solution
+from .engine import differentiate
+from .errors import DeriveError, LatexError, MissingRuleError, ProblemError
+from .network import Network
+from .ops import relu, sigmoid, softplus, tanh
+from .problem import Problem
+from .rules import RULES, Rule
+
+__all__ = [
+    "CheckReport", "Derivation", "DeriveError", "LatexError", "MissingRuleError", "Network", "Problem",
+    "ProblemError", "RULES", "Rule", "Solution", "differentiate", "relu", "sigmoid", "softplus", "tanh",
+]

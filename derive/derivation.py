@@ -8,7 +8,6 @@ A `Solution` is several gradients of one loss sharing their common steps; a `Der
 from __future__ import annotations
 
 import json
-from functools import cached_property
 
 import numpy as np
 import sympy
@@ -32,6 +31,7 @@ class Solution:
         self.wrts = wrts
         self.title = title or network.title
         self.builder = builder
+        self._report: CheckReport | None = None
         self.derivations = [Derivation(self, w) for w in wrts]
 
     @classmethod
@@ -59,9 +59,16 @@ class Solution:
         gradients = {d.wrt: d.expanded() for d in self.derivations}
         return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
 
-    @cached_property
+    @property
     def report(self) -> CheckReport:
-        return self.check()
+        """The numeric check with default settings, computed once (assign to keep another)."""
+        if self._report is None:
+            self._report = self.check()
+        return self._report
+
+    @report.setter
+    def report(self, value: CheckReport) -> None:
+        self._report = value
 
     def part(self, with_check: bool = True, description: str = "") -> render.Part:
         """This solution as one part of a document (plain data for the renderer)."""

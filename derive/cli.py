@@ -1,0 +1,112 @@
+"""The `derive` command line: `solve`, `demo`, `--version`.
+
+Bad input prints one line, `derive: error: ...`, on standard error and exits with status 2; a failed
+numeric check exits with status 1. Output files are written atomically, or not at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import DeriveError
+from .output import compile_pdf, pdflatex_path, write_atomically
+
+FORMATS = (".tex", ".pdf", ".md", ".json")
+
+
+class _Group(click.Group):
+    """Turns every DeriveError into one line and exit status 2, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DeriveError as error:
+            click.echo(f"derive: error: {error}", err=True)
+            sys.exit(2)
+        except FileNotFoundError as error:
+            click.echo(f"derive: error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="derive")
+def main():
+    """Derive neural-network gradients step by step, write them up as LaTeX, and check them numerically."""
+
+
+def _output_format(path: Path | None) -> str:
+    if path is None:
+        return ".tex"
+    if path.suffix not in FORMATS:
+        raise DeriveError(f"cannot write '{path}': the output must end in {', '.join(FORMATS)}")
+    return path.suffix
+
+
+@main.command()
+@click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wrt", "wrt", multiple=True, metavar="NAME",
+              help="Differentiate with respect to NAME (repeatable); default: the problem's 'wrt'.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file: .tex, .pdf (runs pdflatex), .md or .json. Default: .tex on standard output.")
+@click.option("--points", default=3, show_default=True, type=click.IntRange(1, 1000),
+              help="Random points for the numeric check.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the check's random points.")
+def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int):
+    """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution.
+
+    Prints the numeric check's verdict; exits 1 if the check fails, 2 on bad input.
+    """
+    from .problem import Problem
+
+    fmt = _output_format(output)
+    if not problem.is_file():
+        raise DeriveError(f"no problem file '{problem}'")
+    loaded = Problem.from_yaml(problem)
+    solution = loaded.solve(list(wrt) or None)
+    solution.report = solution.check(points=points, seed=seed)
+    if fmt == ".json":
+        content: str | bytes = solution.to_json()
+    elif fmt == ".md":
+        content = solution.markdown(description=loaded.description)
+    else:
+        content = solution.document(description=loaded.description)
+        if fmt == ".pdf":
+            content = compile_pdf(content)
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        write_atomically(output, content)
+        click.echo(f"wrote {output}", err=True)
+    click.echo(solution.report.summary(), err=output is None)
+    sys.exit(0 if solution.report.passed else 1)
+
+
+@main.command()
+@click.option("-d", "--directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write into.")
+@click.option("--name", default="derive-demo", show_default=True, help="File name without extension.")
+def demo(directory: Path, name: str):
+    """Write the seed-003 worked solution (sigmoid unit, squared loss): .tex, and .pdf where pdflatex exists."""
+    from .demo import seed_003_document
+
+    if not directory.is_dir():
+        raise DeriveError(f"no folder '{directory}'")
+    tex, reports = seed_003_document("tex")
+    write_atomically(directory / f"{name}.tex", tex)
+    click.echo(f"wrote {directory / f'{name}.tex'}")
+    if pdflatex_path():
+        write_atomically(directory / f"{name}.pdf", compile_pdf(tex))
+        click.echo(f"wrote {directory / f'{name}.pdf'}")
+    else:
+        click.echo("pdflatex not found: no PDF written (install texlive-latex-base and texlive-latex-recommended)")
+    passed = all(r.passed for r in reports)
+    click.echo(f"numeric check of every gradient: {'PASS' if passed else 'FAIL'}")
+    sys.exit(0 if passed else 1)
+
+
+if __name__ == "__main__":
+    main()
