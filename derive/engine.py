@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Dummy, Expr, Mul, Symbol, expand, preorder_traversal
+from sympy import Add, Dummy, Expr, Mul, S, Symbol, expand, preorder_traversal
 
 from . import steps as st
 from .network import Network
@@ -25,9 +25,9 @@ def differentiate(expr: Expr, var: Symbol) -> tuple[Expr, tuple[str, ...]]:
 
     def d(node: Expr) -> Expr:
         if node == var:
-            return 1
+            return S.One
         if not node.has(var):
-            return 0
+            return S.Zero
         if node not in memo:
             rule = rule_for(node)
             operands = rule.split(node)
@@ -80,7 +80,7 @@ class GradientBuilder:
         self.network = network
         self.loss = loss
         self.steps: dict[st.Key, st.Step] = {}
-        self.gradient_of: dict[Symbol, tuple[Expr, st.Key | None]] = {loss: (1, None)}
+        self.gradient_of: dict[Symbol, tuple[Expr, st.Key | None]] = {loss: (S.One, None)}
         self.deltas: dict[st.Key, st.Delta] = {}
         for name, rhs in network.definitions.items():
             self._add(st.Definition(name, rhs))
@@ -110,7 +110,7 @@ class GradientBuilder:
     def _derive_gradient(self, wrt: Symbol) -> tuple[Expr, st.Key | None]:
         through = tuple(self.network.consumers(wrt, toward=self.loss))
         if not through:
-            return 0, None
+            return S.Zero, None
         if through == (self.loss,):
             step = self.local(self.loss, wrt)
             return step.result, step.key
