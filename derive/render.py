@@ -43,6 +43,7 @@ def environment() -> jinja2.Environment:
             undefined=jinja2.StrictUndefined, autoescape=False,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         )
+        _ENV.filters["tex"] = _escape_tex
     return _ENV
 
 
