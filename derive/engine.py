@@ -135,8 +135,8 @@ class GradientBuilder:
         inside = through[0]
         rhs = self.network.definitions[inside]
         site = linear_site(rhs, wrt)
-        if site is None or (inside == self.loss and site == rhs):
-            return None
+        if site is None or site == rhs:
+            return None  # no activation around the linear part: its gradient is already stated
         delta = self.delta(inside, site)
         site_derivative, _ = differentiate(site, wrt)
         result = delta.symbol * name_intermediates(site_derivative, self.network)

@@ -1,0 +1,63 @@
+"""Scalar chains of sigmoid units, depth 2 .. 64: derive's time and LaTeX size, beside plain SymPy.
+
+    python benchmarks/scalar_depth.py [--max-depth 64] [--sympy-limit 16]
+
+For each depth d the network is h_k = sigma(w_k h_{k-1}) (h_0 = x), L = (h_d - y)^2 / 2, and the
+gradients for all d weights are derived and rendered (`Solution.latex()`). Plain SymPy differentiates
+the same loss written out in x, y and the weights and prints it with `sympy.latex`, up to --sympy-limit.
+Prints one line per depth: seconds, peak MB (tracemalloc) and LaTeX characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import sympy
+
+import derive
+
+
+def chain(depth: int):
+    net = derive.Network()
+    x, y = net.symbols("x y")
+    weights = net.symbols(" ".join(f"w_{k}" for k in range(1, depth + 1)))
+    h = x
+    for k, w in enumerate(weights, start=1):
+        h = net.define(f"h_{k}", derive.sigmoid(w * h))
+    loss = net.define("L", sympy.Rational(1, 2) * (h - y) ** 2)
+    return net, loss, weights
+
+
+def measure(function):
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = function()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return result, seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-depth", type=int, default=64)
+    parser.add_argument("--sympy-limit", type=int, default=16)
+    args = parser.parse_args()
+    print(f"{'depth':>5} {'derive s':>9} {'MB':>7} {'LaTeX chars':>12} | {'sympy s':>8} {'LaTeX chars':>12}")
+    depth = 2
+    while depth <= args.max_depth:
+        net, loss, weights = chain(depth)
+        text, seconds, peak = measure(lambda: net.gradients(loss, weights).latex())
+        line = f"{depth:>5} {seconds:>9.3f} {peak:>7.1f} {len(text):>12,}"
+        if depth <= args.sympy_limit:
+            expanded = net.expand(loss)
+            plain, plain_seconds, _ = measure(lambda: "".join(sympy.latex(sympy.diff(expanded, w)) for w in weights))
+            line += f" | {plain_seconds:>8.3f} {len(plain):>12,}"
+        print(line, flush=True)
+        depth *= 2
+
+
+if __name__ == "__main__":
+    main()
