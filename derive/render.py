@@ -96,6 +96,11 @@ class Context:
         for step in all_steps:
             self.numbers.setdefault(step.key, first_number + len(self.numbers))
 
+    @property
+    def small(self) -> str:
+        """Annotations beside equations are set small in LaTeX (MathJax's \\text takes no size)."""
+        return "\\small " if self.fmt == "tex" else ""
+
     def math(self, expr) -> str:
         return self.printer.doprint(expr)
 
@@ -153,6 +158,11 @@ class Context:
         words = list(words)
         return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
+    def rules(self, names) -> str:
+        """'the product, power and sum rules' for an annotation."""
+        short = [n.removesuffix(" rule") for n in names]
+        return f"the {self.listing(short)} rule" + ("s" if len(short) > 1 else "")
+
     @staticmethod
     def rule_notes(step) -> list[str]:
         return [r.note for r in RULES if r.name in getattr(step, "rules", ()) and r.note]
@@ -163,7 +173,10 @@ _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "
 
 
 def _escape_tex(words: str) -> str:
-    return re.sub(r"[\\&%$#_{}~^]", lambda m: _TEX_SPECIAL[m.group()], words)
+    """Escape LaTeX's special characters, leaving $...$ maths (as written in a problem's description) alone."""
+    pieces = re.split(r"(\$[^$]+\$)", words)
+    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else
+                   re.sub(r"[\\&%$#_{}~^]", lambda m: _TEX_SPECIAL[m.group()], p) for p in pieces)
 
 
 def _kind(step) -> str:
