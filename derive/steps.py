@@ -30,12 +30,11 @@ class Definition:
 
     name: Symbol
     rhs: Expr
+    uses: tuple = ()
 
     @property
     def key(self) -> Key:
         return ("definition", self.name)
-
-    uses: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +61,11 @@ class ChainRule:
     of: Symbol
     wrt: Symbol
     through: tuple[Symbol, ...]
+    uses: tuple = ()
 
     @property
     def key(self) -> Key:
         return ("chain", self.of, self.wrt)
-
-    uses: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +75,11 @@ class Accumulate:
     of: Symbol
     wrt: Symbol
     through: tuple[Symbol, ...]
+    uses: tuple = ()
 
     @property
     def key(self) -> Key:
         return ("chain", self.of, self.wrt)
-
-    uses: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
