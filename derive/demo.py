@@ -6,18 +6,14 @@ from pathlib import Path
 
 from . import render
 from .problem import Problem
+from .resources import resource_dir
 
 SEED_003 = ("one_layer_scalar.yaml", "one_layer_vector.yaml")
 TITLE = "Gradients for Neural Nets: worked solutions"
 
 
 def examples_dir() -> Path:
-    """`derive/examples` inside an installed wheel, the top-level `examples/` in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "examples", here.parent / "examples"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("derive's examples folder is missing from the installation")
+    return resource_dir("examples")
 
 
 def seed_003_document(fmt: str = "tex") -> tuple[str, list]:

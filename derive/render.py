@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import jinja2
 from sympy import Expr, Symbol
 
 from . import steps as st
 from .printing import DerivePrinter, partial
+from .resources import resource_dir
 from .rules import RULES
-
-
-def templates_dir() -> Path:
-    """`derive/templates` inside an installed wheel, the top-level `templates/` in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("derive's templates folder is missing from the installation")
 
 
 _ENV: jinja2.Environment | None = None
@@ -36,7 +27,7 @@ def environment() -> jinja2.Environment:
     global _ENV
     if _ENV is None:
         _ENV = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates_dir())),
+            loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
             block_start_string="<%", block_end_string="%>",
             variable_start_string="<<", variable_end_string=">>",
             comment_start_string="<#", comment_end_string="#>",
