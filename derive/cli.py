@@ -108,5 +108,25 @@ def demo(directory: Path, name: str):
     sys.exit(0 if passed else 1)
 
 
+def run(argv: list[str] | None = None) -> None:
+    """The console entry point: click's usage errors become one line and exit status 2, too."""
+    try:
+        code = main.main(args=argv, prog_name="derive", standalone_mode=False)
+    except click.exceptions.UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # plain `derive`: show the help
+            click.echo(error.ctx.get_help())
+            sys.exit(0)
+        context = f" (in 'derive {error.ctx.command_path.split(' ', 1)[1]}')" if error.ctx and " " in error.ctx.command_path else ""
+        click.echo(f"derive: error: {error.format_message().rstrip('.')}{context}; see 'derive --help'", err=True)
+        sys.exit(2)
+    except click.exceptions.ClickException as error:
+        click.echo(f"derive: error: {error.format_message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("derive: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code or 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -15,6 +15,7 @@ from sympy import Add, Dummy, Expr, Mul, S, Symbol, expand, preorder_traversal
 
 from . import steps as st
 from .network import Network
+from .errors import MissingRuleError
 from .rules import rule_for
 
 
@@ -92,7 +93,10 @@ class GradientBuilder:
     def local(self, of: Symbol, wrt: Symbol) -> st.LocalDerivative:
         key = ("local", of, wrt)
         if key not in self.steps:
-            by_rules, rules = differentiate(self.network.definitions[of], wrt)
+            try:
+                by_rules, rules = differentiate(self.network.definitions[of], wrt)
+            except MissingRuleError as error:
+                raise error.located(self.network.where[of]) from None
             indirect = any(wrt in self.network.ancestors(u) for u in self.network.uses(of))
             step = st.LocalDerivative(
                 of, wrt, by_rules, name_intermediates(by_rules, self.network), rules,

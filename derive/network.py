@@ -111,12 +111,14 @@ class Network:
     def check_loss(self, loss: Symbol) -> None:
         if loss not in self.definitions:
             raise ProblemError(f"the loss {loss} is not a definition of this network")
-        value = self.definitions[loss]
-        if isinstance(value, MatrixBase):
-            raise ProblemError(
-                f"the loss {loss} is not scalar: it is a {value.rows}x{value.cols} matrix",
-                self.where[loss],
-            )
+        for name in [loss, *sorted(self.ancestors(loss) & set(self.definitions), key=str)]:
+            value = self.definitions[name]
+            if isinstance(value, MatrixBase):
+                through = "" if name == loss else f" through {name}"
+                raise ProblemError(
+                    f"the loss {loss} is not scalar: it is a {value.rows}x{value.cols} matrix{through}",
+                    self.where[name],
+                )
 
     def check_wrt(self, wrt: Symbol) -> None:
         if wrt not in self.all_symbols():

@@ -80,7 +80,9 @@ def parse_latex(text: str, symbols: dict[str, Symbol]) -> Expr:
         parsed = latex2sympy(prepared, conversion_config=config, normalization_config=None)
     except Exception as error:  # the parser raises bare Exceptions with a caret diagram
         raise LatexError(_parse_message(prepared, error)) from None
-    if isinstance(parsed, (list, tuple)) or not isinstance(parsed, sympy.Basic):
+    if isinstance(parsed, sympy.core.relational.Relational):
+        raise LatexError(f"expected an expression, got the relation '{text}'")
+    if isinstance(parsed, (list, tuple)) or not isinstance(parsed, sympy.Expr):
         raise LatexError(f"'{text}' is not a single expression")
     return _rebuild(parsed, symbols)
 
@@ -105,6 +107,10 @@ def _rebuild(node, symbols: dict[str, Symbol]) -> Expr:
         if name not in symbols:
             raise LatexError(f"unknown symbol {name} (declared: {', '.join(sorted(symbols)) or 'none'})")
         return symbols[name]
+    if node == sympy.E and "e" in symbols:
+        return symbols["e"]  # a declared symbol e is not Euler's number
+    if node.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        raise LatexError("infinity and undefined values cannot appear in a definition")
     if node.is_Atom:
         return node
     if isinstance(node, AppliedUndef):
@@ -141,6 +147,8 @@ def parse_sympy(text: str, symbols: dict[str, Symbol]) -> Expr:
                           transformations=standard_transformations, evaluate=True)
     except Exception as error:
         raise LatexError(f"cannot read SymPy expression '{text}': {type(error).__name__}: {error}") from None
+    if not isinstance(expr, (sympy.Expr, sympy.MatrixBase)):
+        raise LatexError(f"'{text}' is not a single expression")
     unknown = sorted(s.name for s in getattr(expr, "free_symbols", ()) if s.name not in symbols)
     if unknown:
         raise LatexError(f"unknown symbol {', '.join(unknown)} (declared: {', '.join(sorted(symbols))})")

@@ -64,10 +64,14 @@ class Problem:
 
     def solve(self, wrt=None):
         """Derive the gradients (all of `self.wrt`, or the given ones) as one `Solution`."""
-        wrts = self.wrt if wrt is None else [self.network.symbol(w) if isinstance(w, str) else w for w in _as_list(wrt)]
+        wrts = self.wrt if wrt is None else [self._symbol(w) for w in _as_list(wrt)]
         from .derivation import Solution
 
         return Solution.derive(self.network, self.loss, wrts, self.title)
+
+    def _symbol(self, name):
+        """A symbol given as a SymPy symbol or by name, spelled plainly (w_2, yhat) or in LaTeX (w_{2}, \\hat{y})."""
+        return self.network.symbol(symbol_name(name)) if isinstance(name, str) else name
 
     def gradient(self, wrt):
         """The derivation of the loss with respect to one variable."""
@@ -138,20 +142,24 @@ class _Reader:
         if not isinstance(items, list):
             raise ProblemError("'definitions' must be a list, one definition per item", self.where("definitions"))
         pending = [self.split(item, i) for i, item in enumerate(items)]
-        later = {name: i for i, (name, _) in enumerate(pending)}
+        position = {name: i for i, (name, _) in enumerate(pending)}
+        named = {name: make_symbol(name) for name in position}
+        parse = parse_latex if syntax == "latex" else parse_sympy
         for i, (name, rhs) in enumerate(pending):
             where = f"{self.source}, line {self.definition_lines[i]}, definition of {name}"
-            symbols = {s.name: s for s in network.all_symbols()}
-            forward = [n for n, j in later.items() if j > i and _mentions(rhs, n, symbols)]
             try:
-                if name in later and later[name] != i:
+                if position[name] != i:
                     raise ProblemError(f"{name} is defined twice")
-                if _mentions(rhs, name, {**symbols, name: make_symbol(name)}):
+                known = {s.name: s for s in network.all_symbols()}
+                expr = parse(rhs, {**known, **{n: s for n, s in named.items() if n not in known}})
+                mentioned = {s.name for s in getattr(expr, "free_symbols", ())}
+                if name in mentioned:
                     raise ProblemError(f"the definition of {name} uses {name} itself")
-                if forward:
-                    raise ProblemError(f"uses {forward[0]}, which is defined later (line {self.definition_lines[later[forward[0]]]})")
-                parse = parse_latex if syntax == "latex" else parse_sympy
-                network.define(name, parse(str(rhs), symbols), where=where)
+                later = sorted((position[n], n) for n in mentioned if n in position and position[n] > i)
+                if later:
+                    line = self.definition_lines[later[0][0]]
+                    raise ProblemError(f"uses {later[0][1]}, which is defined later (line {line})")
+                network.define(name, expr, where=where)
             except DeriveError as error:
                 raise type(error)(error.message, where) from None
 
@@ -174,17 +182,6 @@ class _Reader:
         except ProblemError as error:
             raise ProblemError(f"'{key}' names {name}, which is not a symbol or definition of the problem "
                                f"(it has {', '.join(network.names())})", self.where(key)) from None
-
-
-def _mentions(rhs: str, name: str, symbols: dict) -> bool:
-    """Whether a right-hand side mentions `name`, decided by parsing it with `name` declared."""
-    from .errors import LatexError
-
-    probe = {**symbols, name: make_symbol(name)}
-    try:
-        return make_symbol(name) in parse_latex(rhs, probe).free_symbols
-    except (LatexError, Exception):
-        return False
 
 
 def _key_lines(root) -> dict:
