@@ -424,3 +424,16 @@ def test_late_errors_name_the_definition(tmp_path, rhs):
     write_problem(tmp_path, f"symbols: [x, w]\ndefinitions:\n  - L = {rhs}\nloss: L\nwrt: [w]\n")
     message = assert_bad_input(run_cli(tmp_path, "solve", "p.yaml", "-o", "out.tex"), tmp_path)
     assert "p.yaml, line 3, definition of L" in message
+
+
+def test_pdf_without_pdflatex_says_so_and_writes_nothing(tmp_path):
+    """With no pdflatex on PATH, `-o out.pdf` is a one-line error naming what to install."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "python").symlink_to(sys.executable)
+    env = {**os.environ, "PATH": str(bare)}
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "one_layer_scalar.yaml")
+    result = subprocess.run([sys.executable, "-m", "derive.cli", "solve", example, "-o", "out.pdf"],
+                            cwd=tmp_path, capture_output=True, text=True, env=env)
+    message = assert_bad_input(result, tmp_path, "out.pdf")
+    assert "pdflatex is not installed" in message and "texlive-latex-base" in message
