@@ -56,8 +56,16 @@ class CheckReport:
     def verdict(self) -> str:
         return "pass" if self.passed else "fail"
 
+    @property
+    def points(self) -> int:
+        """How many sample points each gradient was compared at."""
+        return len(self.entries) // max(1, len(self.variables()))
+
     def worst(self, variable: str) -> CheckEntry:
         return max((e for e in self.entries if e.variable == variable), key=lambda e: e.relative_error)
+
+    def max_absolute_error(self, variable: str) -> float:
+        return max(e.absolute_error for e in self.entries if e.variable == variable)
 
     def variables(self) -> list[str]:
         return list(dict.fromkeys(e.variable for e in self.entries))

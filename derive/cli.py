@@ -41,9 +41,9 @@ def main():
 def _output_format(path: Path | None) -> str:
     if path is None:
         return ".tex"
-    if path.suffix not in FORMATS:
+    if path.suffix.lower() not in FORMATS:
         raise DeriveError(f"cannot write '{path}': the output must end in {', '.join(FORMATS)}")
-    return path.suffix
+    return path.suffix.lower()
 
 
 @main.command()
@@ -80,7 +80,7 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
         click.echo(content, nl=False)
     else:
         write_atomically(output, content)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {output}")
     click.echo(solution.report.summary(), err=output is None)
     sys.exit(0 if solution.report.passed else 1)
 

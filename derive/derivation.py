@@ -8,14 +8,16 @@ A `Solution` is several gradients of one loss sharing their common steps; a `Der
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
-import numpy as np
 import sympy
 from sympy import Expr, Symbol
 
 from . import render
 from . import steps as st
+
 from .check import CheckReport, central_difference_check
+from .errors import CheckError
 from .engine import GradientBuilder, derive
 from .network import Network
 from .numeric import evaluate as evaluate_expression
@@ -36,8 +38,8 @@ class Solution:
 
     @classmethod
     def derive(cls, network: Network, loss, wrts: list, title: str = "") -> "Solution":
-        loss = network.symbol(loss) if isinstance(loss, str) else loss
-        wrts = [network.symbol(w) if isinstance(w, str) else w for w in wrts]
+        loss = network.symbol(loss if isinstance(loss, str) else loss.name)
+        wrts = list(dict.fromkeys(network.symbol(w if isinstance(w, str) else w.name) for w in wrts))
         return cls(network, loss, wrts, derive(network, loss, wrts), title)
 
     @property
@@ -57,7 +59,8 @@ class Solution:
             return _merge([d.check(points, seed) for d in self.derivations])
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
         gradients = {d.wrt: d.expanded() for d in self.derivations}
-        return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
+        with _located(self.network, self.loss):
+            return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
 
     @property
     def report(self) -> CheckReport:
@@ -103,14 +106,19 @@ class Solution:
                 "variable_latex": print_latex(d.wrt),
                 "result_latex": d.result_latex(),
                 "result_srepr": sympy.srepr(d.result),
-                "compact_latex": d.compact_latex(),
+                "compact_latex": print_latex(d.compact, render.ranks(self.network),
+                                             render.delta_names(self.steps, self.network)),
                 "expanded_srepr": sympy.srepr(d.expanded()),
                 "check": [e for e in report.to_dict()["entries"] if e["variable"] == d.wrt.name],
             }
             for d in self.derivations
         ]
+        names = render.delta_names(self.steps, self.network)
+        deltas = [{"symbol_latex": print_latex(s.symbol, rename=names), "site_latex": print_latex(s.site),
+                   "value_latex": print_latex(s.value, render.ranks(self.network))}
+                  for s in self.steps if isinstance(s, st.Delta)]
         return json.dumps({"title": self.title, "loss": self.loss.name, "verdict": report.verdict,
-                           "check_method": report.method, "gradients": gradients}, indent=2)
+                           "check_method": report.method, "deltas": deltas, "gradients": gradients}, indent=2)
 
     def _repr_latex_(self) -> str:
         return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
@@ -189,13 +197,12 @@ class Derivation:
         loss = _expand_except(self.network, self.loss, keep)
         gradient = _expand_except(self.network, self.result, keep)
         inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
-        return central_difference_check(loss, {self.wrt: gradient}, inputs, points, seed)
+        with _located(self.network, self.loss):
+            return central_difference_check(loss, {self.wrt: gradient}, inputs, points, seed)
 
     def result_latex(self) -> str:
         return print_latex(self.result, render.ranks(self.network))
 
-    def compact_latex(self) -> str:
-        return print_latex(self.compact, render.ranks(self.network), render.delta_names([self.final]))
 
     def part(self, with_check: bool = True) -> render.Part:
         return render.Part(
@@ -212,17 +219,26 @@ class Derivation:
 
     def document(self, check: bool = True) -> str:
         """A complete LaTeX document for this one gradient."""
-        return render.render_document(render.DocumentData(self.part().title, [self.part(check)], "tex"))
+        return render.render_document(render.DocumentData(self.solution.title, [self.part(check)], "tex"))
 
     def markdown(self, check: bool = True) -> str:
         """This gradient's worked solution as Markdown with `$$` mathematics."""
-        return render.render_document(render.DocumentData(self.part().title, [self.part(check)], "md"))
+        return render.render_document(render.DocumentData(self.solution.title, [self.part(check)], "md"))
 
     def _repr_latex_(self) -> str:
         return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
 
     def __repr__(self) -> str:
         return f"<Derivation d{self.loss}/d{self.wrt} = {sympy.sstr(self.result)}>"
+
+
+@contextmanager
+def _located(network: Network, loss: Symbol):
+    """Name the loss's definition (file and line) in a check that could not be carried out."""
+    try:
+        yield
+    except CheckError as error:
+        raise error.located(network.where.get(loss, f"loss {loss}")) from None
 
 
 def _expand_except(network: Network, expr: Expr, keep: set[Symbol]) -> Expr:
@@ -234,5 +250,6 @@ def _expand_except(network: Network, expr: Expr, keep: set[Symbol]) -> Expr:
 
 def _merge(reports: list[CheckReport]) -> CheckReport:
     entries = tuple(e for r in reports for e in r.entries)
-    notes = tuple(n for r in reports for n in r.notes)
+    redrawn = sum(int(n.split()[0]) for r in reports for n in r.notes if n.split()[0].isdigit())
+    notes = (f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()
     return CheckReport(reports[0].method, entries, notes)

@@ -15,7 +15,7 @@ from sympy import Add, Dummy, Expr, Mul, S, Symbol, expand, preorder_traversal
 
 from . import steps as st
 from .network import Network
-from .errors import MissingRuleError
+from .errors import MissingRuleError, ProblemError
 from .rules import rule_for
 
 
@@ -49,8 +49,8 @@ def name_intermediates(expr: Expr, network: Network) -> Expr:
 def linear_site(expr: Expr, var: Symbol) -> Expr | None:
     """The largest subexpression of `expr` that is linear in its one occurrence of `var`.
 
-    Climbs from `var` through sums and products (where var's branch enters to the first power) and
-    stops below the first other operation: for sigma(w1 x1 + w2 x2) and w1 that is w1 x1 + w2 x2.
+    Climbs from `var` through the registry's linear operations (sums, and products where var's branch
+    is a factor to the first power) and stops below the first other operation: for sigma(w1 x1 + w2 x2) and w1 that is w1 x1 + w2 x2.
     None when var occurs more than once or enters a non-linear operation directly.
     """
     path = _path_to(expr, var)
@@ -58,7 +58,11 @@ def linear_site(expr: Expr, var: Symbol) -> Expr | None:
         return None
     site = var
     for parent in reversed(path[:-1]):
-        if not (isinstance(parent, Add) or (isinstance(parent, Mul) and site in parent.args)):
+        try:
+            rule = rule_for(parent)
+        except MissingRuleError:
+            break
+        if not (rule.linear and site in rule.split(parent)):
             break
         site = parent
     return None if site == var else site
@@ -97,10 +101,9 @@ class GradientBuilder:
                 by_rules, rules = differentiate(self.network.definitions[of], wrt)
             except MissingRuleError as error:
                 raise error.located(self.network.where[of]) from None
-            indirect = any(wrt in self.network.ancestors(u) for u in self.network.uses(of))
             step = st.LocalDerivative(
                 of, wrt, by_rules, name_intermediates(by_rules, self.network), rules,
-                (("definition", of),), explicit=indirect,
+                (("definition", of),), explicit=self.network.depends_indirectly(of, wrt),
             )
             self._add(step)
         return self.steps[key]
@@ -118,8 +121,11 @@ class GradientBuilder:
         if through == (self.loss,):
             step = self.local(self.loss, wrt)
             return step.result, step.key
-        chain = st.ChainRule if len(through) == 1 else st.Accumulate
-        chain_key = self._add(chain(self.loss, wrt, through))
+        if len(through) == 1:
+            chain_key = self._add(st.ChainRule(self.loss, wrt, through))
+        else:
+            explicit = tuple(self.network.depends_indirectly(user, wrt) for user in through)
+            chain_key = self._add(st.Accumulate(self.loss, wrt, through, explicit))
         terms, used = [], [chain_key]
         for user in through:
             outer, outer_key = self.gradient(user)
@@ -220,6 +226,8 @@ def derive(network: Network, loss: Symbol, wrts: list[Symbol]) -> GradientBuilde
     builder = GradientBuilder(network, loss)
     for wrt in wrts:
         network.check_wrt(wrt)
+        if wrt == loss:
+            raise ProblemError(f"{loss} is the loss itself: its gradient with respect to itself is 1")
         builder.gradient(wrt)
         builder.compact(wrt)
     for family in indexed_families(wrts):

@@ -57,12 +57,19 @@ class Network:
             raise ProblemError(f"{symbol} is already an input; name the definition differently", where)
         if symbol in getattr(expr, "free_symbols", ()):
             raise ProblemError(f"the definition of {symbol} uses {symbol} itself", where)
+        expr = self._same_named(expr)
         for used in self._free(expr):
             if used not in self.definitions:
                 self.declare(used)
         self.definitions[symbol] = expr
         self.where[symbol] = where
         return symbol
+
+    def _same_named(self, expr):
+        """`expr` with each symbol replaced by the network's symbol of the same name, whatever its assumptions."""
+        known = {s.name: s for s in self.all_symbols()}
+        swap = {s: known[s.name] for s in getattr(expr, "free_symbols", ()) if s.name in known and known[s.name] != s}
+        return expr.xreplace(swap) if swap else expr
 
     # -- reading --------------------------------------------------------------------------------
     def _free(self, expr) -> list[Symbol]:
@@ -96,6 +103,10 @@ class Network:
                     seen.add(used)
                     todo.append(used)
         return seen
+
+    def depends_indirectly(self, definition: Symbol, symbol: Symbol) -> bool:
+        """Whether `definition` depends on `symbol` through another definition it uses."""
+        return any(symbol in self.ancestors(u) for u in self.uses(definition) if u in self.definitions)
 
     def consumers(self, symbol: Symbol, toward: Symbol) -> list[Symbol]:
         """The definitions that use `symbol` directly and lead to `toward`, in definition order."""

@@ -31,6 +31,18 @@ class _Elementwise(Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
+    def _eval_evalf(self, prec):
+        """Numbers through the elementary form: N(sigmoid(1)) = 0.7310..."""
+        return self.rewrite(exp)._eval_evalf(prec)
+
+    def _latex(self, printer, exp=None):
+        """Plain `sympy.latex` prints the op under its registry name too (sigma, ReLU, softplus)."""
+        from .rules import function_latex_names
+
+        name = function_latex_names()[type(self)]
+        printed = rf"{name}\left({printer._print(self.args[0])}\right)"
+        return rf"{printed}^{{{exp}}}" if exp is not None else printed
+
 
 class sigmoid(_Elementwise):
     """The logistic sigmoid, sigma(u) = 1 / (1 + e^{-u})."""
@@ -89,5 +101,3 @@ def tanh(arg):
         return arg.applyfunc(sympy.tanh)
     return sympy.tanh(arg)
 
-
-ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus, "tanh": sympy.tanh}

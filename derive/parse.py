@@ -49,10 +49,13 @@ def preprocess(text: str) -> str:
     text = _SPACING.sub(" ", text)
     text = _SIZING.sub("", text)
     text = _DECORATED.sub(lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}", text)
+    text = re.sub(r"\\(gamma|Gamma)(?![A-Za-z])", r"\\text{\1}", text)  # symbols, not Euler's constant
     text = _SIGMA_CALL.sub(r"\\arcsinh", text)
     text = _BARE.sub(lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()], text)
     text = _WRAPPED.sub(_function_word, text)
     text = re.sub(r"\\log(?![A-Za-z])", r"\\ln", text)
+    # 1/2 (y - x)^2 means a half of the square, as on paper; the grammar would read 1/(2 (y - x)^2)
+    text = re.sub(r"(?<![\w.}])(\d+)\s*/\s*(\d+)(?![\w.{])", r"\\frac{\1}{\2}", text)
     return text
 
 
@@ -62,6 +65,9 @@ def _function_word(match: re.Match) -> str:
         return "\\" + _ACTIVATION_WORDS[word.lower()]
     if word in ("exp", "tanh", "sin", "cos", "max", "min", "log", "ln"):
         return "\\" + word
+    called = re.match(r"\s*(\(|\\left)", match.string[match.end():])
+    if match.group(0).startswith("\\operatorname") or called:
+        raise LatexError(f"undefined function {word} (derive knows sigmoid, ReLU, softplus, tanh, exp, log, sin, cos, max, min)")
     return r"\text{" + word + "}"
 
 
@@ -74,12 +80,15 @@ def parse_latex(text: str, symbols: dict[str, Symbol]) -> Expr:
         raise LatexError("the right-hand side is empty")
     if len(text) > MAX_LENGTH:
         raise LatexError(f"the right-hand side is longer than {MAX_LENGTH} characters")
+    if re.search(r"[\x00-\x1f]", text.replace("\n", " ")):
+        raise LatexError("the right-hand side contains a tab or control character: YAML turns \\t in double "
+                         "quotes into a tab, so write LaTeX unquoted or in single quotes ('\\tanh(x)')")
     prepared = preprocess(text)
     config = ConversionConfig(lowercase_symbols=False, interpret_as_mixed_fractions=False)
     try:
         parsed = latex2sympy(prepared, conversion_config=config, normalization_config=None)
     except Exception as error:  # the parser raises bare Exceptions with a caret diagram
-        raise LatexError(_parse_message(prepared, error)) from None
+        raise LatexError(_parse_message(text, prepared, error)) from None
     if isinstance(parsed, sympy.core.relational.Relational):
         raise LatexError(f"expected an expression, got the relation '{text}'")
     if isinstance(parsed, (list, tuple)) or not isinstance(parsed, sympy.Expr):
@@ -87,17 +96,33 @@ def parse_latex(text: str, symbols: dict[str, Symbol]) -> Expr:
     return _rebuild(parsed, symbols)
 
 
-def _parse_message(prepared: str, error: Exception) -> str:
+_SHOWN_AS = {r"\arcsinh": r"\sigma", r"\arccosh": r"\operatorname{ReLU}", r"\arctanh": r"\operatorname{softplus}",
+             r"\ln": r"\log"}
+
+
+def _as_written(prepared: str) -> str:
+    """A piece of preprocessed text shown in the user's own notation, for error messages."""
+    text = re.sub(r"\\text\{([A-Za-z]+?)(hat|bar|tilde)\}", r"\\\2{\1}", prepared)
+    for placeholder, shown in _SHOWN_AS.items():
+        text = text.replace(placeholder, shown)
+    return text
+
+
+def _parse_message(text: str, prepared: str, error: Exception) -> str:
     lines = str(error).splitlines()
     caret = next((line for line in lines if line.rstrip().endswith("^")), None)
     reason = lines[0].strip() if lines else "cannot parse"
     if caret is None:
-        return f"cannot read LaTeX '{prepared}': {reason}"
+        return f"cannot read LaTeX '{text}': {reason}"
     column = len(caret.rstrip()) - 1
     command = re.match(r"\\([A-Za-z]+)", prepared[column:])
-    if command:
-        return f"undefined function or command \\{command.group(1)} at character {column + 1} of '{prepared}'"
-    return f"cannot read LaTeX '{prepared}' at character {column + 1} (near '{prepared[column:column + 12]}'): {reason}"
+    if command and command.group(1) not in ("arcsinh", "arccosh", "arctanh", "text", "frac", "ln"):
+        return f"undefined function or command \\{command.group(1)} in '{text}'"
+    near = _as_written(prepared[column:column + 16]) or "the end"
+    return f"cannot read LaTeX '{text}' near '{near}' ({reason.lower().rstrip('.')})"
+
+
+_CONSTANT_NAMES = {sympy.E: "e", sympy.pi: "pi", sympy.EulerGamma: "gamma", sympy.I: "I"}  # gamma: via sympy syntax
 
 
 def _rebuild(node, symbols: dict[str, Symbol]) -> Expr:
@@ -107,8 +132,11 @@ def _rebuild(node, symbols: dict[str, Symbol]) -> Expr:
         if name not in symbols:
             raise LatexError(f"unknown symbol {name} (declared: {', '.join(sorted(symbols)) or 'none'})")
         return symbols[name]
-    if node == sympy.E and "e" in symbols:
-        return symbols["e"]  # a declared symbol e is not Euler's number
+    for constant, name in _CONSTANT_NAMES.items():
+        if node == constant and name in symbols:
+            return symbols[name]  # a declared symbol e, pi, gamma or I is that symbol, not the constant
+    if node in (sympy.EulerGamma, sympy.I):
+        raise LatexError(f"unknown symbol {_CONSTANT_NAMES[node]} (declared: {', '.join(sorted(symbols)) or 'none'})")
     if node.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
         raise LatexError("infinity and undefined values cannot appear in a definition")
     if node.is_Atom:

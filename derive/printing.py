@@ -43,7 +43,11 @@ class DerivePrinter(LatexPrinter):
         return rf"{printed}^{{{exp}}}" if exp is not None else printed
 
     def _print_Heaviside(self, expr, exp=None):
-        printed = rf"\mathbb{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+        """The indicator 1[u > 0] (value 0 at u = 0) or 1[u >= 0] (value 1 there); SymPy's theta otherwise."""
+        relation = {0: ">", 1: r"\geq"}.get(expr.args[1] if len(expr.args) > 1 else None)
+        if relation is None:
+            return super()._print_Heaviside(expr, exp)
+        printed = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} {relation} 0\right]"
         return rf"{printed}^{{{exp}}}" if exp is not None else printed
 
     def _print_sign(self, expr, exp=None):
@@ -66,9 +70,13 @@ class DerivePrinter(LatexPrinter):
         ordered = sorted(factors, key=self._factor_order)
         return super()._print_Mul(_UnevaluatedMul(coefficient, ordered))
 
+    def _unranked(self, symbol: Symbol) -> int:
+        """Delta terms sit nearest the loss; other unknown symbols (x_i of a general form) with the inputs."""
+        return len(self.ranks) if symbol.name.startswith(("Delta", "delta")) else -1
+
     def _factor_order(self, factor: Expr) -> tuple:
         symbols = getattr(factor, "free_symbols", set())
-        rank = max((self.ranks.get(s, len(self.ranks)) for s in symbols), default=-2)
+        rank = max((self.ranks.get(s, self._unranked(s)) for s in symbols), default=-2)
         return (-rank, -len(symbols), bool(factor.is_Add))
 
 

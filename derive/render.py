@@ -15,6 +15,8 @@ import jinja2
 from sympy import Expr, Symbol
 
 from . import steps as st
+from sympy.printing.precedence import PRECEDENCE
+
 from .printing import DerivePrinter, partial
 from .resources import resource_dir
 from .rules import RULES
@@ -67,12 +69,16 @@ def ranks(network) -> dict[Symbol, int]:
     return order
 
 
-def delta_names(steps) -> dict[Symbol, Symbol]:
-    """Show a single delta term as plain Delta; several keep their numbers Delta^{(1)}, Delta^{(2)}."""
-    deltas = {s.symbol for s in steps if isinstance(s, st.Delta)}
-    deltas |= {f for s in steps if isinstance(s, (st.Final, st.General)) for f in s.result.free_symbols
-               if f.name.startswith("Delta^")}
-    return {next(iter(deltas)): Symbol("Delta", real=True)} if len(deltas) == 1 else {}
+def delta_names(steps, network) -> dict[Symbol, Symbol]:
+    """Names for the delta terms: a single one is Delta, several are Delta^{(1)}, ... numbered from the input
+    side (by the definition they sit in); delta instead of Delta where the network has a symbol Delta."""
+    found = {s.symbol: s for s in steps if isinstance(s, st.Delta)}
+    order = {name: i for i, name in enumerate(network.definitions)}
+    deltas = sorted(found, key=lambda d: (order.get(found[d].inside, 0), d.name))
+    letter = "delta" if any(s.name.startswith("Delta") for s in network.all_symbols()) else "Delta"
+    if len(deltas) == 1:
+        return {deltas[0]: Symbol(letter, real=True)}
+    return {d: Symbol(f"{letter}^{{({k})}}", real=True) for k, d in enumerate(deltas, start=1)}
 
 
 class Context:
@@ -82,7 +88,8 @@ class Context:
         self.fmt = fmt
         self.level = level
         self.network = part.network
-        self.printer = DerivePrinter(ranks(part.network), delta_names(all_steps))
+        self.printer = DerivePrinter(ranks(part.network), delta_names(all_steps, part.network))
+        self.steps = {step.key: step for step in all_steps}
         self.numbers: dict = {}
         for step in all_steps:
             self.numbers.setdefault(step.key, first_number + len(self.numbers))
@@ -120,10 +127,17 @@ class Context:
         last = r" \& " if self.fmt == "tex" else " and "
         return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + last + refs[-1]
 
-    def factor(self, expr: Expr) -> str:
-        """A factor of a product, bracketed when it is a sum or itself a product."""
-        text = self.math(expr)
-        return rf"\left({text}\right)" if (expr.is_Add or expr.is_Mul) and len(expr.args) > 1 else text
+    def product_line(self, step) -> str:
+        """The substituted factors side by side (each bracketed by precedence), or "" if that is the result."""
+        line = " + ".join(
+            r" \cdot ".join(self.printer.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
+            for factors in step.terms
+        )
+        return "" if line == self.math(step.result) else line
+
+    def delta_of(self, final) -> Symbol:
+        """The delta symbol a Final step is written in."""
+        return self.steps[final.uses[0]].symbol
 
     def text(self, words: str) -> str:
         """Plain words, with LaTeX's special characters escaped in `.tex`."""
@@ -150,9 +164,15 @@ class Context:
         return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
     def rules(self, names) -> str:
-        """'the product, power and sum rules' for an annotation."""
+        """'by the product, power and sum rules' for an annotation; 'directly' when no rule was needed."""
         short = [n.removesuffix(" rule") for n in names]
-        return f"the {self.listing(short)} rule" + ("s" if len(short) > 1 else "")
+        if not short:
+            return "directly"
+        return f"by the {self.listing(short)} rule" + ("s" if len(short) > 1 else "")
+
+    def slashed(self, of, wrt) -> str:
+        r"""\partial L / \partial w, for tables where a fraction would be too small to read."""
+        return rf"\partial {self.math(of)} / \partial {self.math(wrt)}"
 
     @staticmethod
     def rule_notes(step) -> list[str]:
@@ -174,24 +194,31 @@ def _kind(step) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(step).__name__).lower()
 
 
-def render_step(step, context: Context) -> tuple[str, str]:
-    """A step's (intro sentence, align rows)."""
+def render_step(step, context: Context, after_conclusion: bool = False) -> tuple[str, str]:
+    """A step's (intro sentence, align rows); `after_conclusion`: it cannot join the display before it."""
     template = environment().get_template(f"step_{_kind(step)}.j2")
-    variables = template.new_context({"step": step, "c": context})
+    variables = template.new_context({"step": step, "c": context, "after_conclusion": after_conclusion})
     intro = "".join(template.blocks["intro"](variables)).strip()
     rows = "".join(template.blocks["rows"](variables)).strip()
     return intro, rows
 
 
+_OPENS_A_GROUP = (st.Definition, st.ChainRule, st.Accumulate, st.LocalDerivative)
+
+
 def blocks(steps, context: Context) -> list[tuple[str, list[str]]]:
-    """Steps grouped for display: a new align block starts wherever a step has a sentence of its own."""
+    """Steps grouped for display: a chain rule with its factors; a new block wherever a step has a
+    sentence of its own or follows a conclusion (a substitution, delta or final form)."""
     grouped: list[tuple[str, list[str]]] = []
+    previous = None
     for step in steps:
-        intro, rows = render_step(step, context)
-        if intro or not grouped:
+        after_conclusion = bool(grouped) and not isinstance(previous, _OPENS_A_GROUP)
+        intro, rows = render_step(step, context, after_conclusion)
+        if intro or not grouped or after_conclusion:
             grouped.append((intro, [rows]))
         else:
             grouped[-1][1].append(rows)
+        previous = step
     return grouped
 
 
@@ -208,10 +235,18 @@ def _part_variables(part: Part, fmt: str, first_number: int, level: int) -> dict
         "c": context,
         "part": part,
         "definitions": blocks(definitions, context)[0][1] if definitions else [],
-        "sections": [(wrt, blocks(steps, context)) for wrt, steps in part.sections],
+        "sections": [(wrt, blocks(steps, context), _stated_in(part, wrt, context)) for wrt, steps in part.sections],
         "general": blocks(part.general, context) if part.general else [],
         "wrts": [wrt for wrt, _ in part.sections],
     }
+
+
+def _stated_in(part: Part, wrt: Symbol, context: Context) -> str | None:
+    """Where an earlier section already states this gradient ("(8)"), or None if it is zero."""
+    for key in (("final", part.loss, wrt), ("gradient", part.loss, wrt), ("local", part.loss, wrt)):
+        if key in context.numbers:
+            return context.ref(key)
+    return None
 
 
 def _rendered_parts(data: DocumentData) -> list[str]:
@@ -242,7 +277,7 @@ def render_aligned(part: Part, fmt: str = "tex") -> str:
     """
     variables = _part_variables(part, fmt, 0, 1)
     rows = list(variables["definitions"])
-    for _, grouped in variables["sections"]:
+    for _, grouped, _ in variables["sections"]:
         rows += [r for _, group in grouped for r in group]
     rows += [r for _, group in variables["general"] for r in group]
     return " \\\\\n".join(rows)

@@ -38,6 +38,7 @@ class Rule:
     applies: Callable[[Expr], bool] = lambda e: True
     kinks: Callable[[tuple], tuple] = lambda operands: ()
     note: str = ""  # said once in a worked solution that uses the rule
+    linear: bool = False  # linear in each operand (to the first power): a sum, a product
 
 
 def _others(operands: tuple, i: int) -> Expr:
@@ -59,17 +60,23 @@ def _is_quotient(expr: Expr) -> bool:
     return _numerator_denominator(expr)[1] != 1
 
 
-def _max_partials(out, operands):
-    """Max routes the gradient to the largest operand (split evenly at a tie, which is a kink)."""
+def _routes(operands, sign):
+    """1 for the operand that wins (largest for max, sign=1; smallest for min, sign=-1), 0 for the others.
+
+    At a tie (a kink) the first of the tied operands wins: a valid subgradient, as in argmax.
+    """
     return tuple(
-        Mul(*(Heaviside(a - b) for j, b in enumerate(operands) if j != i)) for i, a in enumerate(operands)
+        Mul(*(Heaviside(sign * (a - b), 1 if i < j else 0) for j, b in enumerate(operands) if j != i))
+        for i, a in enumerate(operands)
     )
+
+
+def _max_partials(out, operands):
+    return _routes(operands, 1)
 
 
 def _min_partials(out, operands):
-    return tuple(
-        Mul(*(Heaviside(b - a) for j, b in enumerate(operands) if j != i)) for i, a in enumerate(operands)
-    )
+    return _routes(operands, -1)
 
 
 def _ties(operands):
@@ -77,7 +84,7 @@ def _ties(operands):
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("sum rule", Add, lambda out, ops: (sympy.S.One,) * len(ops), lambda x, y: x + 3 * y + x * y),
+    Rule("sum rule", Add, lambda out, ops: (sympy.S.One,) * len(ops), lambda x, y: x + 3 * y + x * y, linear=True),
     Rule(
         "quotient rule",
         Mul,
@@ -91,6 +98,7 @@ RULES: tuple[Rule, ...] = (
         Mul,
         lambda out, ops: tuple(_others(ops, i) for i in range(len(ops))),
         lambda x, y: 2 * x * y * sin(x),
+        linear=True,
     ),
     Rule(
         "power rule",
@@ -134,7 +142,7 @@ RULES: tuple[Rule, ...] = (
         lambda out, ops: (sign(ops[0]),),
         lambda x, y: Abs(x * y),
         kinks=lambda ops: (ops[0],),
-        note="|u| is not differentiable at u = 0; derive uses the subgradient 0 there.",
+        note="The absolute value is not differentiable where its argument is 0; derive uses the subgradient 0 there.",
     ),
     Rule(
         "max rule",
@@ -143,7 +151,7 @@ RULES: tuple[Rule, ...] = (
         lambda x, y: Max(x, y),
         r"\max",
         kinks=_ties,
-        note="max routes the gradient to its largest argument; at a tie it is not differentiable.",
+        note="max routes the gradient to its largest argument; where arguments tie it is not differentiable, and derive routes it to the first of them.",
     ),
     Rule(
         "min rule",
@@ -152,7 +160,7 @@ RULES: tuple[Rule, ...] = (
         lambda x, y: Min(x, y),
         r"\min",
         kinks=_ties,
-        note="min routes the gradient to its smallest argument; at a tie it is not differentiable.",
+        note="min routes the gradient to its smallest argument; where arguments tie it is not differentiable, and derive routes it to the first of them.",
     ),
 )
 

@@ -75,6 +75,7 @@ class Accumulate:
     of: Symbol
     wrt: Symbol
     through: tuple[Symbol, ...]
+    explicit: tuple[bool, ...]  # per definition: it also depends on u through other definitions
     uses: tuple = ()
 
     @property

@@ -80,7 +80,7 @@ def test_solve_writes_tex(tmp_path, example):
     tex = (tmp_path / "out.tex").read_text(encoding="utf-8")
     assert tex.startswith("\\documentclass")
     assert tex.rstrip().endswith("\\end{document}")
-    assert "wrote out.tex" in result.stderr
+    assert "wrote out.tex" in result.stdout
     assert "PASS" in result.stdout + result.stderr
     assert part_files(tmp_path) == []
 
