@@ -16,13 +16,13 @@ __version__ = "0.1.0"
 from .check import CheckReport
 from .derivation import Derivation, Solution
 from .engine import differentiate
-from .errors import DeriveError, LatexError, MissingRuleError, ProblemError
+from .errors import CheckError, DeriveError, LatexError, MissingRuleError, PdfError, ProblemError
 from .network import Network
 from .ops import relu, sigmoid, softplus, tanh
 from .problem import Problem
 from .rules import RULES, Rule
 
 __all__ = [
-    "CheckReport", "Derivation", "DeriveError", "LatexError", "MissingRuleError", "Network", "Problem",
+    "CheckError", "CheckReport", "Derivation", "DeriveError", "PdfError", "LatexError", "MissingRuleError", "Network", "Problem",
     "ProblemError", "RULES", "Rule", "Solution", "differentiate", "relu", "sigmoid", "softplus", "tanh",
 ]

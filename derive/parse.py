@@ -33,6 +33,10 @@ _INVERSE_HYPERBOLIC = re.compile(r"a(?:rc?)?(?:sinh|cosh|tanh)")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?$")
 
 
+_CARRIED = {"gamma": "carriedgamma", "Gamma": "carriedGamma"}
+_UNCARRIED = {v: k for k, v in _CARRIED.items()}
+
+
 def symbol_name(text: str) -> str:
     r"""The plain name derive uses for a symbol written in LaTeX: \hat{y} -> yhat, w_{1} -> w_1, \Delta -> Delta."""
     name = _DECORATED.sub(lambda m: (m.group(2) or m.group(3)) + m.group(1), text.strip())
@@ -49,7 +53,9 @@ def preprocess(text: str) -> str:
     text = _SPACING.sub(" ", text)
     text = _SIZING.sub("", text)
     text = _DECORATED.sub(lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}", text)
-    text = re.sub(r"\\(gamma|Gamma)(?![A-Za-z])", r"\\text{\1}", text)  # symbols, not Euler's constant
+    # the grammar turns gamma and Gamma into Euler's constant: carry them through under other names
+    text = re.sub(r"\\(gamma|Gamma)(?![A-Za-z])", lambda m: r"\text{" + _CARRIED[m.group(1)] + "}", text)
+    text = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", text)  # \frac12
     text = _SIGMA_CALL.sub(r"\\arcsinh", text)
     text = _BARE.sub(lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()], text)
     text = _WRAPPED.sub(_function_word, text)
@@ -129,6 +135,7 @@ def _rebuild(node, symbols: dict[str, Symbol]) -> Expr:
     """Rebuild the parser's tree with derive's symbols and functions, naming anything unknown."""
     if isinstance(node, Symbol):
         name = node.name.replace("{", "").replace("}", "")
+        name = _UNCARRIED.get(name, name)
         if name not in symbols:
             raise LatexError(f"unknown symbol {name} (declared: {', '.join(sorted(symbols)) or 'none'})")
         return symbols[name]

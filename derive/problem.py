@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import DeriveError, ProblemError
+from .errors import DeriveError, LatexError, ProblemError
 from .network import Network, make_symbol
 from .parse import parse_latex, parse_sympy, symbol_name
 
@@ -165,6 +165,9 @@ class _Reader:
 
     def split(self, item, index: int) -> tuple[str, str]:
         where = f"{self.source}, line {self.definition_lines[index]}"
+        if any(ord(ch) < 32 and ch != "\n" for ch in str(item)):
+            raise LatexError("the definition contains a tab or control character: YAML turns \\t in double quotes "
+                             "into a tab, so write LaTeX unquoted or in single quotes ('\\tanh(x)')", where)
         if isinstance(item, dict) and len(item) == 1:
             (lhs, rhs), = item.items()
         elif isinstance(item, str) and "=" in item:
