@@ -267,4 +267,13 @@ BAD_PROBLEMS = [
     pytest.param(r"""
 
         """, [], None, ['p.yaml', 'mapping'], id='empty-file'),
+    pytest.param(r"""
+        symbols: [x, y, w]
+        syntax: sympy
+        definitions:
+          - h = Matrix([[x], [y]])
+          - L = w*h
+        loss: L
+        wrt: [w]
+        """, [], ProblemError, ['p.yaml, line 4, definition of h', 'loss L is not scalar', 'through h'], id='non-scalar-through-intermediate'),
 ]

@@ -232,20 +232,6 @@ def test_wrt_option_accepts_latex_spelling(tmp_path):
     assert [g["variable"] for g in json.loads((tmp_path / "out.json").read_text())["gradients"]] == ["w_2"]
 
 
-def test_non_scalar_loss_through_an_intermediate(tmp_path):
-    write_problem(tmp_path, """
-        symbols: [x, y, w]
-        syntax: sympy
-        definitions:
-          - h = Matrix([[x], [y]])
-          - L = w*h
-        loss: L
-        wrt: [w]
-        """)
-    message = assert_bad_input(run_cli(tmp_path, "solve", "p.yaml", "-o", "out.tex"), tmp_path)
-    assert "not scalar" in message
-
-
 @pytest.mark.parametrize("rhs", ["x, w", "(w x)!", "\\infty w"], ids=["comma", "factorial", "infinity"])
 def test_late_errors_name_the_definition(tmp_path, rhs):
     write_problem(tmp_path, f"symbols: [x, w]\ndefinitions:\n  - L = {rhs}\nloss: L\nwrt: [w]\n")

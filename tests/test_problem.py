@@ -268,19 +268,6 @@ def test_comma_list_is_not_an_expression():
         parse_latex("x, w", symbols("x", "w"))
 
 
-def test_non_scalar_loss_through_an_intermediate():
-    with pytest.raises(ProblemError, match="not scalar"):
-        problem("""
-            symbols: [x, y, w]
-            syntax: sympy
-            definitions:
-              - h = Matrix([[x], [y]])
-              - L = w*h
-            loss: L
-            wrt: [w]
-            """)
-
-
 @pytest.mark.parametrize("name, expected", [("w_{2}", "w_2"), (r"\hat{y}", "yhat")])
 def test_solve_accepts_latex_spelling(name, expected):
     p = Problem.from_yaml(EXAMPLES / "one_layer_vector.yaml")
