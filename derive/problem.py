@@ -113,8 +113,8 @@ class _Reader:
             raise ProblemError("the problem has no 'wrt' (the variables to differentiate with respect to)", self.source)
         try:
             network.check_loss(loss)
-        except ProblemError as error:
-            raise ProblemError(error.message, self.where("loss")) from None
+        except ProblemError as error:  # name the definition that is not scalar, else the loss: line
+            raise ProblemError(error.message, error.where or self.where("loss")) from None
         return Problem(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
 
     def symbols(self) -> list:
