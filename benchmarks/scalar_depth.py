@@ -30,11 +30,21 @@ def chain(depth: int):
     return net, loss, weights
 
 
-def measure(function):
-    tracemalloc.start()
+def derive_and_render(depth: int) -> str:
+    net, loss, weights = chain(depth)
+    return net.gradients(loss, weights).latex()
+
+
+def measure(function, memory: bool = True):
+    """(result, seconds, peak MB): timed on its own, then run again under tracemalloc for the peak
+    (tracing slows allocation-heavy code several times over, so it must not share the timed run)."""
     start = time.perf_counter()
     result = function()
     seconds = time.perf_counter() - start
+    if not memory:
+        return result, seconds, float("nan")
+    tracemalloc.start()
+    function()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return result, seconds, peak
@@ -48,12 +58,13 @@ def main() -> None:
     print(f"{'depth':>5} {'derive s':>9} {'MB':>7} {'LaTeX chars':>12} | {'sympy s':>8} {'LaTeX chars':>12}")
     depth = 2
     while depth <= args.max_depth:
-        net, loss, weights = chain(depth)
-        text, seconds, peak = measure(lambda: net.gradients(loss, weights).latex())
+        text, seconds, peak = measure(lambda: derive_and_render(depth))
         line = f"{depth:>5} {seconds:>9.3f} {peak:>7.1f} {len(text):>12,}"
         if depth <= args.sympy_limit:
+            net, loss, weights = chain(depth)
             expanded = net.expand(loss)
-            plain, plain_seconds, _ = measure(lambda: "".join(sympy.latex(sympy.diff(expanded, w)) for w in weights))
+            plain, plain_seconds, _ = measure(
+                lambda: "".join(sympy.latex(sympy.diff(expanded, w)) for w in weights), memory=False)
             line += f" | {plain_seconds:>8.3f} {len(plain):>12,}"
         print(line, flush=True)
         depth *= 2

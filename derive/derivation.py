@@ -130,6 +130,7 @@ class Derivation:
     def __init__(self, solution: Solution, wrt: Symbol):
         self.solution = solution
         self.wrt = wrt
+        self._needed: set | None = None
         self.loss = solution.loss
         self.network = solution.network
 
@@ -158,6 +159,12 @@ class Derivation:
         return tuple(s for s in self.solution.steps if s.key in needed)
 
     def _closure(self) -> set:
+        """The keys of every step this gradient rests on (computed once: steps never change)."""
+        if self._needed is None:
+            self._needed = self._compute_closure()
+        return self._needed
+
+    def _compute_closure(self) -> set:
         builder = self.solution.builder
         todo = [k for k in (("final", self.loss, self.wrt), builder.gradient(self.wrt)[1]) if k in builder.steps]
         needed = {s.key for s in builder.steps.values() if isinstance(s, st.Definition)}

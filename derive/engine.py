@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Dummy, Expr, Mul, S, Symbol, expand, preorder_traversal
+from sympy import Add, Derivative, Dummy, Expr, Mul, S, Symbol, expand, preorder_traversal
 
 from . import steps as st
 from .network import Network
@@ -126,15 +126,26 @@ class GradientBuilder:
         else:
             explicit = tuple(self.network.depends_indirectly(user, wrt) for user in through)
             chain_key = self._add(st.Accumulate(self.loss, wrt, through, explicit))
-        terms, used = [], [chain_key]
+        terms, values, used = [], [], [chain_key]
         for user in through:
             outer, outer_key = self.gradient(user)
             inner = self.local(user, wrt)
-            terms.append((outer, inner.result) if outer_key else (inner.result,))
+            values.append(outer * inner.result)
+            terms.append((self.shown(user), inner.result) if outer_key else (inner.result,))
             used += [k for k in (outer_key, inner.key) if k is not None]
-        result = Add(*(Mul(*factors) for factors in terms))
-        step = st.Substitution(self.loss, wrt, result, tuple(terms), tuple(used))
+        result = Add(*values)
+        shown = Add(*(Mul(*factors) for factors in terms))
+        step = st.Substitution(self.loss, wrt, result, shown, tuple(terms), tuple(used))
         return result, self._add(step)
+
+    def shown(self, symbol: Symbol) -> Expr:
+        """How d loss / d symbol appears as a factor in later steps: its value when that came straight
+        from the loss's definition, else the derivative itself (stated in its own numbered equation),
+        so that each step stays short however deep the network is."""
+        value, key = self.gradient(symbol)
+        if key is None or key[0] == "local":
+            return value
+        return Derivative(self.loss, symbol, evaluate=False)
 
     def compact(self, wrt: Symbol) -> st.Final | None:
         """The gradient as delta times d(site)/d(wrt), when wrt enters one linear pre-activation."""
@@ -150,8 +161,9 @@ class GradientBuilder:
         delta = self.delta(inside, site)
         site_derivative, _ = differentiate(site, wrt)
         result = delta.symbol * name_intermediates(site_derivative, self.network)
-        if expand(result.xreplace({delta.symbol: delta.value}) - value) != 0:
-            return None  # the factorisation did not come out exact: keep the substituted form
+        difference = result.xreplace({delta.symbol: delta.value}) - value
+        if difference != 0 and (difference.count_ops() > 200 or expand(difference) != 0):
+            return None  # not provably exact (cheaply): keep the substituted form
         return self.steps.setdefault(("final", self.loss, wrt), st.Final(self.loss, wrt, result, (delta.key, key)))
 
     def delta(self, inside: Symbol, site: Expr) -> st.Delta:
@@ -164,7 +176,7 @@ class GradientBuilder:
             local = name_intermediates(local.xreplace({stand_in: site}), self.network)
             symbol = Symbol(f"Delta^{{({len(self.deltas) + 1})}}", real=True)
             uses = tuple(k for k in (outer_key, ("definition", inside)) if k)
-            step = st.Delta(symbol, self.loss, site, inside, outer * local, uses)
+            step = st.Delta(symbol, self.loss, site, inside, outer * local, self.shown(inside) * local, uses)
             self.deltas[key] = step
             self._add(step)
         return self.steps[key]

@@ -50,6 +50,11 @@ class DerivePrinter(LatexPrinter):
         printed = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} {relation} 0\right]"
         return rf"{printed}^{{{exp}}}" if exp is not None else printed
 
+    def _print_Derivative(self, expr):
+        """An earlier gradient kept as a factor: \\frac{\\partial L}{\\partial h}."""
+        (variable, count), = expr.variable_count
+        return partial(expr.expr, variable, self) if count == 1 else super()._print_Derivative(expr)
+
     def _print_sign(self, expr, exp=None):
         printed = rf"\operatorname{{sign}}\left({self._print(expr.args[0])}\right)"
         return rf"{printed}^{{{exp}}}" if exp is not None else printed

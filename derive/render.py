@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 import jinja2
-from sympy import Expr, Symbol
+from sympy import Derivative, Expr, Symbol
 
 from . import steps as st
 from sympy.printing.precedence import PRECEDENCE
@@ -128,12 +128,15 @@ class Context:
         return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + last + refs[-1]
 
     def product_line(self, step) -> str:
-        """The substituted factors side by side (each bracketed by precedence), or "" if that is the result."""
+        """The substituted factors side by side (each bracketed by precedence), or "" if that adds nothing:
+        it is the result already, or a factor is an earlier gradient kept by name."""
+        if any(f.has(Derivative) for factors in step.terms for f in factors):
+            return ""
         line = " + ".join(
             r" \cdot ".join(self.printer.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
             for factors in step.terms
         )
-        return "" if line == self.math(step.result) else line
+        return "" if line == self.math(step.shown) else line
 
     def delta_of(self, final) -> Symbol:
         """The delta symbol a Final step is written in."""

@@ -89,8 +89,9 @@ class Substitution:
 
     of: Symbol
     wrt: Symbol
-    result: Expr
-    terms: tuple[tuple[Expr, ...], ...]  # per path, the factors' values, multiplied out in `result`
+    result: Expr  # in the named intermediates only
+    shown: Expr  # as printed: earlier composite gradients kept as d loss / d v, defined in their own steps
+    terms: tuple[tuple[Expr, ...], ...]  # per path, the factors as printed, multiplied out in `shown`
     uses: tuple[Key, ...]  # the chain step first, then the factors substituted into it
 
     @property
@@ -106,7 +107,8 @@ class Delta:
     of: Symbol
     site: Expr
     inside: Symbol
-    value: Expr
+    value: Expr  # in the named intermediates only
+    shown: Expr  # as printed, like Substitution.shown
     uses: tuple[Key, ...]
 
     @property

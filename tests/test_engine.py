@@ -170,3 +170,32 @@ def test_repr_latex_for_jupyter():
     text = d._repr_latex_()
     assert text.startswith(r"\begin{align}") and r"\tag{" in text and r"\label" not in text
     assert r"\Delta x" in d.latex()
+
+
+def sigmoid_chain(depth: int):
+    net = derive.Network()
+    x, y = net.symbols("x y")
+    weights = net.symbols(" ".join(f"w_{k}" for k in range(1, depth + 1)))
+    h = x
+    for k, w in enumerate(weights, start=1):
+        h = net.define(f"h_{k}", derive.sigmoid(w * h))
+    return net, net.define("L", Rational(1, 2) * (h - y) ** 2), weights
+
+
+def test_worked_solution_grows_linearly_with_depth():
+    """Earlier gradients are referred to by name, so each step has a bounded size (a size, not a time)."""
+    sizes = {}
+    for depth in (8, 16):
+        net, loss, weights = sigmoid_chain(depth)
+        sizes[depth] = len(net.gradients(loss, weights).latex())
+    assert sizes[16] / sizes[8] <= 2.2
+
+
+def test_deep_chain_results_stay_correct_when_steps_refer_by_name():
+    net, loss, weights = sigmoid_chain(5)
+    solution = net.gradients(loss, weights)
+    for d in solution.derivations:
+        assert not d.result.has(sympy.Derivative)
+        oracle = sympy.diff(elementary(net.expand(loss)), d.wrt)
+        agree_at_random_points(elementary(d.expanded()), oracle, list(net.inputs.values()))
+    assert solution.check().passed
