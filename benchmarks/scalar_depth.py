@@ -16,18 +16,7 @@ import tracemalloc
 
 import sympy
 
-import derive
-
-
-def chain(depth: int):
-    net = derive.Network()
-    x, y = net.symbols("x y")
-    weights = net.symbols(" ".join(f"w_{k}" for k in range(1, depth + 1)))
-    h = x
-    for k, w in enumerate(weights, start=1):
-        h = net.define(f"h_{k}", derive.sigmoid(w * h))
-    loss = net.define("L", sympy.Rational(1, 2) * (h - y) ** 2)
-    return net, loss, weights
+from derive.builders import sigmoid_chain as chain
 
 
 def derive_and_render(depth: int) -> str:

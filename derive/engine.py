@@ -193,15 +193,13 @@ class GradientBuilder:
                 return None
         wrt = Symbol(f"{stem}_i", real=True)
         uses = tuple(self._final_key(m) for m in members)
-        return self._add_and_get(st.General(self.loss, wrt, i, formula, tuple(members), uses))
+        step = st.General(self.loss, wrt, i, formula, tuple(members), uses)
+        self._add(step)
+        return step
 
     def _final_key(self, wrt: Symbol) -> st.Key:
         key = ("final", self.loss, wrt)
         return key if key in self.steps else self.gradient(wrt)[1]
-
-    def _add_and_get(self, step):
-        self._add(step)
-        return step
 
 
 _INDEXED = re.compile(r"^([A-Za-z]+(?:hat|bar|tilde)?)_\{?(\w+?)\}?$")

@@ -110,9 +110,6 @@ class Context:
     def partial(self, of, wrt, explicit: bool = False) -> str:
         return partial(of, wrt, self.printer, explicit)
 
-    def number(self, key) -> int:
-        return self.numbers[key]
-
     def tag(self, step) -> str:
         n = self.numbers[step.key]
         return rf"\tag{{{n}}}" if self.fmt == "md" else rf"\label{{eq:{n}}}\tag{{{n}}}"

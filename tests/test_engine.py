@@ -11,6 +11,7 @@ from sympy import Rational
 
 import derive
 from derive import steps as st
+from derive.builders import sigmoid_chain
 
 from conftest import agree_at_random_points, elementary
 
@@ -172,16 +173,6 @@ def test_repr_latex_for_jupyter():
     assert r"\Delta x" in d.latex()
 
 
-def sigmoid_chain(depth: int):
-    net = derive.Network()
-    x, y = net.symbols("x y")
-    weights = net.symbols(" ".join(f"w_{k}" for k in range(1, depth + 1)))
-    h = x
-    for k, w in enumerate(weights, start=1):
-        h = net.define(f"h_{k}", derive.sigmoid(w * h))
-    return net, net.define("L", Rational(1, 2) * (h - y) ** 2), weights
-
-
 def test_worked_solution_grows_linearly_with_depth():
     """Earlier gradients are referred to by name, so each step has a bounded size (a size, not a time)."""
     sizes = {}
@@ -199,3 +190,12 @@ def test_deep_chain_results_stay_correct_when_steps_refer_by_name():
         oracle = sympy.diff(elementary(net.expand(loss)), d.wrt)
         agree_at_random_points(elementary(d.expanded()), oracle, list(net.inputs.values()))
     assert solution.check().passed
+
+
+def test_solution_finds_a_derivation_by_name():
+    net, loss, weights = sigmoid_chain(2)
+    solution = net.gradients(loss, weights)
+    assert solution.derivation("w_2") is solution.derivations[1]
+    assert solution.derivation(weights[0]).wrt == weights[0]
+    with pytest.raises(ValueError, match="at least 1"):
+        sigmoid_chain(0)
