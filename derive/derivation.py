@@ -16,9 +16,10 @@ from sympy import Expr, Symbol
 from . import render
 from . import steps as st
 
-from .check import CheckReport, central_difference_check
+from .check import CheckReport, central_difference_check, matrix_difference_check
 from .errors import CheckError
 from .engine import GradientBuilder, derive
+from .matrix_engine import derive_matrix
 from .network import Network
 from .numeric import evaluate as evaluate_expression
 from .printing import latex as print_latex
@@ -40,7 +41,8 @@ class Solution:
     def derive(cls, network: Network, loss, wrts: list, title: str = "") -> "Solution":
         loss = network.symbol(loss if isinstance(loss, str) else loss.name)
         wrts = list(dict.fromkeys(network.symbol(w if isinstance(w, str) else w.name) for w in wrts))
-        return cls(network, loss, wrts, derive(network, loss, wrts), title)
+        engine = derive_matrix if network.has_matrices else derive
+        return cls(network, loss, wrts, engine(network, loss, wrts), title)
 
     @property
     def steps(self) -> list[st.Step]:
@@ -59,8 +61,9 @@ class Solution:
             return _merge([d.check(points, seed) for d in self.derivations])
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
         gradients = {d.wrt: d.expanded() for d in self.derivations}
+        check = matrix_difference_check if self.network.has_matrices else central_difference_check
         with _located(self.network, self.loss):
-            return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
+            return check(self.network.expand(self.loss), gradients, inputs, points, seed)
 
     @property
     def report(self) -> CheckReport:
@@ -146,6 +149,8 @@ class Derivation:
     @property
     def compact(self) -> Expr:
         """The gradient in its compact form (with the delta term, where there is one)."""
+        if hasattr(self.solution.builder, "compact_form"):
+            return self.solution.builder.compact_form(self.wrt)
         return self.final.result if self.final else self.result
 
     def expanded(self) -> Expr:
@@ -204,8 +209,9 @@ class Derivation:
         loss = _expand_except(self.network, self.loss, keep)
         gradient = _expand_except(self.network, self.result, keep)
         inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
+        check = matrix_difference_check if self.network.has_matrices else central_difference_check
         with _located(self.network, self.loss):
-            return central_difference_check(loss, {self.wrt: gradient}, inputs, points, seed)
+            return check(loss, {self.wrt: gradient}, inputs, points, seed)
 
     def result_latex(self) -> str:
         return print_latex(self.result, render.ranks(self.network))

@@ -11,6 +11,7 @@ from typing import Iterable
 import sympy
 from sympy import Expr, Symbol
 from sympy.matrices import MatrixBase
+from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
 
 from .errors import ProblemError
 
@@ -28,6 +29,7 @@ class Network:
         self.inputs: dict[str, Symbol] = {}
         self.definitions: dict[Symbol, Expr] = {}
         self.where: dict[Symbol, str] = {}  # definition -> where it was written, for error messages
+        self.dimensions: set[Symbol] = set()  # symbolic sizes of the matrices (n in X: n x 3): never inputs
         for symbol in symbols:
             self.declare(symbol)
 
@@ -37,6 +39,9 @@ class Network:
         symbol = make_symbol(symbol) if isinstance(symbol, str) else symbol
         if symbol in self.definitions:
             raise ProblemError(f"{symbol} is already a definition; it cannot also be an input")
+        if isinstance(symbol, MatrixSymbol):
+            for size in symbol.shape:
+                self.dimensions |= {s for s in getattr(size, "free_symbols", ()) if isinstance(s, Symbol)}
         self.inputs.setdefault(symbol.name, symbol)
         return self.inputs[symbol.name]
 
@@ -46,11 +51,15 @@ class Network:
 
     def define(self, name: Symbol | str, expr, where: str | None = None) -> Symbol:
         """Add `name = expr` after the existing definitions and return the symbol that stands for it."""
-        symbol = make_symbol(name) if isinstance(name, str) else name
-        where = where or f"definition of {symbol}"
         expr = sympy.sympify(expr)
         if isinstance(expr, MatrixBase) and expr.shape == (1, 1):
             expr = expr[0, 0]
+        if isinstance(name, str):
+            matrix = isinstance(expr, MatrixExpr) and not isinstance(expr, MatrixBase)
+            symbol = MatrixSymbol(name, *expr.shape) if matrix else make_symbol(name)
+        else:
+            symbol = name
+        where = where or f"definition of {symbol}"
         if symbol in self.definitions:
             raise ProblemError(f"{symbol} is defined twice", where)
         if symbol.name in self.inputs:
@@ -73,7 +82,8 @@ class Network:
 
     # -- reading --------------------------------------------------------------------------------
     def _free(self, expr) -> list[Symbol]:
-        return sorted(getattr(expr, "free_symbols", ()), key=lambda s: s.name)
+        """The symbols `expr` uses, without the matrix sizes (n in a product with an n x 1 vector of ones)."""
+        return sorted(set(getattr(expr, "free_symbols", ())) - self.dimensions, key=lambda s: s.name)
 
     def symbol(self, name: str) -> Symbol:
         """The input or definition called `name`."""
@@ -90,7 +100,7 @@ class Network:
 
     def uses(self, definition: Symbol) -> set[Symbol]:
         """The symbols (inputs and earlier definitions) that a definition's right-hand side mentions."""
-        return set(getattr(self.definitions[definition], "free_symbols", ()))
+        return set(getattr(self.definitions[definition], "free_symbols", ())) - self.dimensions
 
     def ancestors(self, target: Symbol) -> set[Symbol]:
         """Every symbol `target` depends on, directly or through definitions."""
@@ -119,9 +129,19 @@ class Network:
             expr = expr.xreplace({name: self.definitions[name]})
         return expr
 
+    @property
+    def has_matrices(self) -> bool:
+        """Whether any input or definition is a matrix expression (the matrix engine is used then)."""
+        return any(isinstance(s, MatrixExpr) for s in self.all_symbols())
+
     def check_loss(self, loss: Symbol) -> None:
         if loss not in self.definitions:
             raise ProblemError(f"the loss {loss} is not a definition of this network")
+        value = self.definitions[loss]
+        if isinstance(value, MatrixExpr) and not isinstance(value, MatrixBase) and value.shape != (1, 1):
+            rows, cols = value.shape
+            raise ProblemError(f"the loss {loss} is not scalar: it is a {sympy.sstr(rows)}x{sympy.sstr(cols)} matrix; "
+                               "take a norm, a sum or a mean of it", self.where[loss])
         for name in [loss, *sorted(self.ancestors(loss) & set(self.definitions), key=str)]:
             value = self.definitions[name]
             if isinstance(value, MatrixBase):

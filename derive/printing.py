@@ -9,9 +9,13 @@ factors nearest the loss first (`(\\hat{y} - y) \\hat{y} (1 - \\hat{y}) x`), and
 
 from __future__ import annotations
 
-from sympy import Expr, Mul, Symbol
+from sympy import Basic, Expr, Mul, Symbol
+from sympy.matrices.expressions import (
+    HadamardPower, HadamardProduct, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose,
+)
 from sympy.printing.latex import LatexPrinter
 
+from . import matrix_ops as mo
 from .rules import function_latex_names
 
 
@@ -25,7 +29,7 @@ class DerivePrinter(LatexPrinter):
         self.function_names = function_latex_names()
 
     def doprint(self, expr) -> str:
-        if self.rename and isinstance(expr, Expr):
+        if self.rename and isinstance(expr, Basic):
             expr = expr.xreplace(self.rename)
         return super().doprint(expr)
 
@@ -33,6 +37,120 @@ class DerivePrinter(LatexPrinter):
         base, caret, superscript = expr.name.partition("^")
         printed = super()._print_Symbol(Symbol(base), style)
         return f"{printed}^{superscript}" if caret else printed
+
+    def _print_MatrixSymbol(self, expr, style="plain"):
+        return self._print_Symbol(Symbol(expr.name), style)
+
+    # -- matrices: the notation of the field, not SymPy's defaults -------------------------------------
+    def _matrix_operand(self, expr, loose=(MatAdd,)) -> str:
+        printed = self._print(expr)
+        needs = isinstance(expr, loose) or (isinstance(expr, MatMul) and expr.args[0].could_extract_minus_sign()
+                                            if isinstance(expr, MatMul) and not mo.is_matrix(expr.args[0]) else False)
+        return rf"\left({printed}\right)" if needs else printed
+
+    def _print_Transpose(self, expr):
+        inner = expr.arg
+        if isinstance(inner, Inverse):
+            return rf"{self._base(inner.arg)}^{{-T}}"
+        if isinstance(inner, OneMatrix):
+            return r"\mathbf{1}^T"
+        if isinstance(inner, MatrixSymbol) and "^" in inner.name:
+            base, _, superscript = inner.name.partition("^")
+            return rf"{self._print_Symbol(Symbol(base))}^{{{superscript.strip('{}')}T}}"
+        return rf"{self._base(inner)}^T"
+
+    def _base(self, expr) -> str:
+        """An operand of a power or transpose: parenthesised unless it is a plain symbol."""
+        printed = self._print(expr)
+        if isinstance(expr, MatrixSymbol) and "^" not in expr.name:
+            return printed
+        return rf"\left({printed}\right)"
+
+    def _print_Inverse(self, expr):
+        inner = expr.arg
+        if isinstance(inner, Transpose):
+            return rf"{self._base(inner.arg)}^{{-T}}"
+        return rf"{self._base(inner)}^{{-1}}"
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = expr.shape
+        return r"\mathbf{1}^T" if rows == 1 and cols != 1 else r"\mathbf{1}"
+
+    def _print_Identity(self, expr):
+        return "I"
+
+    def _print_ZeroMatrix(self, expr):
+        return "0"
+
+    def _print_HadamardProduct(self, expr):
+        factors = list(expr.args)
+        reciprocal = [f for f in factors if isinstance(f, HadamardPower) and f.exp == -1]
+        plain = [f for f in factors if f not in reciprocal]
+        loose = (MatAdd, MatMul, HadamardProduct)
+        printed = r" \odot ".join(self._matrix_operand(f, loose) for f in plain) or r"\mathbf{1}"
+        for f in reciprocal:
+            printed += rf" \oslash {self._matrix_operand(f.base, loose)}"
+        return printed
+
+    def _print_HadamardPower(self, expr):
+        return rf"{self._base(expr.base)}^{{\circ {self._print(expr.exp)}}}"
+
+    def _print_MatMul(self, expr):
+        scalars = [a for a in expr.args if not mo.is_matrix(a)]
+        matrices = [a for a in expr.args if mo.is_matrix(a)]
+        coefficient = Mul(*scalars)
+        sign = ""
+        if coefficient.could_extract_minus_sign():
+            sign, coefficient = "- ", -coefficient
+        body = " ".join(self._matrix_operand(m, (MatAdd,)) for m in matrices)
+        if coefficient == 1:
+            return sign + body
+        printed = self._print(coefficient)
+        if coefficient.is_Add:
+            printed = rf"\left({printed}\right)"
+        return f"{sign}{printed} {body}"
+
+    def _print_MatAdd(self, expr):
+        terms = list(expr.args)
+        positive = [t for t in terms if not _negative(t)]
+        ordered = positive + [t for t in terms if _negative(t)]
+        printed = self._print(ordered[0])
+        for term in ordered[1:]:
+            if _negative(term):
+                printed += " - " + self._print(mo.negate(term))
+            else:
+                printed += " + " + self._print(term)
+        return printed
+
+    def _print_Entrywise(self, expr):
+        name = {"exp": r"\exp", "log": r"\log"}.get(expr.name) or self.function_names.get(expr.function, expr.name)
+        return rf"{name}{chr(39) if expr.prime else ''}\left({self._print(expr.arg)}\right)"
+
+    def _print_Softmax(self, expr):
+        return rf"\operatorname{{softmax}}\left({self._print(expr.arg)}\right)"
+
+    def _print_SumEntries(self, expr, exp=None):
+        return self._powered(rf"\operatorname{{sum}}\left({self._print(expr.arg)}\right)", exp)
+
+    def _print_Mean(self, expr, exp=None):
+        return self._powered(rf"\operatorname{{mean}}\left({self._print(expr.arg)}\right)", exp)
+
+    def _print_FrobeniusNorm(self, expr, exp=None):
+        return self._powered(rf"\left\lVert {self._print(expr.arg)} \right\rVert_F", exp)
+
+    def _print_Trace(self, expr, exp=None):
+        return self._powered(rf"\operatorname{{tr}}\left({self._print(expr.arg)}\right)", exp)
+
+    def _print_Determinant(self, expr, exp=None):
+        return self._powered(rf"\det\left({self._print(expr.arg)}\right)", exp)
+
+    def _print_GradientOf(self, expr):
+        loss, variable = expr.args
+        return partial(loss, variable, self)
+
+    @staticmethod
+    def _powered(printed: str, exp) -> str:
+        return rf"{printed}^{{{exp}}}" if exp is not None else printed
 
     def _print_Function(self, expr, exp=None):
         name = self.function_names.get(type(expr))
@@ -119,6 +237,13 @@ class _UnevaluatedMul(Mul):
         return True
 
 
+def _negative(term) -> bool:
+    if isinstance(term, MatMul):
+        coefficient = Mul(*(a for a in term.args if not mo.is_matrix(a)))
+        return coefficient.could_extract_minus_sign()
+    return False
+
+
 def latex(expr, ranks: dict[Symbol, int] | None = None, rename: dict[Symbol, Symbol] | None = None) -> str:
     """LaTeX for one expression in derive's notation."""
     return DerivePrinter(ranks, rename).doprint(expr)
@@ -128,6 +253,7 @@ def partial(of: Symbol, wrt: Symbol, printer: DerivePrinter | None = None, expli
     r"""\frac{\partial of}{\partial wrt}; `explicit` marks the direct dependence only (others held fixed)."""
     printer = printer or DerivePrinter()
     below = printer.doprint(wrt)
-    below = below if wrt.is_Atom or wrt.is_Function else rf"\left({below}\right)"
+    plain = wrt.is_Atom or getattr(wrt, "is_Function", False) or isinstance(wrt, MatrixSymbol)
+    below = below if plain else rf"\left({below}\right)"
     fraction = rf"\frac{{\partial {printer.doprint(of)}}}{{\partial {below}}}"
     return rf"\left.{fraction}\right|_{{\text{{explicit}}}}" if explicit else fraction

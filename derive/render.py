@@ -12,13 +12,16 @@ import re
 from dataclasses import dataclass, field
 
 import jinja2
-from sympy import Derivative, Expr, Symbol
+from sympy import Derivative, Expr, MatrixSymbol, Symbol, preorder_traversal
+from sympy.matrices.expressions import MatMul
 
 from . import steps as st
 from sympy.printing.precedence import PRECEDENCE
 
 from .printing import DerivePrinter, partial
 from .resources import resource_dir
+from . import matrix_ops as mo
+from .matrix_rules import MATRIX_RULES
 from .rules import RULES
 
 
@@ -37,6 +40,7 @@ def environment() -> jinja2.Environment:
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         )
         _ENV.filters["tex"] = _escape_tex
+        _ENV.filters["tex_inline"] = lambda text, context: context.m(text)
     return _ENV
 
 
@@ -76,9 +80,12 @@ def delta_names(steps, network) -> dict[Symbol, Symbol]:
     order = {name: i for i, name in enumerate(network.definitions)}
     deltas = sorted(found, key=lambda d: (order.get(found[d].inside, 0), d.name))
     letter = "delta" if any(s.name.startswith("Delta") for s in network.all_symbols()) else "Delta"
+    def named(delta, name):
+        return MatrixSymbol(name, *delta.shape) if isinstance(delta, MatrixSymbol) else Symbol(name, real=True)
+
     if len(deltas) == 1:
-        return {deltas[0]: Symbol(letter, real=True)}
-    return {d: Symbol(f"{letter}^{{({k})}}", real=True) for k, d in enumerate(deltas, start=1)}
+        return {deltas[0]: named(deltas[0], letter)}
+    return {d: named(d, f"{letter}^{{({k})}}") for k, d in enumerate(deltas, start=1)}
 
 
 class Context:
@@ -91,6 +98,7 @@ class Context:
         self.printer = DerivePrinter(ranks(part.network), delta_names(all_steps, part.network))
         self.steps = {step.key: step for step in all_steps}
         self.numbers: dict = {}
+        self.said: set[str] = set()  # rule notes already given
         for step in all_steps:
             self.numbers.setdefault(step.key, first_number + len(self.numbers))
 
@@ -123,6 +131,11 @@ class Context:
         refs = [self.ref(k) for k in keys]
         last = r" \& " if self.fmt == "tex" else " and "
         return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + last + refs[-1]
+
+    @staticmethod
+    def split_uses(keys) -> tuple[list, list]:
+        """The definitions a step reads, and the earlier gradients and deltas it substitutes."""
+        return [k for k in keys if k[0] == "definition"], [k for k in keys if k[0] != "definition"]
 
     def product_line(self, step) -> str:
         """The substituted factors side by side (each bracketed by precedence), or "" if that adds nothing:
@@ -174,9 +187,41 @@ class Context:
         r"""\partial L / \partial w, for tables where a fraction would be too small to read."""
         return rf"\partial {self.math(of)} / \partial {self.math(wrt)}"
 
-    @staticmethod
-    def rule_notes(step) -> list[str]:
-        return [r.note for r in RULES if r.name in getattr(step, "rules", ()) and r.note]
+    def rule_notes(self, step) -> list[str]:
+        """The notes of the rules a step used, each said once in a part."""
+        registry = MATRIX_RULES if isinstance(step, (st.Pullback, st.Delta)) else RULES
+        notes = [n for n in dict.fromkeys(r.note for r in registry if r.name in getattr(step, "rules", ()) and r.note)
+                 if n not in self.said]
+        self.said.update(notes)
+        return notes
+
+    # -- shapes (matrix networks) --------------------------------------------------------------------
+    @property
+    def has_matrices(self) -> bool:
+        return self.network.has_matrices
+
+    def dims(self, shape) -> str:
+        return rf"{self.math(shape[0])} \times {self.math(shape[1])}"
+
+    def shaped(self, symbol) -> str:
+        """[X]_{n \times 3} as in the seed article; a scalar is 1 x 1."""
+        shape = symbol.shape if mo.is_matrix(symbol) else (1, 1)
+        return rf"[{self.math(symbol)}]_{{\scriptscriptstyle {self.dims(shape)}}}"
+
+    def shapes(self) -> list[str]:
+        """Every input and definition with its shape."""
+        return [self.shaped(s) for s in (*self.network.inputs.values(), *self.network.definitions)]
+
+    def products(self, expr) -> list[str]:
+        """A one-line shape check for each matrix product in `expr`: (3 x n)(n x 1) -> 3 x 1."""
+        lines = []
+        for node in preorder_traversal(expr):
+            if isinstance(node, MatMul):
+                factors = [f for f in node.args if mo.is_matrix(f)]
+                if len(factors) > 1:
+                    inner = "".join(rf"[{self.math(f)}]_{{{self.dims(f.shape)}}}" for f in factors)
+                    lines.append(rf"{inner} \to {self.dims(node.shape)}")
+        return list(dict.fromkeys(lines))
 
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -203,7 +248,7 @@ def render_step(step, context: Context, after_conclusion: bool = False) -> tuple
     return intro, rows
 
 
-_OPENS_A_GROUP = (st.Definition, st.ChainRule, st.Accumulate, st.LocalDerivative)
+_OPENS_A_GROUP = (st.Definition, st.ChainRule, st.Accumulate, st.LocalDerivative)  # a Pullback is a conclusion
 
 
 def blocks(steps, context: Context) -> list[tuple[str, list[str]]]:

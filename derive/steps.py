@@ -13,6 +13,7 @@ the steps are printed.
     Delta           Delta = dL/dz                               z the linear pre-activation holding u
     Final           dL/du = Delta . dz/du                       the compact form
     General         dL/dw_i = ...                               one formula for w_1, w_2, ... w_n
+    Pullback        dL/dW = X^T dL/dZ = X^T Delta               matrix form: vector-Jacobian products
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class Delta:
     value: Expr  # in the named intermediates only
     shown: Expr  # as printed, like Substitution.shown
     uses: tuple[Key, ...]
+    chain: Expr | None = None  # matrix networks: the vector-Jacobian product before substituting dL/dv
+    rules: tuple[str, ...] = ()  # matrix networks: the rules the vector-Jacobian product used
 
     @property
     def key(self) -> Key:
@@ -146,4 +149,26 @@ class General:
         return ("general", self.of, self.wrt)
 
 
-Step = Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General
+@dataclass(frozen=True, slots=True)
+class Pullback:
+    """dL/du in a matrix network: the vector-Jacobian products of the definitions `through` that use u.
+
+    `chain` writes it with each dL/dv as a fraction; `shown` substitutes the deltas and short gradients
+    (X^T Delta); `result` is the same fully substituted, in the named intermediates only.
+    """
+
+    of: Symbol
+    wrt: Symbol
+    through: tuple[Symbol, ...]
+    chain: Expr
+    shown: Expr
+    result: Expr
+    rules: tuple[str, ...]
+    uses: tuple[Key, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("gradient", self.of, self.wrt)
+
+
+Step = Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General | Pullback

@@ -1,0 +1,234 @@
+"""The chain-rule engine for networks with shapes: reverse mode over definitions, in matrix form.
+
+`pullback` takes one right-hand side apart with the matrix rule registry: given the gradient G of the
+loss with respect to a definition's output, it returns the gradient with respect to one of the symbols
+the definition uses, in denominator layout (the shape of that symbol), e.g. X^T G for Z = X W.
+`MatrixGradientBuilder` walks the definitions backwards from the loss, like the scalar engine: each
+gradient is stated once (a `Pullback` step), gradients accumulate where a symbol feeds several
+definitions, and the gradient at each pre-activation is named once as a delta (`Delta` step), so that a
+depth-L network gives a derivation of size linear in L. Results are tidied into textbook form
+((A + A^T) x rather than A x + A^T x). This module never calls `sympy.diff` or `simplify`.
+"""
+
+from __future__ import annotations
+
+from sympy import Derivative, Expr, S, Symbol, preorder_traversal
+from sympy.matrices.expressions import (
+    HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix,
+)
+
+from . import matrix_ops as mo
+from . import steps as st
+from .errors import MissingRuleError, ProblemError
+from .matrix_rules import matrix_rule_for
+from .network import Network
+
+SHORT = 8  # a gradient whose matrix form has at most this many operations is substituted where it is used
+
+
+def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
+    """The gradient with respect to `var` of a loss whose gradient with respect to `expr` is G, and the rules used.
+
+    `at_site(argument, gradient)` is called where the gradient reaches the argument of an activation (a
+    pre-activation that is not a plain symbol) and may return a name for it (a delta) to carry on with.
+    """
+    used: dict[str, None] = {}
+
+    def back(node, cotangent):
+        if node == var:
+            return cotangent
+        rule = matrix_rule_for(node)
+        operands = rule.split(node)
+        used[rule.name] = None
+        parts = []
+        for i, operand in enumerate(operands):
+            if not operand.has(var):
+                continue
+            gradient = rule.vjp(cotangent, node, operands, i)
+            if at_site is not None and isinstance(node, (mo.Entrywise, mo.Softmax)) and _affine(operand):
+                gradient = at_site(operand, gradient)
+            parts.append(back(operand, gradient))
+        return mo.add(*parts)
+
+    return tidy(back(expr, G)), tuple(used)
+
+
+def _affine(expr) -> bool:
+    """A pre-activation worth naming: sums and products of symbols (X W + 1 b^T), not a plain symbol."""
+    if isinstance(expr, MatrixSymbol):
+        return False
+    return all(isinstance(node, (MatMul, MatAdd, Transpose, MatrixSymbol, OneMatrix)) or not mo.is_matrix(node)
+               for node in preorder_traversal(expr))
+
+
+def tidy(expr):
+    """Textbook form: common left or right factors taken out of sums ((A + A^T) x), products with the
+    all-ones matrix under a Hadamard product dropped."""
+    if not isinstance(expr, MatrixExpr) or expr.is_Atom or isinstance(expr, MatrixSymbol):
+        return expr
+    args = [tidy(a) if isinstance(a, MatrixExpr) else a for a in expr.args]
+    if isinstance(expr, HadamardProduct):
+        kept = [a for a in args if not isinstance(a, OneMatrix)]
+        return kept[0] if len(kept) == 1 else HadamardProduct(*kept)
+    if isinstance(expr, MatAdd):
+        return _collect(args)
+    return expr.func(*args) if args != list(expr.args) else expr
+
+
+def _factors(term) -> list:
+    return list(term.args) if isinstance(term, MatMul) else [term]
+
+
+def _collect(terms):
+    """Take a factor common to every term out of a sum, on the right (A x + A^T x) or the left."""
+    split = [_factors(t) for t in terms]
+    if len(terms) > 1 and all(len(f) > 1 and mo.is_matrix(f[-1]) for f in split) and len({f[-1] for f in split}) == 1:
+        common = split[0][-1]
+        return mo.matmul(_collect([mo.matmul(*f[:-1]) for f in split]), common)
+    if len(terms) > 1 and all(len(f) > 1 and mo.is_matrix(f[0]) for f in split) and len({f[0] for f in split}) == 1:
+        common = split[0][0]
+        return mo.matmul(common, _collect([mo.matmul(*f[1:]) for f in split]))
+    return mo.add(*terms)
+
+
+def pre_activations(network: Network) -> set:
+    """Named definitions used only as the argument of an activation (Z in A = sigma(Z)): their gradients are deltas."""
+    found = set()
+    for name in network.definitions:
+        if not mo.is_matrix(name):
+            continue
+        users = [d for d in network.definitions if name in network.uses(d)]
+        if users and all(_only_activated(network.definitions[u], name) for u in users):
+            found.add(name)
+    return found
+
+
+def _only_activated(expr, name) -> bool:
+    if expr == name:
+        return False
+    if isinstance(expr, (mo.Entrywise, mo.Softmax)) and expr.arg == name:
+        return True
+    return all(_only_activated(a, name) for a in expr.args if a.has(name))
+
+
+class MatrixGradientBuilder:
+    """Derives the gradients of one scalar loss in a network with matrices, keeping every step once."""
+
+    def __init__(self, network: Network, loss):
+        self.network = network
+        self.loss = loss
+        self.steps: dict[st.Key, st.Step] = {}
+        self.value: dict = {loss: S.One}  # d loss / d v, in the named intermediates only
+        self.key: dict = {loss: None}
+        self.shown_as: dict = {loss: S.One}  # how d loss / d v appears where it is used
+        self.deltas: dict[st.Key, st.Delta] = {}
+        self.delta_value: dict = {}  # delta symbol -> its value in the named intermediates
+        self.sites = pre_activations(network)
+        for name, rhs in network.definitions.items():
+            self.steps.setdefault(("definition", name), st.Definition(name, rhs))
+
+    def gradient(self, wrt) -> tuple[Expr, st.Key | None]:
+        if wrt not in self.value:
+            self._derive(wrt)
+        return self.value[wrt], self.key[wrt]
+
+    def shown(self, symbol) -> Expr:
+        self.gradient(symbol)
+        return self.shown_as[symbol]
+
+    def _placeholder(self, symbol):
+        if symbol == self.loss:
+            return S.One
+        return mo.GradientOf(self.loss, symbol) if mo.is_matrix(symbol) else Derivative(self.loss, symbol, evaluate=False)
+
+    def _derive(self, wrt) -> None:
+        through = tuple(self.network.consumers(wrt, toward=self.loss))
+        if not through:
+            self.value[wrt] = ZeroMatrix(*wrt.shape) if mo.is_matrix(wrt) else S.Zero
+            self.key[wrt] = None
+            self.shown_as[wrt] = self.value[wrt]
+            return
+        chains, rules, uses, new_deltas = [], {}, [], []
+        for user in through:
+            self.gradient(user)
+            at_site = (lambda site, g, user=user: self._site_delta(user, site, g, new_deltas))
+            try:
+                contribution, used = pullback(self.network.definitions[user], wrt, self._placeholder(user), at_site)
+            except MissingRuleError as error:
+                raise error.located(self.network.where[user]) from None
+            chains.append(contribution)
+            rules.update(dict.fromkeys(used))
+            uses += [k for k in (self.key[user], ("definition", user)) if k is not None]
+        chain = tidy(mo.add(*chains))
+        shown = chain.xreplace({self._placeholder(u): self.shown(u) for u in through if u != self.loss})
+        result = chain.xreplace({**{self._placeholder(u): self.value[u] for u in through if u != self.loss},
+                                 **self.delta_value})
+        uses += [self.deltas[k].key for k in self.deltas if self.deltas[k].symbol in new_deltas]
+        if wrt in self.sites:
+            symbol = self._delta_symbol(wrt)
+            step = st.Delta(symbol, self.loss, wrt, wrt, result, shown, tuple(dict.fromkeys(uses)), chain, tuple(rules))
+            self.deltas[step.key] = step
+            self.delta_value[symbol] = result
+            self.shown_as[wrt] = symbol
+        else:
+            step = st.Pullback(self.loss, wrt, through, chain, shown, result, tuple(rules), tuple(dict.fromkeys(uses)))
+            self.shown_as[wrt] = self._short(step)
+        self.steps.setdefault(step.key, step)
+        self.value[wrt] = result
+        self.key[wrt] = step.key
+
+    def _short(self, step: st.Pullback):
+        """What stands for this gradient where it is used: its value when short, else dL/dv."""
+        if step.through == (self.loss,) or (_size(step.shown) <= SHORT and not step.shown.has(mo.GradientOf, Derivative)):
+            return step.shown
+        return self._placeholder(step.wrt)
+
+    def _delta_symbol(self, like):
+        name = f"Delta^{{({len(self.deltas) + 1})}}"
+        return MatrixSymbol(name, *like.shape) if mo.is_matrix(like) else Symbol(name, real=True)
+
+    def _site_delta(self, user, site, gradient, new_deltas):
+        """Name the gradient at an unnamed pre-activation (X W inside sigma(X W)) as a delta, once."""
+        key = ("delta", self.loss, user, site)
+        if key not in self.steps:
+            shown = gradient.xreplace({self._placeholder(user): self.shown(user)}) if user != self.loss else gradient
+            value = gradient.xreplace({self._placeholder(user): self.value[user]}) if user != self.loss else gradient
+            value = value.xreplace(self.delta_value)
+            uses = tuple(k for k in (self.key[user], ("definition", user)) if k)
+            symbol = self._delta_symbol(site)
+            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, ())
+            self.deltas[key] = step
+            self.delta_value[symbol] = value
+            self.steps[key] = step
+        step = self.steps[key]
+        new_deltas.append(step.symbol)
+        return step.symbol
+
+    def compact_form(self, wrt):
+        """The gradient as printed at the end of its derivation: in the deltas (X^T Delta)."""
+        value, key = self.gradient(wrt)
+        step = self.steps.get(key) if key else None
+        return step.shown if step is not None else value
+
+
+def _size(expr) -> int:
+    return sum(1 for _ in _walk(expr))
+
+
+def _walk(expr):
+    yield expr
+    for arg in expr.args:
+        if not arg.is_Atom:
+            yield from _walk(arg)
+
+
+def derive_matrix(network: Network, loss, wrts: list) -> MatrixGradientBuilder:
+    """Run the matrix engine for every variable in `wrts`."""
+    network.check_loss(loss)
+    builder = MatrixGradientBuilder(network, loss)
+    for wrt in wrts:
+        network.check_wrt(wrt)
+        if wrt == loss:
+            raise ProblemError(f"{loss} is the loss itself: its gradient with respect to itself is 1")
+        builder.gradient(wrt)
+    return builder

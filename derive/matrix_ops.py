@@ -1,0 +1,441 @@
+"""Matrix operations for derive: SymPy matrix expressions, the few nodes SymPy lacks, and shape-checked builders.
+
+Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, `MatMul`, `MatAdd`,
+`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `OneMatrix`) plus the nodes defined
+here: an activation applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z), exp(Z),
+log(Z), and their derivatives sigma'(Z), ...), the row-wise `Softmax`, and the scalar-valued `SumEntries`,
+`Mean` and `FrobeniusNorm`.
+
+The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
+they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
+(`XW + b` with b a row becomes `XW + 1 b`), and treat a 1x1 product such as `x^T A x` as the scalar it
+is. `explicit` turns an expression into an explicit SymPy matrix of scalar entries for concrete sizes:
+the independent oracle used by the checks and the tests.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Basic, Expr, Function, Integer, S, Symbol
+from sympy.core.sympify import _sympify
+from sympy.matrices import ImmutableMatrix, MatrixBase
+from sympy.matrices.expressions import (
+    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr,
+    MatrixSymbol, OneMatrix, Trace, Transpose, ZeroMatrix,
+)
+
+from .errors import ProblemError
+from .ops import relu, sigmoid, softplus
+
+
+class ShapeMismatch(ProblemError):
+    """Two operands whose shapes do not fit the operation; the message names both shapes."""
+
+
+# -- nodes SymPy lacks -----------------------------------------------------------------------------
+
+ENTRYWISE_FUNCTIONS = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "softplus": softplus,
+                       "exp": sympy.exp, "log": sympy.log}
+
+
+class Entrywise(MatrixExpr):
+    """A scalar function applied to every entry of a matrix: sigma(Z), or its derivative sigma'(Z) (prime=True).
+
+    Subclasses fix `function` (the SymPy scalar function) and `prime`; make them with `entrywise_class`.
+    """
+
+    function: type = None
+    prime: bool = False
+
+    def __new__(cls, arg):
+        arg = _sympify(arg)
+        if not isinstance(arg, MatrixExpr):
+            raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def scalar(self, u: Expr) -> Expr:
+        """The scalar function this node applies, at u."""
+        if not self.prime:
+            return self.function(u)
+        stand_in = sympy.Dummy("u", real=True)
+        return self.function(stand_in).fdiff(1).xreplace({stand_in: u})
+
+    def _entry(self, i, j, **kwargs):
+        return self.scalar(self.arg._entry(i, j, **kwargs))
+
+    def _eval_transpose(self):
+        return type(self)(Transpose(self.arg).doit(deep=False))
+
+
+_ENTRYWISE_CLASSES: dict[tuple[str, bool], type] = {}
+
+
+def entrywise_class(name: str, prime: bool = False) -> type:
+    """The Entrywise subclass for one function ("sigmoid", "tanh", "relu", "softplus", "exp", "log")."""
+    key = (name, prime)
+    if key not in _ENTRYWISE_CLASSES:
+        class_name = f"Entrywise{name.capitalize()}{'Prime' if prime else ''}"
+        cls = type(class_name, (Entrywise,), {"function": ENTRYWISE_FUNCTIONS[name], "prime": prime,
+                                               "__module__": __name__, "name": name})
+        globals()[class_name] = cls  # importable by name, so expressions pickle
+        _ENTRYWISE_CLASSES[key] = cls
+    return _ENTRYWISE_CLASSES[key]
+
+
+for _name in ENTRYWISE_FUNCTIONS:
+    entrywise_class(_name)
+    entrywise_class(_name, prime=True)
+
+
+class Softmax(MatrixExpr):
+    """softmax applied to each row: S_ij = exp(Z_ij) / sum_k exp(Z_ik)."""
+
+    def __new__(cls, arg):
+        return MatrixExpr.__new__(cls, _sympify(arg))
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        row = [sympy.exp(self.arg._entry(i, k, **kwargs)) for k in range(self.arg.shape[1])]
+        return row[j] / sympy.Add(*row)
+
+
+class _ScalarOfMatrix(Expr):
+    """A scalar-valued function of one matrix (sum of entries, mean, Frobenius norm)."""
+
+    is_commutative = True
+    is_real = True
+
+    def __new__(cls, arg):
+        arg = _sympify(arg)
+        if not isinstance(arg, MatrixExpr):
+            raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
+        return Expr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+
+class SumEntries(_ScalarOfMatrix):
+    """The sum of all entries, 1^T A 1."""
+
+
+class Mean(_ScalarOfMatrix):
+    """The mean of all entries."""
+
+
+class FrobeniusNorm(_ScalarOfMatrix):
+    """||A||_F = sqrt(sum of squared entries)."""
+
+    is_nonnegative = True
+
+
+class GradientOf(MatrixExpr):
+    """dL/dV for a matrix V, kept as a factor in a derivation (printed as a fraction); the shape of V."""
+
+    def __new__(cls, loss, variable):
+        return MatrixExpr.__new__(cls, loss, variable)
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+
+# -- shape-checked builders ------------------------------------------------------------------------
+
+def is_matrix(x) -> bool:
+    return isinstance(x, MatrixExpr)
+
+
+def shape_text(shape) -> str:
+    return f"{sympy.sstr(shape[0])}x{sympy.sstr(shape[1])}"
+
+
+def describe(x) -> str:
+    """'X (nx3)' for error messages."""
+    return f"{sympy.sstr(x)} ({shape_text(x.shape) if is_matrix(x) else 'scalar'})"
+
+
+def same(a, b) -> bool:
+    """Dimensions known to be equal (structurally: n and 3 are different)."""
+    return sympy.simplify(a - b) == 0 if (a != b and not (a.is_number and b.is_number)) else a == b
+
+
+def _as_scalar(x):
+    """A 1x1 matrix expression kept as a matrix; callers decide. Plain numbers are sympified."""
+    return _sympify(x)
+
+
+def matmul(*factors):
+    """The product of scalars and matrices, left to right; matrix factors must chain (cols = next rows)."""
+    factors = [_as_scalar(f) for f in factors]
+    matrices = [f for f in factors if is_matrix(f)]
+    if not matrices:
+        return sympy.Mul(*factors)
+    for left, right in zip(matrices, matrices[1:]):
+        if not same(left.shape[1], right.shape[0]):
+            raise ShapeMismatch(
+                f"cannot multiply {describe(left)} by {describe(right)}: {sympy.sstr(left.shape[1])} columns "
+                f"against {sympy.sstr(right.shape[0])} rows")
+    return MatMul(*factors).doit(deep=False)
+
+
+def scale(c, m):
+    """c times m, c a scalar."""
+    return matmul(c, m)
+
+
+def add(*terms):
+    """A sum; a scalar added to a matrix is that scalar times the all-ones matrix; a row b (1 x k) or a
+    column b (k x 1, on an n x k matrix with n != k) added to an n x k matrix is broadcast as 1 b or 1 b^T."""
+    terms = [_as_scalar(t) for t in terms]
+    matrices = [t for t in terms if is_matrix(t)]
+    if not matrices:
+        return sympy.Add(*terms)
+    rows, cols = max(matrices, key=lambda m: (m.shape[0] != 1, m.shape[1] != 1)).shape
+    out = []
+    for t in terms:
+        if not is_matrix(t):
+            out.append(scale(t, OneMatrix(rows, cols)) if t != 0 else None)
+        elif same(t.shape[0], rows) and same(t.shape[1], cols):
+            out.append(t)
+        elif same(t.shape[0], 1) and same(t.shape[1], cols):
+            out.append(MatMul(OneMatrix(rows, 1), t))
+        elif same(t.shape[1], 1) and same(t.shape[0], cols) and not same(rows, cols):
+            out.append(MatMul(OneMatrix(rows, 1), Transpose(t)))
+        else:
+            big = next(m for m in matrices if m.shape == (rows, cols))
+            raise ShapeMismatch(f"cannot add {describe(big)} and {describe(t)}: the shapes differ")
+    out = [t for t in out if t is not None]
+    return out[0] if len(out) == 1 else MatAdd(*out).doit(deep=False)
+
+
+def negate(x):
+    return scale(S.NegativeOne, x) if is_matrix(x) else -x
+
+
+def subtract(a, b):
+    return add(a, negate(b))
+
+
+def hadamard(*factors):
+    """The entrywise product; a scalar factor scales it."""
+    factors = [_as_scalar(f) for f in factors]
+    matrices = [f for f in factors if is_matrix(f)]
+    scalars = [f for f in factors if not is_matrix(f)]
+    if not matrices:
+        return sympy.Mul(*factors)
+    for m in matrices[1:]:
+        if not (same(m.shape[0], matrices[0].shape[0]) and same(m.shape[1], matrices[0].shape[1])):
+            raise ShapeMismatch(f"cannot take the entrywise product of {describe(matrices[0])} and {describe(m)}: "
+                             "the shapes differ")
+    product = matrices[0] if len(matrices) == 1 else HadamardProduct(*matrices)
+    return matmul(*scalars, product) if scalars else product
+
+
+def transpose(x):
+    return Transpose(x).doit(deep=False) if is_matrix(x) else x
+
+
+def _square(x, what: str):
+    if not is_matrix(x):
+        return
+    if not same(x.shape[0], x.shape[1]):
+        raise ShapeMismatch(f"{what} needs a square matrix; {describe(x)} is not square")
+
+
+def inverse(x):
+    if not is_matrix(x):
+        return 1 / x
+    _square(x, "the inverse")
+    return Inverse(x)
+
+
+def power(base, exponent):
+    """base^exponent: for a square matrix, -1 is the inverse and a positive integer a repeated product."""
+    exponent = _sympify(exponent)
+    if not is_matrix(base):
+        return sympy.Pow(base, exponent)
+    if exponent == -1:
+        return inverse(base)
+    if exponent.is_Integer and exponent > 0:
+        _square(base, f"the power {exponent}")
+        return matmul(*([base] * int(exponent)))
+    raise ShapeMismatch(f"cannot raise the matrix {describe(base)} to the power {exponent}; "
+                     "for an entrywise power write a Hadamard product")
+
+
+def divide(a, b):
+    if is_matrix(b):
+        raise ShapeMismatch(f"cannot divide by the matrix {describe(b)}")
+    return scale(1 / b, a) if is_matrix(a) else a / b
+
+
+def apply(name: str, x):
+    """A scalar function by name ("sigmoid", "tanh", "relu", "softplus", "exp", "log", "identity"),
+    entry by entry on a matrix."""
+    if name == "identity":
+        return x
+    if is_matrix(x):
+        return entrywise_class(name)(x)
+    return ENTRYWISE_FUNCTIONS[name](x)
+
+
+def softmax(x):
+    if not is_matrix(x):
+        raise ShapeMismatch(f"softmax needs a matrix (applied to each row), not the scalar {x}")
+    return Softmax(x)
+
+
+def trace(x):
+    _square(x, "the trace")
+    return Trace(x) if is_matrix(x) else x
+
+
+def det(x):
+    _square(x, "the determinant")
+    return Determinant(x) if is_matrix(x) else x
+
+
+def norm(x):
+    return FrobeniusNorm(x) if is_matrix(x) else sympy.Abs(x)
+
+
+def sum_entries(x):
+    return SumEntries(x) if is_matrix(x) else x
+
+
+def mean(x):
+    return Mean(x) if is_matrix(x) else x
+
+
+def ones(rows, cols):
+    return OneMatrix(rows, cols)
+
+
+def as_scalar_loss(x):
+    """A 1x1 matrix expression (x^T A x) as the scalar it is; other shapes unchanged."""
+    return x
+
+
+# -- explicit matrices of scalar entries -------------------------------------------------------------
+
+def entry_symbols(symbol: MatrixSymbol, shape) -> ImmutableMatrix:
+    """The explicit matrix [[X[0,0], X[0,1]], ...] of real scalar symbols standing for symbol's entries."""
+    rows, cols = (int(d) for d in shape)
+    return ImmutableMatrix(rows, cols, lambda i, j: Symbol(f"{symbol.name}[{i},{j}]", real=True))
+
+
+def dimensions_of(expr) -> set[Symbol]:
+    """The symbolic dimensions (n, m, ...) the shapes in `expr` mention."""
+    found = set()
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, MatrixSymbol):
+            for d in node.shape:
+                found |= getattr(d, "free_symbols", set())
+    return found
+
+
+def explicit(expr, values: dict):
+    """`expr` with each matrix symbol replaced by its explicit value in `values` (ImmutableMatrix), computed
+    bottom-up into an explicit matrix (or a scalar). Dimensions in `values` (n -> 2) are substituted too."""
+    memo: dict = {}
+
+    def ev(node):
+        if node in memo:
+            return memo[node]
+        result = _explicit_node(node, ev, values)
+        memo[node] = result
+        return result
+
+    return ev(expr)
+
+
+def _dims(node, values):
+    return tuple(int(sympy.sympify(d).xreplace({k: v for k, v in values.items() if isinstance(k, Symbol)}))
+                 for d in node.shape)
+
+
+def _explicit_node(node, ev, values):
+    if node in values:
+        return values[node]
+    if isinstance(node, MatrixSymbol):
+        raise KeyError(f"no explicit value for the matrix {node.name}")
+    if isinstance(node, OneMatrix):
+        rows, cols = _dims(node, values)
+        return ImmutableMatrix.ones(rows, cols)
+    if isinstance(node, Identity):
+        return ImmutableMatrix.eye(_dims(node, values)[0])
+    if isinstance(node, ZeroMatrix):
+        return ImmutableMatrix.zeros(*_dims(node, values))
+    if isinstance(node, MatMul):
+        result = S.One
+        for factor in node.args:
+            value = ev(factor)
+            result = result * value
+        return result
+    if isinstance(node, MatAdd):
+        values_ = [ev(t) for t in node.args]
+        total = values_[0]
+        for v in values_[1:]:
+            total = total + v
+        return total
+    if isinstance(node, Transpose):
+        return ev(node.arg).T
+    if isinstance(node, MatPow):
+        return ev(node.base) ** int(node.exp)
+    if isinstance(node, Inverse):
+        return ev(node.arg).inv()
+    if isinstance(node, HadamardProduct):
+        result = ev(node.args[0])
+        for factor in node.args[1:]:
+            result = result.multiply_elementwise(ev(factor))
+        return result
+    if isinstance(node, HadamardPower):
+        base, exponent = ev(node.base), ev(node.exp)
+        return base.applyfunc(lambda u: u ** exponent)
+    if isinstance(node, Entrywise):
+        return ev(node.arg).applyfunc(lambda u: node.scalar(u))
+    if isinstance(node, Softmax):
+        z = ev(node.arg)
+        rows = []
+        for i in range(z.rows):
+            e = [sympy.exp(z[i, k]) for k in range(z.cols)]
+            total = sympy.Add(*e)
+            rows.append([v / total for v in e])
+        return ImmutableMatrix(rows)
+    if isinstance(node, Trace):
+        return ev(node.arg).trace()
+    if isinstance(node, Determinant):
+        return ev(node.arg).det()
+    if isinstance(node, SumEntries):
+        return sympy.Add(*ev(node.arg))
+    if isinstance(node, Mean):
+        a = ev(node.arg)
+        return sympy.Add(*a) / (a.rows * a.cols)
+    if isinstance(node, FrobeniusNorm):
+        a = ev(node.arg)
+        return sympy.sqrt(sympy.Add(*[u ** 2 for u in a]))
+    if isinstance(node, MatrixExpr):
+        raise TypeError(f"no explicit form for {type(node).__name__}")
+    if node.is_Atom:
+        return node
+    args = [ev(a) for a in node.args]
+    if any(isinstance(a, MatrixBase) for a in args):
+        args = [a[0, 0] if isinstance(a, MatrixBase) and a.shape == (1, 1) else a for a in args]
+    return node.func(*args)

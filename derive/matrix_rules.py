@@ -1,0 +1,181 @@
+"""The matrix rule registry: one entry per matrix operation, holding its vector-Jacobian product and its name.
+
+An entry's `vjp(G, node, operands, i)` is the gradient with respect to operand i, in denominator layout
+(it has the operand's shape), given the gradient G of a scalar loss with respect to the node's output:
+for Z = X W, the entry for W gives X^T G and the one for X gives G W^T. Scalar operations met in a matrix
+network (the 1/2 in front of a norm, a log of a determinant) use the scalar registry (`derive.rules`):
+their VJP is G times the local partial derivative.
+
+`example(s)` builds a small scalar loss that exercises the entry from the test symbols in `s` (`A` 3x3,
+`B` 3x3, `X` nx3, `W` 3x2, `x` 3x1, `y` scalar; n = 2): the tests walk the registry with it and compare
+every entry of the gradient with `sympy.diff` on explicit matrices. The engine
+(`derive.matrix_engine`) looks rules up here and never special-cases an op itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy
+from sympy import Expr, Pow, S
+from sympy.matrices.expressions import (
+    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr, OneMatrix,
+    Trace, Transpose,
+)
+
+from . import matrix_ops as mo
+from .errors import MissingRuleError
+from .rules import RULES as SCALAR_RULES, rule_for as scalar_rule_for
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRule:
+    """How to take one kind of node's vector-Jacobian product."""
+
+    name: str  # "matrix product rule", shown in worked solutions
+    op: type
+    vjp: Callable  # (G, node, operands, i) -> gradient with respect to operands[i]
+    example: Callable[[dict], Expr]  # test symbols -> a scalar loss that needs this rule
+    split: Callable[[Expr], tuple] = lambda e: e.args
+    applies: Callable[[Expr], bool] = lambda e: True
+    note: str = ""
+
+
+def _matmul_vjp(G, node, operands, i):
+    """For c M_1 ... M_k: M_{<i}^T G M_{>i}^T for a matrix factor; <G, rest> = tr(G^T rest) for a scalar factor c."""
+    operand = operands[i]
+    if not mo.is_matrix(operand):
+        rest = [f for j, f in enumerate(operands) if j != i]
+        return Trace(mo.matmul(mo.transpose(G), *rest)) if mo.is_matrix(G) else G * mo.matmul(*rest)
+    scalars = [f for f in operands if not mo.is_matrix(f)]
+    before = [f for f in operands[:i] if mo.is_matrix(f)]
+    after = [f for f in operands[i + 1:] if mo.is_matrix(f)]
+    left = [mo.transpose(mo.matmul(*before))] if before else []
+    right = [mo.transpose(mo.matmul(*after))] if after else []
+    return mo.matmul(*scalars, *left, G, *right)
+
+
+def _matpow_vjp(G, node, operands, i):
+    """For A^p (p a positive integer): the sum over k of (A^T)^k G (A^T)^(p-1-k)."""
+    base, p = node.base, int(node.exp)
+    at = mo.transpose(base)
+    return mo.add(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
+
+
+def _hadamard_vjp(G, node, operands, i):
+    return mo.hadamard(G, *(f for j, f in enumerate(operands) if j != i))
+
+
+def _entrywise_vjp(G, node, operands, i):
+    return mo.hadamard(G, mo.entrywise_class(node.name, prime=True)(operands[0]))
+
+
+def _softmax_vjp(G, node, operands, i):
+    """S (.) (G - ((G (.) S) 1) 1^T), S = softmax(Z) row by row."""
+    rows, cols = node.shape
+    row_sums = mo.matmul(mo.hadamard(G, node), OneMatrix(cols, 1), OneMatrix(1, cols))
+    return mo.hadamard(node, mo.subtract(G, row_sums))
+
+
+def _inverse_vjp(G, node, operands, i):
+    return mo.negate(mo.matmul(mo.transpose(node), G, mo.transpose(node)))
+
+
+def _scalar_of_matrix(factor):
+    """VJP for a scalar-valued function of one matrix: G times the derivative matrix `factor(node, A)`."""
+    def vjp(G, node, operands, i):
+        return mo.matmul(G, factor(node, operands[0]))
+    return vjp
+
+
+def _scalar_entry(rule) -> MatrixRule:
+    """A scalar rule used on scalar nodes of a matrix network: G times the local partial."""
+    return MatrixRule(
+        rule.name, rule.op,
+        lambda G, node, operands, i: G * rule.partials(node, operands)[i],
+        lambda s: _SCALAR_EXAMPLES.get(rule.name, lambda s: rule.example(mo.SumEntries(s["x"]), s["y"]))(s),
+        split=rule.split, applies=lambda e: not mo.is_matrix(e) and rule.applies(e), note=rule.note,
+    )
+
+
+def _is_squared_norm(e) -> bool:
+    return isinstance(e.base, mo.FrobeniusNorm) and e.exp == 2
+
+
+_SCALAR_EXAMPLES = {
+    "sum rule": lambda s: Trace(s["A"]) + s["y"] * mo.SumEntries(s["x"]),
+    "product rule": lambda s: s["y"] * Trace(s["A"]) * mo.SumEntries(s["x"]),
+}
+
+_ENTRYWISE_NOTES = {
+    "sigmoid": r"Here $\sigma'(u) = \sigma(u)\,(1 - \sigma(u))$, applied entry by entry.",
+    "tanh": r"Here $\tanh'(u) = 1 - \tanh^2(u)$, applied entry by entry.",
+    "relu": r"Here $\operatorname{ReLU}'(u) = \mathbf{1}[u > 0]$, applied entry by entry; ReLU is not "
+            "differentiable at 0, and derive uses the subgradient 0 there.",
+    "softplus": r"Here $\operatorname{softplus}'(u) = \sigma(u)$, applied entry by entry.",
+    "exp": r"Here $\exp'(u) = \exp(u)$, applied entry by entry.",
+    "log": r"Here $\log'(u) = 1/u$, applied entry by entry.",
+}
+
+
+def _entrywise_rule(name: str) -> MatrixRule:
+    cls = mo.entrywise_class(name)
+    return MatrixRule(
+        f"entrywise {name} rule" if name not in ("exp", "log") else f"entrywise {'exponential' if name == 'exp' else 'logarithm'} rule",
+        cls, _entrywise_vjp,
+        lambda s, name=name: mo.SumEntries(mo.apply(name, mo.add(mo.matmul(s["X"], s["W"]), 3 if name == "log" else 0)))
+        if name != "log" else mo.SumEntries(mo.apply("log", mo.apply("exp", mo.matmul(s["X"], s["W"])))),
+        note=_ENTRYWISE_NOTES.get(name, ""),
+    )
+
+
+MATRIX_RULES: tuple[MatrixRule, ...] = (
+    MatrixRule("matrix product rule", MatMul, _matmul_vjp,
+               lambda s: mo.SumEntries(mo.matmul(s["X"], s["A"], s["W"])) + Trace(mo.matmul(s["y"], s["A"], s["B"]))),
+    MatrixRule("matrix power rule", MatPow, _matpow_vjp,
+               lambda s: Trace(mo.matmul(s["B"], mo.power(s["A"], 3))),
+               split=lambda e: (e.base,), applies=lambda e: e.exp.is_Integer and e.exp > 0),
+    MatrixRule("sum rule", MatAdd, lambda G, node, operands, i: G,
+               lambda s: mo.SumEntries(mo.add(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),
+    MatrixRule("transpose rule", Transpose, lambda G, node, operands, i: mo.transpose(G),
+               lambda s: mo.SumEntries(mo.matmul(mo.transpose(s["W"]), s["A"]))),
+    MatrixRule("Hadamard product rule", HadamardProduct, _hadamard_vjp,
+               lambda s: mo.SumEntries(mo.hadamard(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),
+    MatrixRule("Hadamard power rule", HadamardPower,
+               lambda G, node, operands, i: mo.hadamard(G, mo.matmul(node.exp, HadamardPower(node.base, node.exp - 1))),
+               lambda s: mo.SumEntries(HadamardPower(mo.matmul(s["X"], s["W"]), 3)),
+               split=lambda e: (e.base,)),
+    *(_entrywise_rule(name) for name in mo.ENTRYWISE_FUNCTIONS),
+    MatrixRule("softmax rule", mo.Softmax, _softmax_vjp,
+               lambda s: mo.SumEntries(mo.hadamard(mo.matmul(s["X"], s["A"]), mo.softmax(mo.matmul(s["X"], s["B"]))))),
+    MatrixRule("inverse rule", Inverse, _inverse_vjp,
+               lambda s: Trace(mo.matmul(s["B"], mo.inverse(mo.add(s["A"], mo.matmul(4, Identity(3))))))),
+    MatrixRule("trace rule", Trace, _scalar_of_matrix(lambda node, A: Identity(A.shape[0])),
+               lambda s: Trace(mo.matmul(s["A"], s["B"], s["A"]))),
+    MatrixRule("determinant rule", Determinant,
+               _scalar_of_matrix(lambda node, A: mo.matmul(node, mo.transpose(mo.inverse(A)))),
+               lambda s: Determinant(mo.matmul(s["A"], s["B"]))),
+    MatrixRule("sum of entries rule", mo.SumEntries, _scalar_of_matrix(lambda node, A: OneMatrix(*A.shape)),
+               lambda s: mo.SumEntries(mo.matmul(s["X"], s["W"]))),
+    MatrixRule("mean rule", mo.Mean,
+               _scalar_of_matrix(lambda node, A: mo.matmul(S.One / (A.shape[0] * A.shape[1]), OneMatrix(*A.shape))),
+               lambda s: mo.Mean(mo.matmul(s["X"], s["W"]))),
+    MatrixRule("squared Frobenius norm rule", Pow, _scalar_of_matrix(lambda node, A: mo.matmul(2, A)),
+               lambda s: mo.FrobeniusNorm(mo.matmul(s["X"], s["W"])) ** 2,
+               split=lambda e: (e.base.arg,), applies=_is_squared_norm),
+    MatrixRule("Frobenius norm rule", mo.FrobeniusNorm, _scalar_of_matrix(lambda node, A: mo.matmul(1 / node, A)),
+               lambda s: mo.FrobeniusNorm(mo.add(mo.matmul(s["X"], s["W"]), 1))),
+    *(_scalar_entry(rule) for rule in SCALAR_RULES),
+)
+
+
+def matrix_rule_for(expr) -> MatrixRule:
+    """The registry entry for `expr`'s top-level operation; a named error if none."""
+    for rule in MATRIX_RULES:
+        if isinstance(expr, rule.op) and rule.applies(expr):
+            return rule
+    raise MissingRuleError(
+        f"no derivative rule for the operation {type(expr).__name__} (in {sympy.sstr(expr)}); "
+        f"derive knows: {', '.join(dict.fromkeys(r.name for r in MATRIX_RULES))}"
+    )
