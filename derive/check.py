@@ -165,7 +165,7 @@ def _compare(w: Symbol, inputs: list[Symbol], point: np.ndarray, f, g) -> CheckE
     )
 
 
-def explicit_instance(loss: Expr, gradients: dict, inputs: list, size: int = 2):
+def explicit_instance(loss: Expr, gradients: dict, inputs: list, size: int = 2, one_hot=()):
     """The loss and gradients of a matrix network for concrete sizes, as scalar expressions in the entries.
 
     Every symbolic dimension (n, m, ...) becomes `size`; every matrix input becomes an explicit matrix of
@@ -180,9 +180,16 @@ def explicit_instance(loss: Expr, gradients: dict, inputs: list, size: int = 2):
         if isinstance(symbol, MatrixSymbol):
             shape = tuple(int(sympy.sympify(d).xreplace(values)) for d in symbol.shape)
             matrix = entry_symbols(symbol, shape)
+            free = list(matrix)
+            if symbol in one_hot:
+                free = [matrix[i, j] for i in range(matrix.rows) for j in range(matrix.cols - 1)]
+                matrix = sympy.Matrix(matrix)
+                for i in range(matrix.rows):
+                    matrix[i, matrix.cols - 1] = 1 - sympy.Add(*(matrix[i, j] for j in range(matrix.cols - 1)))
+                matrix = matrix.as_immutable()
             values[symbol] = matrix
-            entry_inputs += list(matrix)
-            owner.update({e: symbol.name for e in matrix})
+            entry_inputs += free
+            owner.update({e: symbol.name for e in free})
         else:
             entry_inputs.append(symbol)
             owner[symbol] = symbol.name
@@ -203,14 +210,15 @@ def _scalar(value):
 
 
 def matrix_difference_check(loss: Expr, gradients: dict, inputs: list, points: int = 3, seed: int = 0,
-                            size: int = 2) -> CheckReport:
+                            size: int = 2, one_hot=()) -> CheckReport:
     """Central differences on every entry of every matrix gradient, for concrete sizes (dimensions = `size`).
 
     The report names each entry by its matrix (its worst entry stands for it in tables)."""
-    scalar_loss, entries, entry_inputs, owner = explicit_instance(loss, gradients, inputs, size)
+    scalar_loss, entries, entry_inputs, owner = explicit_instance(loss, gradients, inputs, size, one_hot)
     report = central_difference_check(scalar_loss, entries, entry_inputs, points, seed)
     relabelled = tuple(replace(e, variable=owner[_by_name(entry_inputs, e.variable)]) for e in report.entries)
-    notes = report.notes + ((f"matrix dimensions {', '.join(sorted(str(d) for d in _dims(inputs)))} set to {size}",)
+    notes = report.notes + tuple(f"the rows of {y.name} were drawn to sum to 1" for y in one_hot) + (
+        (f"matrix dimensions {', '.join(sorted(str(d) for d in _dims(inputs)))} set to {size}",)
                             if _dims(inputs) else ())
     return CheckReport(f"{report.method} on every entry", relabelled, notes)
 

@@ -61,9 +61,11 @@ class Solution:
             return _merge([d.check(points, seed) for d in self.derivations])
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
         gradients = {d.wrt: d.expanded() for d in self.derivations}
-        check = matrix_difference_check if self.network.has_matrices else central_difference_check
         with _located(self.network, self.loss):
-            return check(self.network.expand(self.loss), gradients, inputs, points, seed)
+            if self.network.has_matrices:
+                return matrix_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed,
+                                               one_hot=self.network.one_hot)
+            return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
 
     @property
     def report(self) -> CheckReport:
@@ -209,9 +211,11 @@ class Derivation:
         loss = _expand_except(self.network, self.loss, keep)
         gradient = _expand_except(self.network, self.result, keep)
         inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
-        check = matrix_difference_check if self.network.has_matrices else central_difference_check
         with _located(self.network, self.loss):
-            return check(loss, {self.wrt: gradient}, inputs, points, seed)
+            if self.network.has_matrices:
+                return matrix_difference_check(loss, {self.wrt: gradient}, inputs, points, seed,
+                                               one_hot=self.network.one_hot)
+            return central_difference_check(loss, {self.wrt: gradient}, inputs, points, seed)
 
     def result_latex(self) -> str:
         return print_latex(self.result, render.ranks(self.network))

@@ -12,9 +12,9 @@ depth-L network gives a derivation of size linear in L. Results are tidied into 
 
 from __future__ import annotations
 
-from sympy import Derivative, Expr, S, Symbol, preorder_traversal
+from sympy import Derivative, Expr, Mul, S, Symbol, preorder_traversal
 from sympy.matrices.expressions import (
-    HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix,
+    HadamardPower, HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix,
 )
 
 from . import matrix_ops as mo
@@ -46,7 +46,7 @@ def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
                 continue
             gradient = rule.vjp(cotangent, node, operands, i)
             if at_site is not None and isinstance(node, (mo.Entrywise, mo.Softmax)) and _affine(operand):
-                gradient = at_site(operand, gradient)
+                gradient = at_site(operand, gradient, rule.name)
             parts.append(back(operand, gradient))
         return mo.add(*parts)
 
@@ -57,7 +57,9 @@ def _affine(expr) -> bool:
     """A pre-activation worth naming: sums and products of symbols (X W + 1 b^T), not a plain symbol."""
     if isinstance(expr, MatrixSymbol):
         return False
-    return all(isinstance(node, (MatMul, MatAdd, Transpose, MatrixSymbol, OneMatrix)) or not mo.is_matrix(node)
+    has_product = any(isinstance(node, MatMul) and sum(isinstance(f, MatrixSymbol) or isinstance(f, Transpose)
+                                                      for f in node.args) >= 2 for node in preorder_traversal(expr))
+    return has_product and all(isinstance(node, (MatMul, MatAdd, Transpose, MatrixSymbol, OneMatrix)) or not mo.is_matrix(node)
                for node in preorder_traversal(expr))
 
 
@@ -68,11 +70,54 @@ def tidy(expr):
         return expr
     args = [tidy(a) if isinstance(a, MatrixExpr) else a for a in expr.args]
     if isinstance(expr, HadamardProduct):
-        kept = [a for a in args if not isinstance(a, OneMatrix)]
-        return kept[0] if len(kept) == 1 else HadamardProduct(*kept)
+        return _tidy_hadamard(args)
     if isinstance(expr, MatAdd):
         return _collect(args)
+    if isinstance(expr, MatMul):
+        coefficient, rest = _split_scalar(mo.matmul(*args))
+        if coefficient == -1 and isinstance(rest, MatAdd):  # -(y - yhat) = yhat - y
+            return mo.add(*(mo.negate(t) for t in rest.args))
+        return mo.matmul(*args)
     return expr.func(*args) if args != list(expr.args) else expr
+
+
+def _split_scalar(term):
+    """(c, M) with term = c M, c a scalar."""
+    if isinstance(term, MatMul) and not mo.is_matrix(term.args[0]):
+        scalars = [a for a in term.args if not mo.is_matrix(a)]
+        return Mul(*scalars), mo.matmul(*(a for a in term.args if mo.is_matrix(a)))
+    return S.One, term
+
+
+def _tidy_hadamard(factors):
+    """Scalars pulled out, all-ones factors dropped, A (.) A^(o-1) cancelled: (c 1) (.) A = c A."""
+    coefficient, matrices = S.One, []
+    for factor in factors:
+        c, m = _split_scalar(factor)
+        coefficient *= c
+        if isinstance(m, HadamardProduct):
+            matrices += list(m.args)
+        elif not isinstance(m, OneMatrix):
+            matrices.append(m)
+    for m in list(matrices):
+        if isinstance(m, HadamardPower) and m.exp == -1 and m in matrices and m.base in matrices:
+            matrices.remove(m)
+            matrices.remove(m.base)
+    for i, m in enumerate(matrices):  # A (.) (B (/) A + c 1) = B + c A: distribute where something cancels
+        others = matrices[:i] + matrices[i + 1:]
+        if isinstance(m, MatAdd) and any(HadamardPower(o, -1) in _hadamard_factors(t) for o in others for t in m.args):
+            terms = [_tidy_hadamard([*others, t]) for t in m.args]
+            return mo.matmul(coefficient, _collect(terms)) if coefficient != 1 else _collect(terms)
+    if not matrices:
+        shape = factors[0].shape
+        return mo.matmul(coefficient, OneMatrix(*shape))
+    product = matrices[0] if len(matrices) == 1 else HadamardProduct(*matrices)
+    return product if coefficient == 1 else mo.matmul(coefficient, product)
+
+
+def _hadamard_factors(term) -> list:
+    _, m = _split_scalar(term)
+    return list(m.args) if isinstance(m, HadamardProduct) else [m]
 
 
 def _factors(term) -> list:
@@ -80,7 +125,17 @@ def _factors(term) -> list:
 
 
 def _collect(terms):
-    """Take a factor common to every term out of a sum, on the right (A x + A^T x) or the left."""
+    """Take a factor common to every term out of a sum, on the right (A x + A^T x) or the left, and a
+    scalar common to every term (c A - c B = c (A - B))."""
+    coefficients = [_split_scalar(t)[0] for t in terms]
+    magnitude = abs(coefficients[0]) if len(terms) > 1 and coefficients[0].is_number else None
+    if magnitude not in (None, 1) and all(abs(c) == magnitude for c in coefficients):
+        return mo.matmul(magnitude, _collect([mo.matmul(c / magnitude, _split_scalar(t)[1])
+                                              for c, t in zip(coefficients, terms)]))
+    if magnitude is None and len(terms) > 1 and not coefficients[0].is_number and \
+            all(c == coefficients[0] or c == -coefficients[0] for c in coefficients):
+        common = -coefficients[0] if coefficients[0].could_extract_minus_sign() else coefficients[0]
+        return mo.matmul(common, _collect([mo.matmul(c / common, _split_scalar(t)[1]) for c, t in zip(coefficients, terms)]))
     split = [_factors(t) for t in terms]
     if len(terms) > 1 and all(len(f) > 1 and mo.is_matrix(f[-1]) for f in split) and len({f[-1] for f in split}) == 1:
         common = split[0][-1]
@@ -98,7 +153,7 @@ def pre_activations(network: Network) -> set:
         if not mo.is_matrix(name):
             continue
         users = [d for d in network.definitions if name in network.uses(d)]
-        if users and all(_only_activated(network.definitions[u], name) for u in users):
+        if users and _affine(network.definitions[name]) and all(_only_activated(network.definitions[u], name) for u in users):
             found.add(name)
     return found
 
@@ -151,7 +206,7 @@ class MatrixGradientBuilder:
         chains, rules, uses, new_deltas = [], {}, [], []
         for user in through:
             self.gradient(user)
-            at_site = (lambda site, g, user=user: self._site_delta(user, site, g, new_deltas))
+            at_site = (lambda site, g, rule, user=user: self._site_delta(user, site, g, rule, new_deltas))
             try:
                 contribution, used = pullback(self.network.definitions[user], wrt, self._placeholder(user), at_site)
             except MissingRuleError as error:
@@ -159,44 +214,85 @@ class MatrixGradientBuilder:
             chains.append(contribution)
             rules.update(dict.fromkeys(used))
             uses += [k for k in (self.key[user], ("definition", user)) if k is not None]
-        chain = tidy(mo.add(*chains))
+        chain = self._named(tidy(mo.add(*chains)))
         shown = chain.xreplace({self._placeholder(u): self.shown(u) for u in through if u != self.loss})
-        result = chain.xreplace({**{self._placeholder(u): self.value[u] for u in through if u != self.loss},
-                                 **self.delta_value})
+        simplified = self.simplify(shown)
+        simplified = None if simplified == shown else simplified
+        result = (simplified if simplified is not None else shown).xreplace(
+            {**{self._placeholder(u): self.value[u] for u in through if u != self.loss}, **self.delta_value})
         uses += [self.deltas[k].key for k in self.deltas if self.deltas[k].symbol in new_deltas]
         if wrt in self.sites:
             symbol = self._delta_symbol(wrt)
-            step = st.Delta(symbol, self.loss, wrt, wrt, result, shown, tuple(dict.fromkeys(uses)), chain, tuple(rules))
+            step = st.Delta(symbol, self.loss, wrt, wrt, result, shown, tuple(dict.fromkeys(uses)), chain, tuple(rules),
+                            simplified, self._assumed(shown))
             self.deltas[step.key] = step
             self.delta_value[symbol] = result
             self.shown_as[wrt] = symbol
         else:
-            step = st.Pullback(self.loss, wrt, through, chain, shown, result, tuple(rules), tuple(dict.fromkeys(uses)))
+            step = st.Pullback(self.loss, wrt, through, chain, shown, result, tuple(rules), tuple(dict.fromkeys(uses)),
+                               simplified, self._assumed(shown))
             self.shown_as[wrt] = self._short(step)
         self.steps.setdefault(step.key, step)
         self.value[wrt] = result
         self.key[wrt] = step.key
 
+    def simplify(self, expr):
+        """Textbook form, using what the network knows: rows of a one-hot (or probability) matrix Y sum to 1,
+        so Y 1 = 1 (this turns the softmax cross-entropy delta into (Yhat - Y) / n)."""
+        rows_sum_to_one = self.network.one_hot
+        if not rows_sum_to_one:
+            return tidy(expr)
+
+        def fold(node):
+            if isinstance(node, MatMul):
+                factors = list(node.args)
+                for i in range(len(factors) - 1):
+                    if factors[i] in rows_sum_to_one and isinstance(factors[i + 1], OneMatrix):
+                        factors[i:i + 2] = [OneMatrix(factors[i].shape[0], factors[i + 1].shape[1])]
+                        return mo.matmul(*factors)
+            return node
+
+        previous = None
+        while previous != expr:
+            previous, expr = expr, tidy(expr.replace(lambda n: isinstance(n, MatMul), fold))
+        return expr
+
+    def _assumed(self, shown) -> tuple:
+        """The one-hot symbols whose row sums `simplify` used on `shown`."""
+        return tuple(sorted((y for y in self.network.one_hot if shown.has(y) and self.simplify(shown) != tidy(shown)),
+                            key=lambda y: y.name))
+
+    def _named(self, expr):
+        """`expr` in the network's names: a definition's right-hand side becomes its symbol (softmax(Z) -> Yhat)."""
+        names = {rhs: name for name, rhs in self.network.definitions.items()
+                 if not rhs.is_Atom and not isinstance(rhs, MatrixSymbol)}
+        return expr.xreplace(names)
+
     def _short(self, step: st.Pullback):
         """What stands for this gradient where it is used: its value when short, else dL/dv."""
-        if step.through == (self.loss,) or (_size(step.shown) <= SHORT and not step.shown.has(mo.GradientOf, Derivative)):
-            return step.shown
+        last = final_form(step)
+        if step.through == (self.loss,) or (_size(last) <= SHORT and not last.has(mo.GradientOf, Derivative)):
+            return last
         return self._placeholder(step.wrt)
 
     def _delta_symbol(self, like):
         name = f"Delta^{{({len(self.deltas) + 1})}}"
         return MatrixSymbol(name, *like.shape) if mo.is_matrix(like) else Symbol(name, real=True)
 
-    def _site_delta(self, user, site, gradient, new_deltas):
+    def _site_delta(self, user, site, gradient, rule, new_deltas):
         """Name the gradient at an unnamed pre-activation (X W inside sigma(X W)) as a delta, once."""
         key = ("delta", self.loss, user, site)
+        gradient = self._named(tidy(gradient))
         if key not in self.steps:
             shown = gradient.xreplace({self._placeholder(user): self.shown(user)}) if user != self.loss else gradient
             value = gradient.xreplace({self._placeholder(user): self.value[user]}) if user != self.loss else gradient
             value = value.xreplace(self.delta_value)
             uses = tuple(k for k in (self.key[user], ("definition", user)) if k)
             symbol = self._delta_symbol(site)
-            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, ())
+            simplified = self.simplify(shown)
+            simplified = None if simplified == shown else simplified
+            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, (rule,), simplified,
+                            self._assumed(shown))
             self.deltas[key] = step
             self.delta_value[symbol] = value
             self.steps[key] = step
@@ -208,7 +304,12 @@ class MatrixGradientBuilder:
         """The gradient as printed at the end of its derivation: in the deltas (X^T Delta)."""
         value, key = self.gradient(wrt)
         step = self.steps.get(key) if key else None
-        return step.shown if step is not None else value
+        return final_form(step) if step is not None else value
+
+
+def final_form(step):
+    """The last line of a Pullback or Delta step: simplified when that differs, else substituted."""
+    return step.simplified if step.simplified is not None else step.shown
 
 
 def _size(expr) -> int:
@@ -230,5 +331,7 @@ def derive_matrix(network: Network, loss, wrts: list) -> MatrixGradientBuilder:
         network.check_wrt(wrt)
         if wrt == loss:
             raise ProblemError(f"{loss} is the loss itself: its gradient with respect to itself is 1")
+        if wrt in network.one_hot:
+            raise ProblemError(f"cannot differentiate with respect to {wrt}: it is declared one-hot (its rows sum to 1)")
         builder.gradient(wrt)
     return builder

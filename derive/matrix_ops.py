@@ -173,6 +173,7 @@ def describe(x) -> str:
 
 def same(a, b) -> bool:
     """Dimensions known to be equal (structurally: n and 3 are different)."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
     return sympy.simplify(a - b) == 0 if (a != b and not (a.is_number and b.is_number)) else a == b
 
 
@@ -192,7 +193,16 @@ def matmul(*factors):
             raise ShapeMismatch(
                 f"cannot multiply {describe(left)} by {describe(right)}: {sympy.sstr(left.shape[1])} columns "
                 f"against {sympy.sstr(right.shape[0])} rows")
-    return MatMul(*factors).doit(deep=False)
+    flat = []
+    for f in factors:
+        flat += list(f.args) if isinstance(f, MatMul) else [f]
+    coefficient = sympy.Mul(*(f for f in flat if not is_matrix(f)))
+    matrices = [f for f in flat if is_matrix(f)]
+    if coefficient == 0:
+        return ZeroMatrix(matrices[0].shape[0], matrices[-1].shape[1])
+    if coefficient == 1 and len(matrices) == 1:
+        return matrices[0]
+    return MatMul(*([coefficient] if coefficient != 1 else []), *matrices)
 
 
 def scale(c, m):
@@ -222,7 +232,8 @@ def add(*terms):
             big = next(m for m in matrices if m.shape == (rows, cols))
             raise ShapeMismatch(f"cannot add {describe(big)} and {describe(t)}: the shapes differ")
     out = [t for t in out if t is not None]
-    return out[0] if len(out) == 1 else MatAdd(*out).doit(deep=False)
+    total = out[0] if len(out) == 1 else MatAdd(*out).doit(deep=False)
+    return matmul(*total.args) if isinstance(total, MatMul) else total
 
 
 def negate(x):
@@ -275,7 +286,7 @@ def power(base, exponent):
         return inverse(base)
     if exponent.is_Integer and exponent > 0:
         _square(base, f"the power {exponent}")
-        return matmul(*([base] * int(exponent)))
+        return base if exponent == 1 else MatPow(base, exponent)
     raise ShapeMismatch(f"cannot raise the matrix {describe(base)} to the power {exponent}; "
                      "for an entrywise power write a Hadamard product")
 
@@ -283,7 +294,7 @@ def power(base, exponent):
 def divide(a, b):
     if is_matrix(b):
         raise ShapeMismatch(f"cannot divide by the matrix {describe(b)}")
-    return scale(1 / b, a) if is_matrix(a) else a / b
+    return scale(S.One / b, a) if is_matrix(a) else _sympify(a) / b
 
 
 def apply(name: str, x):

@@ -68,6 +68,11 @@ def _hadamard_vjp(G, node, operands, i):
 
 
 def _entrywise_vjp(G, node, operands, i):
+    """G (.) f'(A); for log that is G (.) A^(o-1) (printed G / A entrywise), for exp G (.) exp(A)."""
+    if node.name == "log":
+        return mo.hadamard(G, HadamardPower(operands[0], -1))
+    if node.name == "exp":
+        return mo.hadamard(G, node)
     return mo.hadamard(G, mo.entrywise_class(node.name, prime=True)(operands[0]))
 
 
@@ -119,10 +124,14 @@ _ENTRYWISE_NOTES = {
 }
 
 
+_DISPLAY = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "softplus": "softplus", "exp": "exponential",
+            "log": "logarithm"}
+
+
 def _entrywise_rule(name: str) -> MatrixRule:
     cls = mo.entrywise_class(name)
     return MatrixRule(
-        f"entrywise {name} rule" if name not in ("exp", "log") else f"entrywise {'exponential' if name == 'exp' else 'logarithm'} rule",
+        f"entrywise {_DISPLAY[name]} rule",
         cls, _entrywise_vjp,
         lambda s, name=name: mo.SumEntries(mo.apply(name, mo.add(mo.matmul(s["X"], s["W"]), 3 if name == "log" else 0)))
         if name != "log" else mo.SumEntries(mo.apply("log", mo.apply("exp", mo.matmul(s["X"], s["W"])))),

@@ -30,6 +30,7 @@ class Network:
         self.definitions: dict[Symbol, Expr] = {}
         self.where: dict[Symbol, str] = {}  # definition -> where it was written, for error messages
         self.dimensions: set[Symbol] = set()  # symbolic sizes of the matrices (n in X: n x 3): never inputs
+        self.one_hot: set = set()  # matrices whose rows sum to 1 (one-hot targets): Y 1 = 1
         for symbol in symbols:
             self.declare(symbol)
 

@@ -37,8 +37,15 @@ _CARRIED = {"gamma": "carriedgamma", "Gamma": "carriedGamma"}
 _UNCARRIED = {v: k for k, v in _CARRIED.items()}
 
 
+_LAYER_INDEX = re.compile(r"\^\s*\{\s*[(\[]\s*([A-Za-z0-9+-]+)\s*[)\]]\s*\}\s*$")
+
+
 def symbol_name(text: str) -> str:
-    r"""The plain name derive uses for a symbol written in LaTeX: \hat{y} -> yhat, w_{1} -> w_1, \Delta -> Delta."""
+    r"""The plain name derive uses for a symbol written in LaTeX: \hat{y} -> yhat, w_{1} -> w_1, \Delta -> Delta,
+    W^{[1]} -> W^{(1)} (a layer index is part of the name)."""
+    index = _LAYER_INDEX.search(text.strip())
+    if index:
+        return f"{symbol_name(text.strip()[:index.start()])}^{{({index.group(1)})}}"
     name = _DECORATED.sub(lambda m: (m.group(2) or m.group(3)) + m.group(1), text.strip())
     name = name.replace("{", "").replace("}", "").replace("\\", "").replace(" ", "")
     if not _NAME.match(name):

@@ -74,6 +74,8 @@ class DerivePrinter(LatexPrinter):
 
     def _print_OneMatrix(self, expr):
         rows, cols = expr.shape
+        if rows != 1 and cols != 1:
+            return r"\mathbf{1}\mathbf{1}^T"
         return r"\mathbf{1}^T" if rows == 1 and cols != 1 else r"\mathbf{1}"
 
     def _print_Identity(self, expr):
@@ -102,7 +104,7 @@ class DerivePrinter(LatexPrinter):
         sign = ""
         if coefficient.could_extract_minus_sign():
             sign, coefficient = "- ", -coefficient
-        body = " ".join(self._matrix_operand(m, (MatAdd,)) for m in matrices)
+        body = " ".join(self._matrix_operand(m, (MatAdd, HadamardProduct)) for m in matrices)
         if coefficient == 1:
             return sign + body
         printed = self._print(coefficient)
@@ -114,12 +116,15 @@ class DerivePrinter(LatexPrinter):
         terms = list(expr.args)
         positive = [t for t in terms if not _negative(t)]
         ordered = positive + [t for t in terms if _negative(t)]
-        printed = self._print(ordered[0])
+        def term_text(term):  # the all-ones matrix in a sum is 1, as in 1 - Y
+            return r"\mathbf{1}" if isinstance(term, OneMatrix) else self._print(term)
+
+        printed = term_text(ordered[0])
         for term in ordered[1:]:
             if _negative(term):
-                printed += " - " + self._print(mo.negate(term))
+                printed += " - " + term_text(mo.negate(term))
             else:
-                printed += " + " + self._print(term)
+                printed += " + " + term_text(term)
         return printed
 
     def _print_Entrywise(self, expr):

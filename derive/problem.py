@@ -3,29 +3,39 @@
 The YAML format (documented in the README):
 
     title: 1 layer network, 1 input (scalar)
-    symbols: [x, y, w]                 # scalars; a mapping {x: scalar, ...} works too
+    symbols: [x, y, w]                 # scalars; or a mapping with shapes {X: [n, 3], W: [3, 1], y: scalar}
     definitions:                       # in order; "name = right-hand side" or {name: right-hand side}
       - \\hat{y} = \\sigma(w x)
       - L = \\frac{1}{2} (y - \\hat{y})^2
     loss: L
     wrt: [w]
     syntax: latex                      # or sympy, for trusted files only
+    one_hot: [Y]                       # matrices whose rows sum to 1 (targets of a softmax)
 
-Every error names the file, the line and the definition it concerns.
+or, for an L-layer perceptron, the shorthand (`derive.builders.mlp` documents every option):
+
+    mlp: {sizes: [3, 4, 1], activations: sigmoid, output: sigmoid, loss: squared, bias: true, batch: n}
+
+With shapes, right-hand sides are read by derive's own matrix reader (`derive.matrix_parse`), which keeps
+the order of products. Every error names the file, the line and the definition it concerns.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sympy
 import yaml
 
 from .errors import DeriveError, LatexError, ProblemError
 from .network import Network, make_symbol
+from .matrix_parse import parse_matrix_latex
 from .parse import parse_latex, parse_sympy, symbol_name
 
-KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax"}
+KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp"}
+MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
 
 
 @dataclass
@@ -99,6 +109,8 @@ class _Reader:
         unknown = sorted(set(map(str, self.data)) - KNOWN_KEYS)
         if unknown:
             raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})", self.where(unknown[0]))
+        if "mlp" in self.data:
+            return self.mlp()
         for key in ("symbols", "definitions", "loss"):
             if self.data.get(key) in (None, "", [], {}):
                 raise ProblemError(f"the problem has no '{key}'", self.source)
@@ -106,6 +118,11 @@ class _Reader:
         if syntax not in ("latex", "sympy"):
             raise ProblemError(f"syntax must be 'latex' or 'sympy', not '{syntax}'", self.where("syntax"))
         network = Network(self.symbols(), title=str(self.data.get("title", "")))
+        for name in _as_list(self.data.get("one_hot") or []):
+            symbol = self.lookup(network, name, "one_hot")
+            if not getattr(symbol, "is_Matrix", False):
+                raise ProblemError(f"one_hot names {name}, which is not a matrix", self.where("one_hot"))
+            network.one_hot.add(symbol)
         self.define_all(network, syntax)
         loss = self.lookup(network, self.data["loss"], "loss")
         wrt = [self.lookup(network, w, "wrt") for w in _as_list(self.data.get("wrt") or [])]
@@ -117,16 +134,63 @@ class _Reader:
             raise ProblemError(error.message, error.where or self.where("loss")) from None
         return Problem(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
 
+    def mlp(self) -> Problem:
+        """The `mlp:` shorthand: an L-layer perceptron built by `derive.builders.mlp`."""
+        from .builders import mlp
+
+        options = self.data["mlp"]
+        if not isinstance(options, dict):
+            raise ProblemError("'mlp' must be a mapping with sizes (and activations, output, loss, bias, batch, "
+                               "weight_decay)", self.where("mlp"))
+        unknown = sorted(set(map(str, options)) - MLP_KEYS)
+        if unknown:
+            raise ProblemError(f"unknown mlp option '{unknown[0]}' (known: {', '.join(sorted(MLP_KEYS))})", self.where("mlp"))
+        other = sorted(set(map(str, self.data)) & {"symbols", "definitions", "loss", "one_hot", "syntax"})
+        if other:
+            raise ProblemError(f"'{other[0]}' cannot be combined with the mlp shorthand, which defines the whole network",
+                               self.where(other[0]))
+        if "sizes" not in options:
+            raise ProblemError("the mlp shorthand needs sizes: [inputs, hidden..., outputs]", self.where("mlp"))
+        title = str(self.data.get("title", ""))
+        try:
+            network, loss, parameters = mlp(title=title, **{str(k): v for k, v in options.items()})
+        except (ProblemError, TypeError) as error:
+            raise ProblemError(str(getattr(error, "message", error)), self.where("mlp")) from None
+        wrt = [self.lookup(network, w, "wrt") for w in _as_list(self.data.get("wrt") or [])] or list(parameters)
+        return Problem(network, loss, wrt, title, str(self.data.get("description", "")), self.source)
+
+    def shape(self, name, shape, dimensions: dict):
+        """The declared shape of a symbol: None for a scalar, else (rows, cols) with named sizes as symbols."""
+        if shape in (None, "scalar", [], [1, 1]):
+            return None
+        if not (isinstance(shape, list) and len(shape) == 2):
+            raise ProblemError(f"symbol {name} has shape {shape}: a shape is [rows, columns], e.g. [n, 3]", self.where("symbols"))
+        sizes = []
+        for size in shape:
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+                sizes.append(sympy.Integer(size))
+            elif isinstance(size, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", size):
+                sizes.append(dimensions.setdefault(size, sympy.Symbol(size, integer=True, positive=True)))
+            else:
+                raise ProblemError(f"symbol {name} has shape {shape}: each size is a positive integer or a name such as n",
+                                   self.where("symbols"))
+        return tuple(sizes)
+
     def symbols(self) -> list:
         declared = self.data["symbols"]
         if isinstance(declared, str):
             declared = declared.replace(",", " ").split()
         if isinstance(declared, dict):
+            dimensions: dict = {}
+            symbols = []
             for name, shape in declared.items():
-                if shape not in (None, "scalar", [], [1, 1]):
-                    raise ProblemError(
-                        f"symbol {name} has shape {shape}: only scalars are supported so far", self.where("symbols"))
-            declared = list(declared)
+                try:
+                    plain = symbol_name(str(name))
+                except ProblemError as error:
+                    raise ProblemError(error.message, self.where("symbols")) from None
+                shape = self.shape(name, shape, dimensions)
+                symbols.append(make_symbol(plain) if shape is None else sympy.MatrixSymbol(plain, *shape))
+            return symbols
         if not isinstance(declared, list):
             raise ProblemError("'symbols' must be a list of names or a mapping name: shape", self.where("symbols"))
         names = []
@@ -145,6 +209,9 @@ class _Reader:
         position = {name: i for i, (name, _) in enumerate(pending)}
         named = {name: make_symbol(name) for name in position}
         parse = parse_latex if syntax == "latex" else parse_sympy
+        if syntax == "latex" and network.has_matrices:
+            parse = parse_matrix_latex
+            named = {}  # shapes of later definitions are not known yet: their names are reported as defined later
         for i, (name, rhs) in enumerate(pending):
             where = f"{self.source}, line {self.definition_lines[i]}, definition of {name}"
             try:
@@ -161,6 +228,11 @@ class _Reader:
                     raise ProblemError(f"uses {later[0][1]}, which is defined later (line {line})")
                 network.define(name, expr, where=where)
             except DeriveError as error:
+                unknown = re.match(r"unknown symbol (\S+)", error.message)
+                if unknown and position.get(unknown.group(1).rstrip(","), -1) > i:
+                    later = position[unknown.group(1).rstrip(",")]
+                    raise ProblemError(f"uses {pending[later][0]}, which is defined later (line {self.definition_lines[later]})",
+                                       where) from None
                 raise type(error)(error.message, where) from None
 
     def split(self, item, index: int) -> tuple[str, str]:

@@ -132,6 +132,15 @@ class Context:
         last = r" \& " if self.fmt == "tex" else " and "
         return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + last + refs[-1]
 
+    def matrix_rows(self, step) -> list[tuple[str, str]]:
+        """The lines of a matrix step as (kind, maths): "chain" (with dL/dv), "shown" (substituted) and
+        "simplified" (textbook form), skipping a line that repeats the one before."""
+        rows = [("chain", self.math(step.chain))]
+        for kind, expr in (("shown", step.shown), ("simplified", step.simplified)):
+            if expr is not None and self.math(expr) != rows[-1][1]:
+                rows.append((kind, self.math(expr)))
+        return rows
+
     @staticmethod
     def split_uses(keys) -> tuple[list, list]:
         """The definitions a step reads, and the earlier gradients and deltas it substitutes."""

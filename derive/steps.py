@@ -113,6 +113,8 @@ class Delta:
     uses: tuple[Key, ...]
     chain: Expr | None = None  # matrix networks: the vector-Jacobian product before substituting dL/dv
     rules: tuple[str, ...] = ()  # matrix networks: the rules the vector-Jacobian product used
+    simplified: Expr | None = None  # matrix networks: `shown` in textbook form, when that differs
+    assuming: tuple = ()  # one-hot targets whose row sums (1) the simplification used
 
     @property
     def key(self) -> Key:
@@ -165,6 +167,8 @@ class Pullback:
     result: Expr
     rules: tuple[str, ...]
     uses: tuple[Key, ...]
+    simplified: Expr | None = None  # `shown` in textbook form, when that differs
+    assuming: tuple = ()  # one-hot targets whose row sums (1) the simplification used
 
     @property
     def key(self) -> Key:
