@@ -89,13 +89,15 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
 @click.option("-d", "--directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder to write into.")
 @click.option("--name", default="derive-demo", show_default=True, help="File name without extension.")
-def demo(directory: Path, name: str):
+@click.option("--all", "everything", is_flag=True,
+              help="All five sections of the seed-003 article, the three it left empty included (matrices, two layers).")
+def demo(directory: Path, name: str, everything: bool):
     """Write the seed-003 worked solution (sigmoid unit, squared loss): .tex, and .pdf where pdflatex exists."""
     from .demo import seed_003_document
 
     if not directory.is_dir():
         raise DeriveError(f"no folder '{directory}'")
-    tex, reports = seed_003_document("tex")
+    tex, reports = seed_003_document("tex", everything)
     write_atomically(directory / f"{name}.tex", tex)
     click.echo(f"wrote {directory / f'{name}.tex'}")
     if pdflatex_path():

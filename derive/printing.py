@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sympy import Basic, Expr, Mul, Symbol
 from sympy.matrices.expressions import (
-    HadamardPower, HadamardProduct, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose,
+    HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose,
 )
 from sympy.printing.latex import LatexPrinter
 
@@ -100,6 +100,8 @@ class DerivePrinter(LatexPrinter):
     def _print_MatMul(self, expr):
         scalars = [a for a in expr.args if not mo.is_matrix(a)]
         matrices = [a for a in expr.args if mo.is_matrix(a)]
+        if scalars and matrices and all(isinstance(m, (OneMatrix, Identity)) and m.shape == (1, 1) for m in matrices):
+            return self._print(Mul(*scalars))  # y 1 with 1 the 1 x 1 matrix of ones is y
         coefficient = Mul(*scalars)
         sign = ""
         if coefficient.could_extract_minus_sign():

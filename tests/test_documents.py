@@ -24,7 +24,8 @@ def document_without_check(path: Path) -> str:
     return problem.solve().document(check=False, description=problem.description)
 
 
-@pytest.mark.parametrize("example", ["one_layer_scalar", "one_layer_vector"])
+@pytest.mark.parametrize("example", ["one_layer_scalar", "one_layer_vector", "one_layer_batch", "two_layer_vector",
+                                     "two_layer_batch", "mlp_softmax"])
 def test_golden_latex(example):
     """The examples' documents (without the float-valued check table) match their reviewed golden files.
 
@@ -49,6 +50,32 @@ def test_vector_golden_states_the_general_form():
     assert r"\frac{\partial L}{\partial w_{i}} &= \Delta x_{i}" in text
     for i in (1, 2, 3):
         assert rf"\frac{{\partial L}}{{\partial w_{{{i}}}}} &= \Delta x_{{{i}}}" in text
+
+
+def test_matrix_goldens_are_index_free_with_shapes():
+    """The seed-003 sections the article left empty, in matrix form, as a reader checks them by hand."""
+    batch = (GOLDEN / "one_layer_batch.tex").read_text(encoding="utf-8")
+    assert r"[X]_{\scriptscriptstyle n \times 3}" in batch and "denominator layout" in batch
+    assert r"\frac{\partial L}{\partial W} &= X^T \Delta" in batch
+    assert r"[X^T]_{3 \times n}[\Delta]_{n \times 1} \to 3 \times 1" in batch
+    two = (GOLDEN / "two_layer_batch.tex").read_text(encoding="utf-8")
+    assert r"&= \left(\Delta^{(2)} W^{(2)T}\right) \odot \sigma'\left(X W^{(1)}\right)" in two
+    assert r"\frac{\partial L}{\partial W^{(1)}} &= X^T \Delta^{(1)}" in two
+    vector = (GOLDEN / "two_layer_vector.tex").read_text(encoding="utf-8")
+    assert r"\frac{\partial L}{\partial W^{(1)}} &= \Delta^{(1)} x^T" in vector
+    softmax = (GOLDEN / "mlp_softmax.tex").read_text(encoding="utf-8")
+    assert r"&= \frac{1}{n} \left(\hat{Y} - Y\right) && \text{\small since each row of \(Y\) sums to 1}" in softmax
+
+
+def test_demo_all_covers_the_five_sections_and_compiles():
+    tex, reports = seed_003_document("tex", everything=True)
+    for title in ["1 layer network, 1 input (scalar)", "1 layer network, 1 input (vector)",
+                  "1 layer network, multiple inputs (each is a vector)", "2 layer network, 1 input (vector)",
+                  "2 layer network, multiple inputs (vector)"]:
+        assert title in tex
+    assert all(r.passed for r in reports) and len(reports) == 5
+    require_pdflatex()
+    assert compile_pdf(tex).startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
