@@ -19,7 +19,7 @@ from . import steps as st
 from .check import CheckReport, central_difference_check, matrix_difference_check
 from .errors import CheckError
 from .engine import GradientBuilder, derive
-from .matrix_engine import derive_matrix
+from .matrix_engine import derive_matrix, final_form
 from .network import Network
 from .numeric import evaluate as evaluate_expression
 from .printing import latex as print_latex
@@ -120,7 +120,8 @@ class Solution:
         ]
         names = render.delta_names(self.steps, self.network)
         deltas = [{"symbol_latex": print_latex(s.symbol, rename=names), "site_latex": print_latex(s.site),
-                   "value_latex": print_latex(s.value, render.ranks(self.network))}
+                   "value_latex": print_latex(s.value if s.chain is None else final_form(s),
+                                              render.ranks(self.network), names)}
                   for s in self.steps if isinstance(s, st.Delta)]
         return json.dumps({"title": self.title, "loss": self.loss.name, "verdict": report.verdict,
                            "check_method": report.method, "deltas": deltas, "gradients": gradients}, indent=2)

@@ -12,6 +12,8 @@ depth-L network gives a derivation of size linear in L. Results are tidied into 
 
 from __future__ import annotations
 
+import re
+
 from sympy import Derivative, Expr, Mul, S, Symbol, preorder_traversal
 from sympy.matrices.expressions import (
     HadamardPower, HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix,
@@ -276,7 +278,13 @@ class MatrixGradientBuilder:
         return self._placeholder(step.wrt)
 
     def _delta_symbol(self, like):
-        name = f"Delta^{{({len(self.deltas) + 1})}}"
+        """Delta^{(l)} for the pre-activation Z^{(l)} of layer l; otherwise numbered in order of derivation."""
+        index = re.search(r"\^\{\((\w+)\)\}$", getattr(like, "name", "") or "")
+        taken = {d.symbol.name for d in self.deltas.values()}
+        name = f"Delta^{{({index.group(1)})}}" if index else ""
+        if not name or name in taken:
+            name = next(f"Delta^{{({k})}}" for k in range(len(taken) + 1, 2 * len(taken) + 3)
+                        if f"Delta^{{({k})}}" not in taken)
         return MatrixSymbol(name, *like.shape) if mo.is_matrix(like) else Symbol(name, real=True)
 
     def _site_delta(self, user, site, gradient, rule, new_deltas):
