@@ -52,8 +52,9 @@ class Solution:
         name = wrt if isinstance(wrt, str) else wrt.name
         return next(d for d in self.derivations if d.wrt.name == name)
 
-    def general_steps(self) -> list[st.General]:
-        return [s for s in self.steps if isinstance(s, st.General)]
+    def general_steps(self) -> list:
+        """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
+        return [s for s in self.steps if isinstance(s, (st.General, st.Recursion))]
 
     def check(self, points: int = 3, seed: int = 0) -> CheckReport:
         """Every gradient against central differences at `points` seeded random points."""

@@ -141,6 +141,14 @@ class Context:
                 rows.append((kind, self.math(expr)))
         return rows
 
+    def layer_range(self, step) -> str:
+        """l = 2, \ldots, 4 for consecutive layers, else l \in \{1, 3\}."""
+        layers = list(step.layers)
+        index = self.math(step.index)
+        if layers == list(range(layers[0], layers[-1] + 1)) and len(layers) > 2:
+            return rf"{index} = {layers[0]}, \ldots, {layers[-1]}"
+        return rf"{index} \in \{{{', '.join(map(str, layers))}\}}"
+
     @staticmethod
     def split_uses(keys) -> tuple[list, list]:
         """The definitions a step reads, and the earlier gradients and deltas it substitutes."""

@@ -14,6 +14,7 @@ the steps are printed.
     Final           dL/du = Delta . dz/du                       the compact form
     General         dL/dw_i = ...                               one formula for w_1, w_2, ... w_n
     Pullback        dL/dW = X^T dL/dZ = X^T Delta               matrix form: vector-Jacobian products
+    Recursion       Delta^(l) = (Delta^(l+1) W^(l+1)T) . f'(Z^(l))  one formula for every layer l
 """
 
 from __future__ import annotations
@@ -175,4 +176,21 @@ class Pullback:
         return ("gradient", self.of, self.wrt)
 
 
-Step = Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General | Pullback
+@dataclass(frozen=True, slots=True)
+class Recursion:
+    """One formula for a quantity of every layer l (a delta, or the gradient of a layer's weights), found from
+    the per-layer steps `uses` by renaming layer k to l and confirmed on every layer in `layers`."""
+
+    of: Symbol
+    lhs: Expr  # Delta^{(l)}, or dL/dW^{(l)} (a GradientOf)
+    index: Symbol  # l
+    result: Expr
+    layers: tuple[int, ...]
+    uses: tuple[Key, ...]
+
+    @property
+    def key(self) -> Key:
+        return ("recursion", self.of, self.lhs)
+
+
+Step = Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General | Pullback | Recursion
