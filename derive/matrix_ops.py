@@ -177,6 +177,16 @@ def same(a, b) -> bool:
     return sympy.simplify(a - b) == 0 if (a != b and not (a.is_number and b.is_number)) else a == b
 
 
+def _unresolved(a, b) -> str:
+    """Why two sizes could not be matched, when a symbolic size is involved."""
+    symbolic = [d for d in (sympy.sympify(a), sympy.sympify(b)) if not d.is_number]
+    if not symbolic:
+        return ""
+    names = " and ".join(sympy.sstr(d) for d in symbolic)
+    return f" (the symbolic size {names} cannot be shown equal to {sympy.sstr(b if symbolic[0] == sympy.sympify(a) else a)}; " \
+           "declare the same name or number for both)"
+
+
 def _as_scalar(x):
     """A 1x1 matrix expression kept as a matrix; callers decide. Plain numbers are sympified."""
     return _sympify(x)
@@ -192,7 +202,7 @@ def matmul(*factors):
         if not same(left.shape[1], right.shape[0]):
             raise ShapeMismatch(
                 f"cannot multiply {describe(left)} by {describe(right)}: {sympy.sstr(left.shape[1])} columns "
-                f"against {sympy.sstr(right.shape[0])} rows")
+                f"against {sympy.sstr(right.shape[0])} rows{_unresolved(left.shape[1], right.shape[0])}")
     flat = []
     for f in factors:
         flat += list(f.args) if isinstance(f, MatMul) else [f]
