@@ -52,6 +52,15 @@ class Solution:
         name = wrt if isinstance(wrt, str) else wrt.name
         return next(d for d in self.derivations if d.wrt.name == name)
 
+    def _earlier_closures(self) -> dict:
+        """Per variable, the keys of every step the earlier derivations rest on (built once, in one pass)."""
+        if getattr(self, "_earlier", None) is None:
+            self._earlier, seen = {}, set()
+            for d in self.derivations:
+                self._earlier[d.wrt] = frozenset(seen)
+                seen |= d._closure()
+        return self._earlier
+
     def general_steps(self) -> list:
         """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
         return [s for s in self.steps if isinstance(s, (st.General, st.Recursion))]
@@ -190,11 +199,7 @@ class Derivation:
 
     def own_steps(self) -> list[st.Step]:
         """The steps first derived for this gradient (earlier gradients' steps are referenced, not repeated)."""
-        earlier = set()
-        for other in self.solution.derivations:
-            if other is self:
-                break
-            earlier |= other._closure()
+        earlier = self.solution._earlier_closures()[self.wrt]
         return [s for s in self.steps if s.key not in earlier and not isinstance(s, st.Definition)]
 
     def evaluate(self, values: dict):

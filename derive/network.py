@@ -31,6 +31,7 @@ class Network:
         self.where: dict[Symbol, str] = {}  # definition -> where it was written, for error messages
         self.dimensions: set[Symbol] = set()  # symbolic sizes of the matrices (n in X: n x 3): never inputs
         self.one_hot: set = set()  # matrices whose rows sum to 1 (one-hot targets): Y 1 = 1
+        self._cache: dict = {}  # uses and ancestors, cleared whenever a definition is added
         for symbol in symbols:
             self.declare(symbol)
 
@@ -73,6 +74,7 @@ class Network:
                 self.declare(used)
         self.definitions[symbol] = expr
         self.where[symbol] = where
+        self._cache.clear()
         return symbol
 
     def _same_named(self, expr):
@@ -101,10 +103,19 @@ class Network:
 
     def uses(self, definition: Symbol) -> set[Symbol]:
         """The symbols (inputs and earlier definitions) that a definition's right-hand side mentions."""
-        return set(getattr(self.definitions[definition], "free_symbols", ())) - self.dimensions
+        key = ("uses", definition)
+        if key not in self._cache:
+            self._cache[key] = frozenset(set(getattr(self.definitions[definition], "free_symbols", ())) - self.dimensions)
+        return set(self._cache[key])
 
     def ancestors(self, target: Symbol) -> set[Symbol]:
         """Every symbol `target` depends on, directly or through definitions."""
+        key = ("ancestors", target)
+        if key not in self._cache:
+            self._cache[key] = frozenset(self._ancestors(target))
+        return set(self._cache[key])
+
+    def _ancestors(self, target: Symbol) -> set[Symbol]:
         seen: set[Symbol] = set()
         todo = [target]
         while todo:
@@ -121,8 +132,16 @@ class Network:
 
     def consumers(self, symbol: Symbol, toward: Symbol) -> list[Symbol]:
         """The definitions that use `symbol` directly and lead to `toward`, in definition order."""
-        relevant = self.ancestors(toward) | {toward}
-        return [d for d in self.definitions if d in relevant and symbol in self.uses(d)]
+        key = ("users", toward)
+        if key not in self._cache:  # symbol -> the definitions using it that lead to `toward`, in order
+            relevant = self.ancestors(toward) | {toward}
+            users: dict = {}
+            for d in self.definitions:
+                if d in relevant:
+                    for used in self.uses(d):
+                        users.setdefault(used, []).append(d)
+            self._cache[key] = users
+        return list(self._cache[key].get(symbol, []))
 
     def expand(self, expr: Expr) -> Expr:
         """`expr` with every named intermediate replaced by its definition, down to the inputs."""
