@@ -15,7 +15,7 @@ from sympy import Add, Derivative, Dummy, Expr, Mul, S, Symbol, expand, preorder
 
 from . import steps as st
 from .network import Network
-from .errors import MissingRuleError, ProblemError
+from .errors import MissingRuleError
 from .rules import rule_for
 
 
@@ -235,9 +235,7 @@ def derive(network: Network, loss: Symbol, wrts: list[Symbol]) -> GradientBuilde
     network.check_loss(loss)
     builder = GradientBuilder(network, loss)
     for wrt in wrts:
-        network.check_wrt(wrt)
-        if wrt == loss:
-            raise ProblemError(f"{loss} is the loss itself: its gradient with respect to itself is 1")
+        network.check_wrt(wrt, loss)
         builder.gradient(wrt)
         builder.compact(wrt)
     for family in indexed_families(wrts):

@@ -21,7 +21,7 @@ from sympy.matrices.expressions import (
 
 from . import matrix_ops as mo
 from . import steps as st
-from .errors import MissingRuleError, ProblemError
+from .errors import MissingRuleError
 from .matrix_rules import matrix_rule_for
 from .network import Network
 
@@ -393,11 +393,7 @@ def derive_matrix(network: Network, loss, wrts: list) -> MatrixGradientBuilder:
     network.check_loss(loss)
     builder = MatrixGradientBuilder(network, loss)
     for wrt in wrts:
-        network.check_wrt(wrt)
-        if wrt == loss:
-            raise ProblemError(f"{loss} is the loss itself: its gradient with respect to itself is 1")
-        if wrt in network.one_hot:
-            raise ProblemError(f"cannot differentiate with respect to {wrt}: it is declared one-hot (its rows sum to 1)")
+        network.check_wrt(wrt, loss)
         builder.gradient(wrt)
     builder.recursions = layer_recursions(builder)
     return builder

@@ -16,7 +16,7 @@ the independent oracle used by the checks and the tests.
 from __future__ import annotations
 
 import sympy
-from sympy import Basic, Expr, Function, Integer, S, Symbol
+from sympy import Expr, S, Symbol
 from sympy.core.sympify import _sympify
 from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.matrices.expressions import (
@@ -38,7 +38,29 @@ ENTRYWISE_FUNCTIONS = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "so
                        "exp": sympy.exp, "log": sympy.log}
 
 
-class Entrywise(MatrixExpr):
+class _OfOneMatrix:
+    """A node with one matrix argument, `arg`."""
+
+    def __new__(cls, arg):
+        arg = _sympify(arg)
+        if not isinstance(arg, MatrixExpr):
+            raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
+        return super().__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+
+class _SameShape(_OfOneMatrix, MatrixExpr):
+    """A matrix-valued node of one matrix argument, with that argument's shape."""
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+
+class Entrywise(_SameShape):
     """A scalar function applied to every entry of a matrix: sigma(Z), or its derivative sigma'(Z) (prime=True).
 
     Subclasses fix `function` (the SymPy scalar function) and `prime`; make them with `entrywise_class`.
@@ -46,20 +68,6 @@ class Entrywise(MatrixExpr):
 
     function: type = None
     prime: bool = False
-
-    def __new__(cls, arg):
-        arg = _sympify(arg)
-        if not isinstance(arg, MatrixExpr):
-            raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
-        return MatrixExpr.__new__(cls, arg)
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.arg.shape
 
     def scalar(self, u: Expr) -> Expr:
         """The scalar function this node applies, at u."""
@@ -95,40 +103,19 @@ for _name in ENTRYWISE_FUNCTIONS:
     entrywise_class(_name, prime=True)
 
 
-class Softmax(MatrixExpr):
+class Softmax(_SameShape):
     """softmax applied to each row: S_ij = exp(Z_ij) / sum_k exp(Z_ik)."""
-
-    def __new__(cls, arg):
-        return MatrixExpr.__new__(cls, _sympify(arg))
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.arg.shape
 
     def _entry(self, i, j, **kwargs):
         row = [sympy.exp(self.arg._entry(i, k, **kwargs)) for k in range(self.arg.shape[1])]
         return row[j] / sympy.Add(*row)
 
 
-class _ScalarOfMatrix(Expr):
+class _ScalarOfMatrix(_OfOneMatrix, Expr):
     """A scalar-valued function of one matrix (sum of entries, mean, Frobenius norm)."""
 
     is_commutative = True
     is_real = True
-
-    def __new__(cls, arg):
-        arg = _sympify(arg)
-        if not isinstance(arg, MatrixExpr):
-            raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
-        return Expr.__new__(cls, arg)
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[0]
 
 
 class SumEntries(_ScalarOfMatrix):
@@ -347,11 +334,6 @@ def mean(x):
 
 def ones(rows, cols):
     return OneMatrix(rows, cols)
-
-
-def as_scalar_loss(x):
-    """A 1x1 matrix expression (x^T A x) as the scalar it is; other shapes unchanged."""
-    return x
 
 
 # -- explicit matrices of scalar entries -------------------------------------------------------------

@@ -20,13 +20,13 @@ from typing import Callable
 import sympy
 from sympy import Expr, Pow, S
 from sympy.matrices.expressions import (
-    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr, OneMatrix,
+    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, OneMatrix,
     Trace, Transpose,
 )
 
 from . import matrix_ops as mo
 from .errors import MissingRuleError
-from .rules import RULES as SCALAR_RULES, rule_for as scalar_rule_for
+from .rules import RULES as SCALAR_RULES
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,7 +171,13 @@ class Network:
                     self.where[name],
                 )
 
-    def check_wrt(self, wrt: Symbol) -> None:
+    def check_wrt(self, wrt: Symbol, loss: Symbol | None = None) -> None:
+        """A variable the loss can be differentiated with respect to: a symbol of the network, not the loss
+        itself, not a one-hot matrix (whose entries are not free)."""
+        if loss is not None and wrt == loss:
+            raise ProblemError(f"{loss} is the loss itself: its gradient with respect to itself is 1")
+        if wrt in self.one_hot:
+            raise ProblemError(f"cannot differentiate with respect to {wrt}: it is declared one-hot (its rows sum to 1)")
         if wrt not in self.all_symbols():
             raise ProblemError(
                 f"cannot differentiate with respect to {wrt}: it is not a symbol of this network "

@@ -254,7 +254,7 @@ class _Reader:
     def lookup(self, network: Network, name, key: str):
         try:
             return network.symbol(symbol_name(str(name)))
-        except ProblemError as error:
+        except ProblemError:
             raise ProblemError(f"'{key}' names {name}, which is not a symbol or definition of the problem "
                                f"(it has {', '.join(network.names())})", self.where(key)) from None
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 import jinja2
-from sympy import Derivative, Expr, MatrixSymbol, Symbol, preorder_traversal
+from sympy import Derivative, MatrixSymbol, Symbol, preorder_traversal
 from sympy.matrices.expressions import MatMul
 
 from . import steps as st

@@ -13,7 +13,7 @@ The engine (`derive.engine`) looks rules up here and never special-cases an op i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import sympy

@@ -11,7 +11,6 @@ import random
 
 import sympy
 from sympy import Rational
-from sympy.matrices import MatrixBase
 from sympy.matrices.expressions import MatrixSymbol
 
 from derive.check import explicit_instance
