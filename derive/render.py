@@ -142,7 +142,7 @@ class Context:
         return rows
 
     def layer_range(self, step) -> str:
-        """l = 2, \ldots, 4 for consecutive layers, else l \in \{1, 3\}."""
+        r"""l = 2, \ldots, 4 for consecutive layers, else l \in \{1, 3\}."""
         layers = list(step.layers)
         index = self.math(step.index)
         if layers == list(range(layers[0], layers[-1] + 1)) and len(layers) > 2:
@@ -221,7 +221,7 @@ class Context:
         return rf"{self.math(shape[0])} \times {self.math(shape[1])}"
 
     def shaped(self, symbol) -> str:
-        """[X]_{n \times 3} as in the seed article; a scalar is 1 x 1."""
+        r"""[X]_{n \times 3} as in the seed article; a scalar is 1 x 1."""
         shape = symbol.shape if mo.is_matrix(symbol) else (1, 1)
         return rf"[{self.math(symbol)}]_{{\scriptscriptstyle {self.dims(shape)}}}"
 
