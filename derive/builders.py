@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy
 from sympy import Rational, Symbol
 
 from .network import Network
 from .ops import sigmoid
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def sigmoid_chain(depth: int) -> tuple[Network, Symbol, tuple[Symbol, ...]]:
@@ -44,10 +50,21 @@ def mlp(sizes, activations="sigmoid", output=None, loss="squared", bias=True, ba
     from .errors import ProblemError
     from .network import make_symbol
 
+    if not isinstance(sizes, (list, tuple)):
+        raise ProblemError(f"sizes must be a list [inputs, hidden..., outputs], not {sizes!r}")
     sizes = list(sizes)
     layers = len(sizes) - 1
-    if layers < 1 or any(not isinstance(s, int) or s < 1 for s in sizes):
+    if layers < 1 or any(not _positive_int(s) for s in sizes):
         raise ProblemError(f"an MLP needs at least two positive integer sizes (inputs, ..., outputs), not {sizes}")
+    reserved = {"X", "Y", "Yhat", "L"} | {f"{stem}^{{({l})}}" for l in range(1, layers + 1) for stem in "WbZA"}
+    if not (_positive_int(batch) or (isinstance(batch, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", batch))):
+        raise ProblemError(f"batch must be a positive integer or a name such as n, not {batch!r}")
+    if isinstance(batch, str) and batch in reserved:
+        raise ProblemError(f"batch {batch} is the name of a matrix of the network; use another name, such as n")
+    if weight_decay is not None and not (isinstance(weight_decay, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", weight_decay)):
+        raise ProblemError(f"weight_decay must be the name of the decay coefficient, such as lambda, not {weight_decay!r}")
+    if weight_decay in reserved or (weight_decay is not None and weight_decay == batch):
+        raise ProblemError(f"weight_decay {weight_decay} is already a name in the network; use another, such as lambda")
     if loss not in LOSSES:
         raise ProblemError(f"unknown loss '{loss}' (known: {', '.join(LOSSES)})")
     hidden = [activations] * (layers - 1) if isinstance(activations, str) else list(activations)

@@ -195,11 +195,33 @@ def matmul(*factors):
         flat += list(f.args) if isinstance(f, MatMul) else [f]
     coefficient = sympy.Mul(*(f for f in flat if not is_matrix(f)))
     matrices = [f for f in flat if is_matrix(f)]
+    ones_1x1 = [m for m in matrices if is_unit_1x1(m)]
+    if ones_1x1 and len(ones_1x1) < len(matrices):  # A [1] = A
+        matrices = [m for m in matrices if not is_unit_1x1(m)]
     if coefficient == 0:
         return ZeroMatrix(matrices[0].shape[0], matrices[-1].shape[1])
     if coefficient == 1 and len(matrices) == 1:
         return matrices[0]
     return MatMul(*([coefficient] if coefficient != 1 else []), *matrices)
+
+
+def is_unit_1x1(m) -> bool:
+    """The 1x1 matrix [1] (SymPy writes it as a 1x1 identity or all-ones matrix)."""
+    return isinstance(m, (OneMatrix, Identity)) and m.shape == (1, 1)
+
+
+def as_scalar(x):
+    """A scalar for a scalar, or for a 1x1 matrix expression (its one entry, written as its trace)."""
+    if not is_matrix(x):
+        return x
+    if is_unit_1x1(x):
+        return S.One
+    if isinstance(x, MatMul):
+        coefficient = sympy.Mul(*(f for f in x.args if not is_matrix(f)))
+        rest = [f for f in x.args if is_matrix(f)]
+        if all(is_unit_1x1(f) for f in rest):
+            return coefficient
+    return Trace(x)
 
 
 def scale(c, m):

@@ -45,9 +45,11 @@ class MatrixRule:
 def _matmul_vjp(G, node, operands, i):
     """For c M_1 ... M_k: M_{<i}^T G M_{>i}^T for a matrix factor; <G, rest> = tr(G^T rest) for a scalar factor c."""
     operand = operands[i]
-    if not mo.is_matrix(operand):
-        rest = [f for j, f in enumerate(operands) if j != i]
-        return Trace(mo.matmul(mo.transpose(G), *rest)) if mo.is_matrix(G) else G * mo.matmul(*rest)
+    if not mo.is_matrix(operand):  # <G, rest>, a scalar
+        rest = mo.matmul(*(f for j, f in enumerate(operands) if j != i))
+        if mo.is_unit_1x1(rest) or not mo.is_matrix(rest):
+            return mo.as_scalar(G) * (1 if mo.is_matrix(rest) else rest)
+        return Trace(mo.matmul(mo.transpose(G), rest)) if mo.is_matrix(G) else G * mo.as_scalar(rest)
     scalars = [f for f in operands if not mo.is_matrix(f)]
     before = [f for f in operands[:i] if mo.is_matrix(f)]
     after = [f for f in operands[i + 1:] if mo.is_matrix(f)]
@@ -90,7 +92,7 @@ def _inverse_vjp(G, node, operands, i):
 def _scalar_of_matrix(factor):
     """VJP for a scalar-valued function of one matrix: G times the derivative matrix `factor(node, A)`."""
     def vjp(G, node, operands, i):
-        return mo.matmul(G, factor(node, operands[0]))
+        return mo.matmul(mo.as_scalar(G), factor(node, operands[0]))
     return vjp
 
 
@@ -98,7 +100,7 @@ def _scalar_entry(rule) -> MatrixRule:
     """A scalar rule used on scalar nodes of a matrix network: G times the local partial."""
     return MatrixRule(
         rule.name, rule.op,
-        lambda G, node, operands, i: G * rule.partials(node, operands)[i],
+        lambda G, node, operands, i: mo.as_scalar(G) * rule.partials(node, operands)[i],
         lambda s: _SCALAR_EXAMPLES.get(rule.name, lambda s: rule.example(mo.SumEntries(s["x"]), s["y"]))(s),
         split=rule.split, applies=lambda e: not mo.is_matrix(e) and rule.applies(e), note=rule.note,
     )
