@@ -99,7 +99,7 @@ def _tidy_hadamard(factors):
         coefficient *= c
         if isinstance(m, HadamardProduct):
             matrices += list(m.args)
-        elif not isinstance(m, OneMatrix):
+        elif not isinstance(m, OneMatrix) and not mo.is_unit_1x1(m):
             matrices.append(m)
     for m in list(matrices):
         if isinstance(m, HadamardPower) and m.exp == -1 and m in matrices and m.base in matrices:
@@ -267,7 +267,7 @@ class MatrixGradientBuilder:
     def _named(self, expr):
         """`expr` in the network's names: a definition's right-hand side becomes its symbol (softmax(Z) -> Yhat)."""
         names = {rhs: name for name, rhs in self.network.definitions.items()
-                 if not rhs.is_Atom and not isinstance(rhs, MatrixSymbol)}
+                 if not rhs.is_Atom and not isinstance(rhs, MatrixSymbol) and name != self.loss}
         return expr.xreplace(names)
 
     def _short(self, step: st.Pullback):

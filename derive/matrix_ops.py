@@ -195,9 +195,9 @@ def matmul(*factors):
         flat += list(f.args) if isinstance(f, MatMul) else [f]
     coefficient = sympy.Mul(*(f for f in flat if not is_matrix(f)))
     matrices = [f for f in flat if is_matrix(f)]
-    ones_1x1 = [m for m in matrices if is_unit_1x1(m)]
-    if ones_1x1 and len(ones_1x1) < len(matrices):  # A [1] = A
-        matrices = [m for m in matrices if not is_unit_1x1(m)]
+    units = [m for m in matrices if is_unit_1x1(m) or isinstance(m, Identity)]
+    if units and len(units) < len(matrices):  # A I = A, A [1] = A
+        matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))]
     if coefficient == 0:
         return ZeroMatrix(matrices[0].shape[0], matrices[-1].shape[1])
     if coefficient == 1 and len(matrices) == 1:

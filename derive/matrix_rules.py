@@ -49,6 +49,9 @@ def _matmul_vjp(G, node, operands, i):
         rest = mo.matmul(*(f for j, f in enumerate(operands) if j != i))
         if mo.is_unit_1x1(rest) or not mo.is_matrix(rest):
             return mo.as_scalar(G) * (1 if mo.is_matrix(rest) else rest)
+        if isinstance(rest, OneMatrix) and mo.is_matrix(G):  # the sum of G's entries, 1^T G 1
+            rows, cols = rest.shape
+            return mo.as_scalar(mo.matmul(OneMatrix(1, rows), G, OneMatrix(cols, 1)))
         return Trace(mo.matmul(mo.transpose(G), rest)) if mo.is_matrix(G) else G * mo.as_scalar(rest)
     scalars = [f for f in operands if not mo.is_matrix(f)]
     before = [f for f in operands[:i] if mo.is_matrix(f)]

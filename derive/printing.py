@@ -146,6 +146,9 @@ class DerivePrinter(LatexPrinter):
         return self._powered(rf"\left\lVert {self._print(expr.arg)} \right\rVert_F", exp)
 
     def _print_Trace(self, expr, exp=None):
+        if expr.arg.shape == (1, 1):  # a 1 x 1 matrix is its one entry: 1^T G, x^T a
+            printed = self._print(expr.arg)
+            return self._powered(rf"\left({printed}\right)" if exp is not None else printed, exp)
         return self._powered(rf"\operatorname{{tr}}\left({self._print(expr.arg)}\right)", exp)
 
     def _print_Determinant(self, expr, exp=None):
