@@ -64,7 +64,9 @@ def mlp(sizes, activations="sigmoid", output=None, loss="squared", bias=True, ba
     if weight_decay is not None and not (isinstance(weight_decay, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", weight_decay)):
         raise ProblemError(f"weight_decay must be the name of the decay coefficient, such as lambda, not {weight_decay!r}")
     if weight_decay in reserved or (weight_decay is not None and weight_decay == batch):
-        raise ProblemError(f"weight_decay {weight_decay} is already a name in the network; use another, such as lambda")
+        raise ProblemError(f"weight_decay {weight_decay} is already a name in the network; use another name")
+    if not isinstance(bias, bool):
+        raise ProblemError(f"bias must be true or false, not {bias!r}")
     if loss not in LOSSES:
         raise ProblemError(f"unknown loss '{loss}' (known: {', '.join(LOSSES)})")
     hidden = [activations] * (layers - 1) if isinstance(activations, str) else list(activations)

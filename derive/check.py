@@ -100,9 +100,14 @@ class CheckReport:
         }
 
 
+FLOOR = 1e-6  # magnitudes below this are compared on this scale: central differences cannot resolve less
+
+
 def relative_error(analytic: float, numeric: float) -> float:
+    """|a - n| / max(|a|, |n|), with magnitudes under FLOOR compared on the scale FLOOR (a gradient entry of
+    7e-8 carries the difference quotient's absolute noise of about 1e-10 like any other entry)."""
     scale = max(abs(analytic), abs(numeric))
-    return 0.0 if scale < TINY else abs(analytic - numeric) / scale
+    return 0.0 if scale < TINY else abs(analytic - numeric) / max(scale, FLOOR)
 
 
 def kink_expressions(expr: Expr) -> list[Expr]:

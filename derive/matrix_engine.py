@@ -290,6 +290,9 @@ class MatrixGradientBuilder:
     def _site_delta(self, user, site, gradient, rule, new_deltas):
         """Name the gradient at an unnamed pre-activation (X W inside sigma(X W)) as a delta, once."""
         key = ("delta", self.loss, user, site)
+        occurrences = sum(1 for node in preorder_traversal(self.network.definitions[user]) if node == site)
+        if occurrences > 1:  # each occurrence carries its own gradient: no single delta stands for them
+            return gradient
         gradient = self._named(tidy(gradient))
         if key not in self.steps:
             shown = gradient.xreplace({self._placeholder(user): self.shown(user)}) if user != self.loss else gradient

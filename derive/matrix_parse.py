@@ -58,7 +58,7 @@ _RELATIONS = {"le", "leq", "ge", "geq", "neq", "ne", "approx", "equiv", "sim", "
               "coloneqq", "mapsto", "Rightarrow", "iff", "ll", "gg"}
 _UNSUPPORTED = {"int", "iint", "oint", "sum", "prod", "lim", "partial", "nabla", "infty", "mathcal",
                 "forall", "exists", "cdots", "ldots", "dots", "begin", "end"}
-_NOT_OPERANDS = {"odot", "circ", "cdot", "times", "}", "rVert", "rvert", "top", "intercal", "prime"} | _RELATIONS
+_NOT_OPERANDS = {"odot", "circ", "oslash", "cdot", "times", "}", "rVert", "rvert", "top", "intercal", "prime"} | _RELATIONS
 _OPEN_TO_CLOSE = {("char", "("): ("char", ")"), ("char", "["): ("char", "]"), ("char", "{"): ("char", "}"),
                   ("cmd", "{"): ("cmd", "}")}
 
@@ -227,6 +227,13 @@ def _product(factors: list):
     return _unsized(_shape(factors[first])[0], _shape(factors[last])[1], build)
 
 
+def _reciprocal(matrix):
+    """The entrywise reciprocal B^(o -1)."""
+    from sympy.matrices.expressions import HadamardPower
+
+    return HadamardPower(matrix, -1)
+
+
 def _combine(builder: Callable, items: list):
     """`add` or `hadamard` over the items; an unsized item takes the shape of the matrices beside it."""
     if not any(_is_unsized(i) for i in items):
@@ -334,9 +341,12 @@ class _Parser:
 
     def entrywise_product(self):
         factors = [self.product()]
-        while self.at("cmd", "odot", "circ"):
-            self.take()
-            factors.append(self.product())
+        while self.at("cmd", "odot", "circ", "oslash"):
+            divide = self.take().text == "oslash"
+            factor = self.product()
+            if divide:  # A (/) B, entrywise division, as derive prints it: A (.) B^(o -1)
+                factor = _reciprocal(factor) if is_matrix(factor) else 1 / factor
+            factors.append(factor)
         return factors[0] if len(factors) == 1 else _combine(hadamard, factors)
 
     def product(self):

@@ -30,8 +30,33 @@ def _relu(u):
 NUMPY_FUNCTIONS = {"sigmoid": _sigmoid, "softplus": _softplus, "relu": _relu}
 
 
+def _one_minus_sigmoid(node):
+    """u when node is 1 - sigma(u), else None."""
+    from .ops import sigmoid
+
+    if node.is_Add and len(node.args) == 2 and sympy.S.One in node.args:
+        other = node.args[0] if node.args[1] == 1 else node.args[1]
+        negated = -other
+        if isinstance(negated, sigmoid):
+            return negated.args[0]
+    return None
+
+
+def stable(expr):
+    """`expr` rewritten where floats would lose it: 1 - sigma(u) = sigma(-u), log sigma(u) = -softplus(-u)
+    (binary cross-entropy near saturation loses all its digits otherwise)."""
+    from .ops import sigmoid, softplus
+
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    expr = expr.replace(lambda n: _one_minus_sigmoid(n) is not None, lambda n: sigmoid(-_one_minus_sigmoid(n)))
+    return expr.replace(lambda n: isinstance(n, sympy.log) and isinstance(n.args[0], sigmoid),
+                        lambda n: -softplus(-n.args[0].args[0]))
+
+
 def compile_expression(expr: Expr | Sequence[Expr], symbols: Sequence[Symbol]) -> Callable:
-    """A NumPy function of `symbols` (positional) computing `expr`."""
+    """A NumPy function of `symbols` (positional) computing `expr`, rewritten by `stable` first."""
+    expr = [stable(e) for e in expr] if isinstance(expr, (list, tuple)) else stable(expr)
     return sympy.lambdify(list(symbols), expr, modules=[NUMPY_FUNCTIONS, "numpy"], cse=True)
 
 

@@ -33,7 +33,8 @@ def assert_matches_oracle(solution, size: int = 2, points: int = 2, seed: int = 
         shape = d.wrt.shape if isinstance(d.wrt, MatrixSymbol) else (1, 1)
         result_shape = getattr(d.result, "shape", (1, 1))
         assert tuple(result_shape) == tuple(shape), (d.wrt, result_shape, shape)
-    scalar_loss, entries, entry_inputs, owner = explicit_instance(network.expand(loss), gradients, inputs, size)
+    scalar_loss, entries, entry_inputs, owner = explicit_instance(network.expand(loss), gradients, inputs, size,
+                                                                  network.one_hot)
     rng = random.Random(seed)
     for _ in range(points):
         point = rational_point(entry_inputs, rng)
