@@ -195,6 +195,7 @@ def matmul(*factors):
         flat += list(f.args) if isinstance(f, MatMul) else [f]
     coefficient = sympy.Mul(*(f for f in flat if not is_matrix(f)))
     matrices = [f for f in flat if is_matrix(f)]
+    matrices = _cancel_inverses(matrices)
     units = [m for m in matrices if is_unit_1x1(m) or isinstance(m, Identity)]
     if units and len(units) < len(matrices):  # A I = A, A [1] = A
         matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))]
@@ -203,6 +204,19 @@ def matmul(*factors):
     if coefficient == 1 and len(matrices) == 1:
         return matrices[0]
     return MatMul(*([coefficient] if coefficient != 1 else []), *matrices)
+
+
+def _cancel_inverses(matrices: list) -> list:
+    """A A^{-1} = A^{-1} A = I, for neighbouring factors."""
+    out: list = []
+    for m in matrices:
+        if out and ((isinstance(m, Inverse) and m.arg == out[-1]) or (isinstance(out[-1], Inverse) and out[-1].arg == m)):
+            identity = Identity(out[-1].shape[0])
+            out.pop()
+            out.append(identity)
+        else:
+            out.append(m)
+    return out
 
 
 def is_unit_1x1(m) -> bool:
