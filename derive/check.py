@@ -18,7 +18,7 @@ from sympy.matrices import MatrixBase
 
 from .errors import CheckError, MissingRuleError
 from .matrix_ops import dimensions_of, entry_symbols, explicit
-from .numeric import compile_expression
+from .numeric import MatrixEvaluator, compile_expression
 from .rules import rule_for
 
 BANDS = ((1e-7, "good"), (1e-4, "acceptable"), (1e-2, "suspicious"), (np.inf, "wrong"))
@@ -218,14 +218,87 @@ def matrix_difference_check(loss: Expr, gradients: dict, inputs: list, points: i
                             size: int = 2, one_hot=()) -> CheckReport:
     """Central differences on every entry of every matrix gradient, for concrete sizes (dimensions = `size`).
 
-    The report names each entry by its matrix (its worst entry stands for it in tables)."""
-    scalar_loss, entries, entry_inputs, owner = explicit_instance(loss, gradients, inputs, size, one_hot)
-    report = central_difference_check(scalar_loss, entries, entry_inputs, points, seed)
-    relabelled = tuple(replace(e, variable=owner[_by_name(entry_inputs, e.variable)]) for e in report.entries)
-    notes = report.notes + tuple(f"the rows of {y.name} were drawn to sum to 1" for y in one_hot) + (
-        (f"matrix dimensions {', '.join(sorted(str(d) for d in _dims(inputs)))} set to {size}",)
-                            if _dims(inputs) else ())
-    return CheckReport(f"{report.method} on every entry", relabelled, notes)
+    The network is evaluated with NumPy arrays (`derive.numeric.MatrixEvaluator`): one forward pass per
+    perturbed entry. Rows of a one-hot matrix are drawn to sum to 1 (their last entry is 1 minus the others,
+    so only the others are free). The report names each entry by its matrix, entries in row-major order."""
+    dims = _dims(inputs)
+    sizes = {d: size for d in dims}
+    shapes = {s: tuple(int(sympy.sympify(d).xreplace(sizes)) for d in s.shape) for s in inputs if isinstance(s, MatrixSymbol)}
+    rng = np.random.default_rng(seed)
+    entries, redrawn = [], 0
+    for _ in range(points):
+        for tries in range(200):
+            values = _draw_values(rng, inputs, shapes, sizes, one_hot)
+            evaluator = MatrixEvaluator(values)
+            with np.errstate(all="ignore"):
+                base = _as_float(evaluator(loss))
+                analytic = {w: np.asarray(evaluator(g), dtype=float) for w, g in gradients.items()}
+            finite = np.isfinite(base) and all(np.all(np.isfinite(a)) for a in analytic.values())
+            if finite and evaluator.kink_distance >= 1e-3:
+                break
+            redrawn += 1
+        else:
+            raise CheckError("no sample point in [-2, 2] gave finite values away from kinks after 200 tries")
+        point = _point_of(values, inputs, one_hot)
+        for wrt, value in analytic.items():
+            for index in np.ndindex(*(shapes.get(wrt, (1, 1)))):
+                numeric = _difference_quotient(loss, values, wrt, index, one_hot)
+                a = float(value[index] if np.ndim(value) == 2 else value)
+                rel = relative_error(a, numeric)
+                entries.append(CheckEntry(wrt.name, point, a, numeric, abs(a - numeric), rel, band(rel)))
+    notes = ((f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()) + tuple(
+        f"the rows of {y.name} were drawn to sum to 1" for y in one_hot) + (
+        (f"matrix dimensions {', '.join(sorted(str(d) for d in dims))} set to {size}",) if dims else ())
+    return CheckReport("central difference on every entry", tuple(entries), notes)
+
+
+def _draw_values(rng, inputs, shapes, sizes, one_hot) -> dict:
+    values: dict = dict(sizes)
+    for symbol in inputs:
+        if symbol in shapes:
+            value = rng.uniform(-2.0, 2.0, size=shapes[symbol])
+            if symbol in one_hot:
+                value[:, -1] = 1 - value[:, :-1].sum(axis=1)
+            values[symbol] = value
+        else:
+            values[symbol] = float(rng.uniform(-2.0, 2.0))
+    return values
+
+
+def _point_of(values, inputs, one_hot) -> dict:
+    """The free coordinates of a sample point, named X[0,1] as in `explicit_instance`."""
+    point = {}
+    for symbol in inputs:
+        value = values[symbol]
+        if isinstance(symbol, MatrixSymbol):
+            cols = value.shape[1] - (1 if symbol in one_hot else 0)
+            point.update({f"{symbol.name}[{i},{j}]": float(value[i, j]) for i in range(value.shape[0]) for j in range(cols)})
+        else:
+            point[symbol.name] = float(value)
+    return point
+
+
+def _difference_quotient(loss, values, wrt, index, one_hot) -> float:
+    """(L(x + h e) - L(x - h e)) / 2h for one entry, h = cbrt(eps) max(1, |x|)."""
+    def loss_at(step):
+        shifted = dict(values)
+        if isinstance(wrt, MatrixSymbol):
+            matrix = np.array(values[wrt], dtype=float)
+            matrix[index] += step
+            shifted[wrt] = matrix
+        else:
+            shifted[wrt] = values[wrt] + step
+        with np.errstate(all="ignore"):
+            return _as_float(MatrixEvaluator(shifted)(loss))
+
+    x = float(values[wrt][index]) if isinstance(wrt, MatrixSymbol) else float(values[wrt])
+    h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(x))
+    up, down = (x + h) - x, x - (x - h)
+    return (loss_at(up) - loss_at(-down)) / (up + down)
+
+
+def _as_float(value) -> float:
+    return float(np.asarray(value, dtype=float).reshape(-1)[0])
 
 
 def _by_name(symbols, name):

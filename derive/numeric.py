@@ -71,3 +71,149 @@ def evaluate(expr: Expr, values: dict[Symbol, float]):
     with np.errstate(all="ignore"):
         result = compile_expression(expr, symbols)(*(values[s] for s in symbols))
     return np.float64(result) if np.ndim(result) == 0 else np.asarray(result, dtype=float)
+
+
+# -- matrix networks, evaluated as NumPy arrays ---------------------------------------------------------
+
+_ENTRYWISE_NUMPY = {
+    ("sigmoid", False): _sigmoid, ("sigmoid", True): lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
+    ("tanh", False): np.tanh, ("tanh", True): lambda u: 1 - np.tanh(u) ** 2,
+    ("relu", False): _relu, ("relu", True): lambda u: (np.asarray(u) > 0).astype(float),
+    ("softplus", False): _softplus, ("softplus", True): _sigmoid,
+    ("exp", False): np.exp, ("exp", True): np.exp,
+    ("log", False): np.log, ("log", True): lambda u: 1 / np.asarray(u),
+}
+
+
+def _softmax_rows(z):
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class MatrixEvaluator:
+    """Evaluates derive's matrix expressions with NumPy arrays: `values` maps matrix symbols to 2-d arrays,
+    scalar symbols and sizes (n) to numbers. `kinks` collects, per evaluation, how close each ReLU argument
+    came to 0 (the checker stays away from kinks)."""
+
+    def __init__(self, values: dict):
+        self.values = values
+        self.memo: dict = {}
+        self.kink_distance = np.inf
+
+    def __call__(self, expr):
+        if expr not in self.memo:
+            self.memo[expr] = self._evaluate(expr)
+        return self.memo[expr]
+
+    def _size(self, d) -> int:
+        return int(sympy.sympify(d).xreplace({k: v for k, v in self.values.items() if isinstance(k, Symbol)}))
+
+    def _evaluate(self, node):
+        from sympy.matrices.expressions import (
+            Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixSymbol,
+            OneMatrix, Trace, Transpose, ZeroMatrix,
+        )
+        from . import matrix_ops as mo
+
+        if node in self.values:
+            value = self.values[node]
+            return np.asarray(value, dtype=float) if isinstance(node, MatrixSymbol) else float(value)
+        if isinstance(node, OneMatrix):
+            return np.ones((self._size(node.shape[0]), self._size(node.shape[1])))
+        if isinstance(node, Identity):
+            return np.eye(self._size(node.shape[0]))
+        if isinstance(node, ZeroMatrix):
+            return np.zeros((self._size(node.shape[0]), self._size(node.shape[1])))
+        if isinstance(node, MatMul):
+            result = 1.0
+            for factor in node.args:
+                value = self(factor)
+                result = result @ value if np.ndim(result) == 2 and np.ndim(value) == 2 else result * value
+            return result
+        if isinstance(node, MatAdd):
+            inside = _one_minus_sigmoid_matrix(node)
+            if inside is not None:  # 1 - sigma(Z) = sigma(-Z), without cancelling near saturation
+                return _sigmoid(-self(inside))
+            return sum(self(t) for t in node.args)
+        if isinstance(node, Transpose):
+            return self(node.arg).T
+        if isinstance(node, Inverse):
+            return np.linalg.inv(self(node.arg))
+        if isinstance(node, MatPow):
+            return np.linalg.matrix_power(self(node.base), int(node.exp))
+        if isinstance(node, HadamardProduct):
+            result = self(node.args[0])
+            for factor in node.args[1:]:
+                result = result * self(factor)
+            return result
+        if isinstance(node, HadamardPower):
+            return self(node.base) ** self(node.exp)
+        if isinstance(node, mo.Entrywise) and node.name == "log" and not node.prime:
+            inside = _one_minus_sigmoid_matrix(node.arg)
+            if inside is not None:  # log(1 - sigma(Z)) = -softplus(Z)
+                return -_softplus(self(inside))
+            if isinstance(node.arg, mo.Entrywise) and node.arg.name == "sigmoid" and not node.arg.prime:
+                return -_softplus(-self(node.arg.arg))  # log sigma(Z) = -softplus(-Z)
+        if isinstance(node, mo.Entrywise):
+            argument = self(node.arg)
+            if node.name == "relu":
+                self.kink_distance = min(self.kink_distance, float(np.min(np.abs(argument))))
+            return _ENTRYWISE_NUMPY[(node.name, node.prime)](argument)
+        if isinstance(node, mo.Softmax):
+            return _softmax_rows(self(node.arg))
+        if isinstance(node, Trace):
+            return float(np.trace(self(node.arg)))
+        if isinstance(node, Determinant):
+            return float(np.linalg.det(self(node.arg)))
+        if isinstance(node, mo.SumEntries):
+            return float(np.sum(self(node.arg)))
+        if isinstance(node, mo.Mean):
+            return float(np.mean(self(node.arg)))
+        if isinstance(node, mo.FrobeniusNorm):
+            return float(np.linalg.norm(self(node.arg)))
+        if isinstance(node, sympy.MatrixExpr):
+            raise TypeError(f"no numeric evaluation for {type(node).__name__}")
+        if node.is_Number:
+            return float(node)
+        if node.is_Symbol:
+            raise KeyError(f"no value for {node}")
+        # a scalar node over matrix-valued functions: its operation on the operands' numbers
+        symbols = sympy.symbols(f"a0:{len(node.args)}", real=True)
+        function = _scalar_operation(node.func, len(node.args), symbols, node)
+        return function(*(_scalar_value(self(a)) for a in node.args))
+
+
+def _one_minus_sigmoid_matrix(node):
+    """Z when node is 1 - sigma(Z) (the all-ones matrix minus an entrywise sigmoid), else None."""
+    from sympy.matrices.expressions import MatAdd, MatMul, OneMatrix
+    from . import matrix_ops as mo
+
+    if not isinstance(node, MatAdd) or len(node.args) != 2:
+        return None
+    ones = [t for t in node.args if isinstance(t, OneMatrix)]
+    others = [t for t in node.args if not isinstance(t, OneMatrix)]
+    if len(ones) != 1 or len(others) != 1 or not isinstance(others[0], MatMul):
+        return None
+    factors = others[0].args
+    if len(factors) == 2 and factors[0] == -1 and isinstance(factors[1], mo.Entrywise) \
+            and factors[1].name == "sigmoid" and not factors[1].prime:
+        return factors[1].arg
+    return None
+
+
+_SCALAR_OPERATIONS: dict = {}
+
+
+def _scalar_operation(func, arity, symbols, node):
+    """A NumPy function applying `node`'s operation to plain numbers (compiled once per kind of node)."""
+    key = (func, arity, tuple(a if a.is_Number else None for a in node.args))  # the numbers are part of it
+    if key not in _SCALAR_OPERATIONS:
+        stand_ins = [a if a.is_Number else s for a, s in zip(node.args, symbols)]
+        _SCALAR_OPERATIONS[key] = compile_expression(func(*stand_ins), list(symbols))
+    return _SCALAR_OPERATIONS[key]
+
+
+def _scalar_value(value):
+    array = np.asarray(value, dtype=float)
+    return float(array.reshape(-1)[0]) if array.size == 1 else array
