@@ -9,7 +9,7 @@ report says how many were.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
@@ -299,10 +299,6 @@ def _difference_quotient(loss, values, wrt, index, one_hot) -> float:
 
 def _as_float(value) -> float:
     return float(np.asarray(value, dtype=float).reshape(-1)[0])
-
-
-def _by_name(symbols, name):
-    return next(s for s in symbols if s.name == name)
 
 
 def _dims(inputs) -> set:

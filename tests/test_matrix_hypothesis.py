@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import replace
 
 import mpmath
 import pytest
