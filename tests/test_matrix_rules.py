@@ -19,13 +19,18 @@ def example_symbols():
             "W": MatrixSymbol("W", 3, 2), "x": MatrixSymbol("x", 3, 1), "y": Symbol("y", real=True)}
 
 
-@pytest.mark.parametrize("rule", MATRIX_RULES, ids=lambda r: r.name)
-def test_rule_example_matches_sympy_diff(rule):
+def solved_example(rule):
+    """The rule's example as a network with loss L, differentiated with respect to every input."""
     symbols = example_symbols()
     loss_expr = rule.example(symbols)
     network = Network([s for s in symbols.values() if loss_expr.has(s)])
     loss = network.define("L", loss_expr)
-    solution = Solution.derive(network, loss, list(network.inputs.values()))
+    return network, loss, Solution.derive(network, loss, list(network.inputs.values()))
+
+
+@pytest.mark.parametrize("rule", MATRIX_RULES, ids=lambda r: r.name)
+def test_rule_example_matches_sympy_diff(rule):
+    network, loss, solution = solved_example(rule)
     used = {name for step in solution.steps for name in getattr(step, "rules", ())}
     assert rule.name in used, f"the example {loss_expr} does not use the {rule.name}"
     assert_matches_oracle(solution)
@@ -40,11 +45,7 @@ def test_numpy_evaluation_agrees_with_explicit_entries(rule):
     from derive.check import explicit_instance
     from derive.numeric import MatrixEvaluator
 
-    symbols = example_symbols()
-    loss_expr = rule.example(symbols)
-    network = Network([s for s in symbols.values() if loss_expr.has(s)])
-    loss = network.define("L", loss_expr)
-    solution = Solution.derive(network, loss, list(network.inputs.values()))
+    network, loss, solution = solved_example(rule)
     inputs = sorted(network.inputs.values(), key=lambda s: s.name)
     gradients = {d.wrt: d.expanded() for d in solution.derivations}
     scalar_loss, entries, entry_inputs, _ = explicit_instance(network.expand(loss), gradients, inputs, 2)
