@@ -32,7 +32,7 @@ def solved_example(rule):
 def test_rule_example_matches_sympy_diff(rule):
     network, loss, solution = solved_example(rule)
     used = {name for step in solution.steps for name in getattr(step, "rules", ())}
-    assert rule.name in used, f"the example {loss_expr} does not use the {rule.name}"
+    assert rule.name in used, f"the example {network.definitions[loss]} does not use the {rule.name}"
     assert_matches_oracle(solution)
 
 
