@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
 from sympy import Expr, Pow, S
 from sympy.matrices.expressions import (
     Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, OneMatrix,
@@ -25,8 +24,7 @@ from sympy.matrices.expressions import (
 )
 
 from . import matrix_ops as mo
-from .errors import MissingRuleError
-from .rules import RULES as SCALAR_RULES
+from .rules import RULES as SCALAR_RULES, lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +184,4 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
 
 def matrix_rule_for(expr) -> MatrixRule:
     """The registry entry for `expr`'s top-level operation; a named error if none."""
-    for rule in MATRIX_RULES:
-        if isinstance(expr, rule.op) and rule.applies(expr):
-            return rule
-    raise MissingRuleError(
-        f"no derivative rule for the operation {type(expr).__name__} (in {sympy.sstr(expr)}); "
-        f"derive knows: {', '.join(dict.fromkeys(r.name for r in MATRIX_RULES))}"
-    )
+    return lookup(MATRIX_RULES, expr)

@@ -165,15 +165,21 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def rule_for(expr: Expr) -> Rule:
-    """The registry entry that differentiates `expr`'s top-level operation; a named error if none."""
-    for rule in RULES:
+def lookup(registry, expr):
+    """The entry of `registry` (scalar or matrix) for `expr`'s top-level operation; a named error if none."""
+    for rule in registry:
         if isinstance(expr, rule.op) and rule.applies(expr):
             return rule
+    op = f"{expr.name}'" if getattr(expr, "prime", False) else type(expr).__name__  # sigma' rather than a class name
     raise MissingRuleError(
-        f"no derivative rule for the operation {type(expr).__name__} (in {sympy.sstr(expr)}); "
-        f"derive knows: {', '.join(r.name for r in RULES)}"
+        f"no derivative rule for the operation {op} (in {sympy.sstr(expr)}); "
+        f"derive knows: {', '.join(dict.fromkeys(r.name for r in registry))}"
     )
+
+
+def rule_for(expr: Expr) -> Rule:
+    """The registry entry that differentiates `expr`'s top-level operation; a named error if none."""
+    return lookup(RULES, expr)
 
 
 def function_latex_names() -> dict[type, str]:

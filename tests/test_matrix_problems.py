@@ -161,7 +161,7 @@ BAD = [
     pytest.param("mlp: {sizes: [3, 2, 1], activations: gelu}\n", ProblemError,
                  ["p.yaml, line 1", "unknown activation 'gelu'"], id="mlp-unknown-activation"),
     pytest.param(shaped(r"L = \operatorname{sum}(\sigma'(X W))"), MissingRuleError,
-                 ["p.yaml, line 8, definition of L", "no derivative rule for the operation EntrywiseSigmoidPrime"],
+                 ["p.yaml, line 8, definition of L", "no derivative rule for the operation sigmoid'"],
                  id="no-rule-sigma-prime"),
     pytest.param(shaped(r"L = \lVert X W \rVert^2", extra="one_hot: [c]\n"), ProblemError,
                  ["p.yaml, line 11", "one_hot names c, which is not a matrix"], id="one-hot-scalar"),
