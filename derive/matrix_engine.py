@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Derivative, Expr, Mul, S, Symbol, preorder_traversal
+from sympy import Derivative, Expr, Mul, S, Symbol, preorder_traversal, sstr
 from sympy.matrices.expressions import (
     HadamardPower, HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix,
 )
@@ -344,8 +344,7 @@ def _at_layer(expr, k: int, index: Symbol):
 
 
 def sympy_str(expr) -> str:
-    from sympy import sstr
-
+    """The expression as SymPy writes it, without spaces: names only (a layer's shapes are not in it)."""
     return sstr(expr).replace(" ", "")
 
 
