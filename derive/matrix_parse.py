@@ -6,7 +6,7 @@ The text is untrusted (student answers go through it): nothing here evaluates it
 parse_expr of strings), and its length, nesting, exponents and numbers are bounded.
 
 Precedence, loosest first: `+ -`; Hadamard (`\odot`, `\circ`); products (juxtaposition, `\cdot`, `\times`,
-`*`, `/`); unary signs; postfix (`^T`, `^{-1}`, `^2`). An all-ones vector written without a size
+`*`, `/`); unary signs; postfix (`^T`, `^{-1}`, `^2`, the Hadamard power `^{\circ 3}`). An all-ones vector written without a size
 (`\mathbf{1}`) is held as an `_Unsized` value until a neighbour in a product, sum or Hadamard product fixes
 its length.
 
@@ -22,6 +22,7 @@ from typing import Callable
 
 import sympy
 from sympy import Integer, Rational, S
+from sympy.matrices.expressions import HadamardPower
 
 from .errors import LatexError
 from .matrix_ops import (
@@ -229,8 +230,6 @@ def _product(factors: list):
 
 def _reciprocal(matrix):
     """The entrywise reciprocal B^(o -1)."""
-    from sympy.matrices.expressions import HadamardPower
-
     return HadamardPower(matrix, -1)
 
 
@@ -405,7 +404,27 @@ class _Parser:
             if length and self.at("char", "}", offset=2 + length):  # ^{-T}: inverse transpose
                 self.index += 3 + length
                 return _transposed(self.raised(value, S.NegativeOne, pos))
+        if self.at("char", "{") and self.at("cmd", "circ", offset=1):  # ^{\circ k}: the Hadamard power
+            return self.hadamard_power(value, pos)
         return self.raised(value, self.argument("an exponent"), pos)
+
+    def hadamard_power(self, base, pos: int):
+        r"""A^{\circ k}, each entry raised to the power k, as derive's printer writes it."""
+        opener = self.take()
+        self.take()
+        with self.nested(opener.pos):
+            exponent = _concrete(self.terms())
+        if not self.at("char", "}"):
+            raise self.fail(self.peek().pos, f"expected '}}' to close the exponent at position {opener.pos}")
+        self.take()
+        base = _concrete(base)
+        if is_matrix(exponent):
+            raise self.fail(pos, "an exponent must be a scalar")
+        if not is_matrix(base):
+            return self.raised(base, exponent, pos)
+        if exponent.is_Integer and abs(exponent) > MAX_EXPONENT:
+            raise self.fail(pos, f"the exponent {exponent} is larger than {MAX_EXPONENT} in size")
+        return base if exponent == 1 else HadamardPower(base, exponent)
 
     def transpose_length(self, offset: int = 0, braced: bool = True) -> int:
         r"""How many tokens a transpose mark (T, \top, \intercal, \mathsf{T}, {T}) takes here; 0 if none."""

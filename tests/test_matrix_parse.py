@@ -108,6 +108,10 @@ PARSES = [
     (r"\Bigl( \sigma(Z) \biggr)", sigma(Z)),
     (r"\operatorname{softmax}(Z)", softmax(Z)),
     (r"\operatorname{sum}(Y \odot Y)", sum_entries(hadamard(Y, Y))),
+    (r"Y^{\circ 2}", sympy.HadamardPower(Y, 2)),  # the Hadamard power, as derive's printer writes it
+    (r"(X W)^{\circ -1}", sympy.HadamardPower(matmul(X, W), -1)),
+    (r"Y^{\circ 1}", Y),
+    (r"y^{\circ 2}", y ** 2),
     (r"\operatorname{mean}(Y)", mean(Y)),
     (r"\operatorname{tr}(A^T A)", trace(matmul(transpose(A), A))),
     (r"\operatorname{trace}(A)", trace(A)),
@@ -217,6 +221,8 @@ ERRORS = [
     # shapes, from the builders, naming both
     (r"X Q", ShapeMismatch, ["nx3", "4x1"]),
     (r"X \odot Q", ShapeMismatch, ["nx3", "4x1"]),
+    (r"Y^{\circ W}", LatexError, ["at position 1", "an exponent must be a scalar"]),
+    (r"Y^{\circ 2", LatexError, ["expected '}' to close the exponent"]),
     (r"X^{-1}", ShapeMismatch, ["nx3", "square"]),
     (r"\frac{y}{x}", ShapeMismatch, ["divide by the matrix x (3x1)"]),
     (r"\sqrt{X}", ShapeMismatch, ["nx3"]),

@@ -115,10 +115,9 @@ def test_ridge_regression_written_as_a_quadratic_form_solves():
 
 @pytest.mark.parametrize("rhs", [
     r"\operatorname{sum}(\exp(X W) \oslash \exp(X W))",
-    pytest.param(r"\operatorname{sum}((X W)^{\circ 3})", marks=pytest.mark.xfail(
-        reason=r"the matrix reader does not read the Hadamard power '^{\circ 3}' that derive's printer writes: "
-               r"'expected an operand, not \circ' (derive/matrix_parse.py)", strict=True, raises=LatexError)),
-], ids=["oslash", "hadamard-power"])
+    r"\operatorname{sum}((X W)^{\circ 3})",
+    r"\operatorname{sum}((X W)^{\circ 2} \odot (X W)^{\circ -1})",
+], ids=["oslash", "hadamard-power", "hadamard-power-negative"])
 def test_reader_reads_the_printers_entrywise_notation(rhs):
     assert load(shaped(f"L = {rhs}")).solve().check(points=1).passed
 
