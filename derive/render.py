@@ -21,6 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 from .printing import DerivePrinter, partial
 from .resources import resource_dir
 from . import matrix_ops as mo
+from .matrix_engine import final_form
 from .matrix_rules import MATRIX_RULES
 from .rules import RULES
 
@@ -91,14 +92,16 @@ def delta_names(steps, network) -> dict[Symbol, Symbol]:
 class Context:
     """What a template may call: maths through the one printer, numbers, references, plain-text escaping."""
 
-    def __init__(self, part: Part, all_steps: list, fmt: str, first_number: int = 0, level: int = 1):
+    def __init__(self, part: Part, all_steps: list, fmt: str, first_number: int = 0, level: int = 1,
+                 derived: list | None = None):
         self.fmt = fmt
         self.level = level
         self.network = part.network
-        self.printer = DerivePrinter(ranks(part.network), delta_names(all_steps, part.network))
+        self.printer = DerivePrinter(ranks(part.network), delta_names(derived or all_steps, part.network))
         self.steps = {step.key: step for step in all_steps}
         self.numbers: dict = {}
         self.said: set[str] = set()  # rule notes already given
+        self.exemplars: dict = {}  # recursion key -> (key of the layer step it was first derived at, that layer)
         for step in all_steps:
             self.numbers.setdefault(step.key, first_number + len(self.numbers))
 
@@ -284,22 +287,59 @@ def blocks(steps, context: Context) -> list[tuple[str, list[str]]]:
     return grouped
 
 
-def _all_steps(part: Part) -> list:
-    definitions = [st.Definition(name, rhs) for name, rhs in part.network.definitions.items()]
-    return definitions + [s for _, steps in part.sections for s in steps] + list(part.general)
+def with_recursions(sections: list, general: list) -> tuple[list, list, dict]:
+    """The sections with each layer recursion stated once, right after the first layer it was derived at
+    (the exemplar), and each later layer's step replaced by the recursion at that layer (`ByRecursion`); a
+    layer's dL/dA^(l) that only a replaced step needed is left out. Returns (sections, the general forms
+    left, {recursion key: (exemplar key, its layer)})."""
+    printed = [s for _, steps in sections for s in steps]
+    recursions = [g for g in general if isinstance(g, st.Recursion) and any(s.key in g.uses for s in printed)]
+    after, replaced, exemplars = {}, {}, {}
+    for recursion in recursions:
+        members = [s for s in printed if s.key in recursion.uses]
+        after[members[0].key] = recursion
+        exemplars[recursion.key] = (members[0].key, recursion.layers[recursion.uses.index(members[0].key)])
+        for member in members[1:]:
+            replaced[member.key] = _by_recursion(member, recursion, printed)
+    kept = [s for s in printed if s.key not in replaced] + list(replaced.values())
+    needed = {key for s in kept for key in s.uses}
+    wrts = {wrt for wrt, _ in sections}
+
+    def shown(step) -> list:
+        if step.key in replaced:
+            return [replaced[step.key]]
+        if isinstance(step, st.Pullback) and step.wrt not in wrts and step.key not in needed:
+            return []
+        return [step] + ([after[step.key]] if step.key in after else [])
+
+    sections = [(wrt, [s for step in steps for s in shown(step)]) for wrt, steps in sections]
+    return sections, [g for g in general if g not in recursions], exemplars
+
+
+def _by_recursion(member, recursion: st.Recursion, printed: list) -> st.ByRecursion:
+    result = final_form(member)
+    deltas = tuple(s.key for s in printed if isinstance(s, st.Delta) and s.symbol in result.free_symbols)
+    is_delta = isinstance(member, st.Delta)
+    lhs = member.symbol if is_delta else mo.GradientOf(member.of, member.wrt)
+    return st.ByRecursion(member.of, lhs, member.site if is_delta else None, recursion.index,
+                          recursion.layers[recursion.uses.index(member.key)], result, member.key,
+                          (recursion.key, *deltas))
 
 
 def _part_variables(part: Part, fmt: str, first_number: int, level: int) -> dict:
-    all_steps = _all_steps(part)
-    context = Context(part, all_steps, fmt, first_number, level)
-    definitions = [s for s in all_steps if isinstance(s, st.Definition)]
+    sections, general, exemplars = with_recursions(part.sections, part.general)
+    definitions = [st.Definition(name, rhs) for name, rhs in part.network.definitions.items()]
+    all_steps = definitions + [s for _, steps in sections for s in steps] + general
+    derived = [s for _, steps in part.sections for s in steps]  # every delta, the replaced ones too, for their names
+    context = Context(part, all_steps, fmt, first_number, level, derived)
+    context.exemplars = exemplars
     return {
         "c": context,
         "part": part,
         "definitions": blocks(definitions, context)[0][1] if definitions else [],
-        "sections": [(wrt, blocks(steps, context), _stated_in(part, wrt, context)) for wrt, steps in part.sections],
-        "general": blocks(part.general, context) if part.general else [],
-        "wrts": [wrt for wrt, _ in part.sections],
+        "sections": [(wrt, blocks(steps, context), _stated_in(part, wrt, context)) for wrt, steps in sections],
+        "general": blocks(general, context) if general else [],
+        "wrts": [wrt for wrt, _ in sections],
     }
 
 

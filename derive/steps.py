@@ -15,6 +15,7 @@ the steps are printed.
     General         dL/dw_i = ...                               one formula for w_1, w_2, ... w_n
     Pullback        dL/dW = X^T dL/dZ = X^T Delta               matrix form: vector-Jacobian products
     Recursion       Delta^(l) = (Delta^(l+1) W^(l+1)T) . f'(Z^(l))  one formula for every layer l
+    ByRecursion     Delta^(2) = (Delta^(3) W^(3)T) . f'(Z^(2))     a later layer, read off the recursion
 """
 
 from __future__ import annotations
@@ -193,4 +194,24 @@ class Recursion:
         return ("recursion", self.of, self.lhs)
 
 
-Step = Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General | Pullback | Recursion
+@dataclass(frozen=True, slots=True)
+class ByRecursion:
+    """A layer's delta or weight gradient stated as the recursion at l = `layer`, in place of the per-layer
+    step `replaces` (whose result it is, and whose key and number it takes)."""
+
+    of: Symbol
+    lhs: Expr  # Delta^{(2)}, or dL/dW^{(3)} (a GradientOf)
+    site: Expr | None  # the pre-activation Z^{(2)} of a delta, else None
+    index: Symbol  # l
+    layer: int
+    result: Expr  # the replaced step's last line: the recursion's right-hand side at l = layer
+    replaces: Key
+    uses: tuple[Key, ...]  # the recursion first, then the deltas the result is written in
+
+    @property
+    def key(self) -> Key:
+        return self.replaces
+
+
+Step = (Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General | Pullback
+        | Recursion | ByRecursion)
