@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 from .check import CheckReport
 from .derivation import Derivation, Solution
 from .engine import differentiate
+from .estimators import EstimateReport, StochasticProblem, estimate  # issue 7: gradient estimators
 from .errors import CheckError, DeriveError, LatexError, MissingRuleError, PdfError, ProblemError
 from .network import Network
 from .ops import relu, sigmoid, softplus, tanh

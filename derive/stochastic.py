@@ -1,0 +1,284 @@
+"""Networks with a stochastic node: a softmax router that samples one of k experts, or a Bernoulli gate.
+
+The model (issue 7, seed 000): an input x (d entries), router weights W_r (k x d), logits z = W_r x,
+p = softmax(z), a sample i ~ p, and the sampled expert's output e_i(x) = u_i^T x with a loss on it,
+L_i = 1/2 (y - e_i(x))^2 (or L_i = e_i(x), a loss linear in the one-hot sample). A Bernoulli gate
+b ~ Bernoulli(sigma(w_g^T x)) is the case k = 2 with logits (0, w_g^T x): expert 0 outputs 0 ("off"),
+expert 1 is u^T x ("on"), and the parameter is the second row of W_r.
+
+What lives here: `StochasticProblem` (plain numbers, read from the `stochastic:` key of a YAML file,
+every bad value a one-line `ProblemError`), and the symbolic side through derive's engines and SymPy:
+the engine's derivation of d log p_i / d W_r, the experts as ordinary derive networks, and the
+expected loss written out entry by entry (the oracle for the exact gradient). No NumPy: the estimators,
+the exact gradient's numbers and the Monte Carlo study live in `derive.estimators`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy
+import yaml
+from sympy import MatrixSymbol, Rational
+
+from .errors import ProblemError
+from .network import Network
+
+NODES = ("categorical", "bernoulli")
+LOSSES = ("squared", "linear")
+STOCHASTIC_KEYS = {"node", "x", "W_r", "w_g", "probabilities", "experts", "y", "loss", "baseline", "tau", "group"}
+TOP_KEYS = {"title", "description", "stochastic"}
+
+
+@dataclass(frozen=True)
+class StochasticProblem:
+    """A router (or gate) over experts, as plain numbers; `W_r` is k x d, `experts` holds u_i (d entries each)."""
+
+    x: tuple
+    W_r: tuple  # k rows of d numbers: logits z = W_r x
+    experts: tuple  # k rows u_i: e_i(x) = u_i^T x (the "off" expert of a gate is all zeros)
+    y: float = 0.0
+    loss: str = "squared"
+    node: str = "categorical"
+    baseline: float = 0.0
+    tau: float = 0.5
+    group: int = 4
+    title: str = ""
+    description: str = ""
+    source: str = "<problem>"
+
+    def __post_init__(self):
+        validate(self)
+
+    @property
+    def k(self) -> int:
+        return len(self.W_r)
+
+    @property
+    def d(self) -> int:
+        return len(self.x)
+
+    @property
+    def parameter(self) -> str:
+        """The name of the router's parameter, as the documents print it."""
+        return "w_g" if self.node == "bernoulli" else "W_r"
+
+    @property
+    def rows(self) -> tuple:
+        """The rows of W_r that are parameters (a gate's first logit is fixed at 0)."""
+        return (1,) if self.node == "bernoulli" else tuple(range(self.k))
+
+    def replace(self, **changes) -> "StochasticProblem":
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "StochasticProblem":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}", str(path)) from None
+        return cls.from_text(text, str(path))
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "<problem>") -> "StochasticProblem":
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"{source}, line {mark.line + 1}" if mark else source
+            raise ProblemError(f"malformed YAML: {getattr(error, 'problem', None) or error}", where) from None
+        return _read(data, source)
+
+
+def is_stochastic(data) -> bool:
+    """Whether loaded YAML describes a problem with a stochastic node (for `derive solve` to refuse it)."""
+    return isinstance(data, dict) and "stochastic" in data
+
+
+# -- reading and validation -----------------------------------------------------------------------------
+def _read(data, source: str) -> StochasticProblem:
+    if not is_stochastic(data):
+        raise ProblemError("a problem for 'derive estimate' needs a top-level 'stochastic:' mapping "
+                           "(node, x, W_r or w_g or probabilities, experts, y)", source)
+    unknown = sorted(set(map(str, data)) - TOP_KEYS)
+    if unknown:
+        raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(TOP_KEYS))})", source)
+    spec = data["stochastic"]
+    if not isinstance(spec, dict):
+        raise ProblemError("'stochastic' must be a mapping (node, x, W_r, experts, y, ...)", source)
+    unknown = sorted(set(map(str, spec)) - STOCHASTIC_KEYS)
+    if unknown:
+        raise ProblemError(f"unknown key 'stochastic.{unknown[0]}' (known: {', '.join(sorted(STOCHASTIC_KEYS))})", source)
+    node = spec.get("node", "categorical")
+    if node not in NODES:
+        raise ProblemError(f"stochastic.node must be one of {', '.join(NODES)}, not '{node}'", source)
+    x, W_r = _router(spec, node, source)
+    experts = _matrix(spec.get("experts"), "stochastic.experts", source, columns=len(x))
+    if node == "bernoulli":
+        if len(experts) != 1:
+            raise ProblemError(f"a Bernoulli gate has one expert (the 'on' branch), not {len(experts)}", source)
+        experts = ((0.0,) * len(x), experts[0])
+    options = {key: spec[key] for key in ("y", "loss", "baseline", "tau", "group") if key in spec}
+    for key in ("y", "baseline", "tau"):
+        if key in options:
+            options[key] = _number(options[key], f"stochastic.{key}", source)
+    return StochasticProblem(x, W_r, experts, node=node, title=str(data.get("title", "")),
+                             description=str(data.get("description", "")), source=source, **options)
+
+
+def _router(spec: dict, node: str, source: str) -> tuple[tuple, tuple]:
+    """x and W_r from x with W_r (categorical) or w_g (gate), or from written-out probabilities (x = [1])."""
+    given = [key for key in ("W_r", "w_g", "probabilities") if key in spec]
+    expected = "w_g" if node == "bernoulli" else "W_r"
+    if len(given) != 1 or (given[0] != "probabilities" and given[0] != expected):
+        raise ProblemError(f"a {node} node needs exactly one of '{expected}' or 'probabilities' "
+                           f"(found {', '.join(given) or 'neither'})", source)
+    if given[0] == "probabilities":
+        p = validate_distribution(_vector(spec["probabilities"], "stochastic.probabilities", source),
+                                  "stochastic.probabilities", source)
+        if "x" in spec:
+            raise ProblemError("with 'probabilities' the logits log p are the parameters: leave out 'x'", source)
+        if node == "bernoulli":
+            if len(p) != 2:
+                raise ProblemError(f"a Bernoulli gate's probabilities are [P(b=0), P(b=1)], not {len(p)} numbers", source)
+            return (1.0,), ((0.0,), (math.log(p[1] / p[0]),))
+        return (1.0,), tuple((math.log(q),) for q in p)
+    x = _vector(spec.get("x"), "stochastic.x", source)
+    if node == "bernoulli":
+        w = _vector(spec["w_g"], "stochastic.w_g", source, length=len(x))
+        return x, ((0.0,) * len(x), w)
+    return x, _matrix(spec["W_r"], "stochastic.W_r", source, columns=len(x))
+
+
+def _number(value, name: str, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ProblemError(f"{name} must be a finite number, not {value!r}", source)
+    return float(value)
+
+
+def _vector(value, name: str, source: str, length: int | None = None) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise ProblemError(f"{name} must be a non-empty list of numbers, e.g. [0.5, -1.0]", source)
+    numbers = tuple(_number(v, f"{name}[{i + 1}]", source) for i, v in enumerate(value))
+    if length is not None and len(numbers) != length:
+        raise ProblemError(f"{name} has {len(numbers)} entries but x has {length}", source)
+    return numbers
+
+
+def _matrix(value, name: str, source: str, columns: int) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise ProblemError(f"{name} must be a list of rows, each a list of {columns} numbers", source)
+    return tuple(_vector(row, f"{name} row {i + 1}", source, length=columns) for i, row in enumerate(value))
+
+
+def validate_distribution(p, name: str = "probabilities", where: str | None = None) -> tuple:
+    """p as a tuple of floats, if it is a distribution every entry of which is possible (0 < p_i <= 1, sum 1)."""
+    p = tuple(float(q) for q in p)
+    if len(p) < 2:
+        raise ProblemError(f"{name} must have at least 2 entries, not {len(p)}", where)
+    for i, q in enumerate(p, start=1):
+        if not math.isfinite(q) or q <= 0 or q > 1:
+            raise ProblemError(f"{name} {list(p)} is not a distribution over the experts: entry {i} is {q} "
+                               f"(each must be in (0, 1]; log p_i needs p_i > 0)", where)
+    if abs(math.fsum(p) - 1) > 1e-9:
+        raise ProblemError(f"{name} {list(p)} is not a distribution: the entries sum to {math.fsum(p):.12g}, not 1", where)
+    return p
+
+
+def validate(problem: StochasticProblem) -> None:
+    where = problem.source
+    if problem.node not in NODES:
+        raise ProblemError(f"node must be one of {', '.join(NODES)}, not '{problem.node}'", where)
+    if problem.loss not in LOSSES:
+        raise ProblemError(f"stochastic.loss must be one of {', '.join(LOSSES)}, not '{problem.loss}'", where)
+    if problem.k < 2:
+        raise ProblemError(f"the router needs at least 2 experts, not {problem.k}", where)
+    if len(problem.experts) != problem.k:
+        raise ProblemError(f"W_r has {problem.k} rows (experts) but {len(problem.experts)} experts are given", where)
+    if any(len(row) != problem.d for row in (*problem.W_r, *problem.experts)):
+        raise ProblemError(f"every row of W_r and every expert needs {problem.d} entries, like x", where)
+    validate_tau(problem.tau, where)
+    if isinstance(problem.group, bool) or not isinstance(problem.group, int) or problem.group < 2:
+        raise ProblemError(f"stochastic.group (draws per leave-one-out estimate) must be an integer >= 2, "
+                           f"not {problem.group!r}", where)
+
+
+def validate_tau(tau, where: str | None = None) -> float:
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
+        raise ProblemError(f"the Gumbel-softmax temperature tau must be a number > 0, not {tau!r}", where)
+    return float(tau)
+
+
+# -- the symbolic side: derive's engine and SymPy -----------------------------------------------------------
+def log_softmax_derivation(k: int, d: int):
+    """derive's matrix engine on log p_i = sum(s (.) log softmax(x^T W_r^T)), s = e_i^T a one-hot row (1 x k).
+
+    The logits are written as the row z = x^T W_r^T (1 x k) so that the row-wise softmax applies; the
+    engine's result (s - p)^T x^T is (e_i - p) x^T, k x d, the shape of W_r (denominator layout).
+    """
+    net = Network(title="The score of the router: d log p_i / d W_r")
+    x = net.declare(MatrixSymbol("x", d, 1))
+    W = net.declare(MatrixSymbol("W_r", k, d))
+    s = net.declare(MatrixSymbol("s", 1, k))
+    net.one_hot.add(s)
+    from . import matrix_ops as mo
+
+    z = net.define("z", mo.matmul(mo.transpose(x), mo.transpose(W)))
+    p = net.define("p", mo.softmax(z))
+    ell = net.define("ell", mo.sum_entries(mo.hadamard(s, mo.apply("log", p))))
+    return net.gradient(ell, W)
+
+
+def expert_derivation(d: int, loss: str = "squared"):
+    """An expert as an ordinary derive network: e = u^T x, L = 1/2 (y - e)^2 (or L = e); d L / d u."""
+    from . import matrix_ops as mo
+
+    net = Network(title="An expert: d L_i / d u_i")
+    x = net.declare(MatrixSymbol("x", d, 1))
+    u = net.declare(MatrixSymbol("u", d, 1))
+    y = net.declare("y")
+    e = net.define("e", mo.as_scalar(mo.matmul(mo.transpose(u), x)))
+    L = net.define("L", Rational(1, 2) * (y - e) ** 2 if loss == "squared" else e)
+    return net.gradient(L, u)
+
+
+def scalar_model(k: int, d: int):
+    """The model written out entry by entry for `sympy.diff`: (symbols, p, L_i) with W_r[i][j] = w_{i,j}."""
+    W = [[sympy.Symbol(f"w_{i}_{j}", real=True) for j in range(d)] for i in range(k)]
+    x = [sympy.Symbol(f"x_{j}", real=True) for j in range(d)]
+    losses = [sympy.Symbol(f"L_{i}", real=True) for i in range(k)]
+    z = [sum(W[i][j] * x[j] for j in range(d)) for i in range(k)]
+    total = sum(sympy.exp(zi) for zi in z)
+    p = [sympy.exp(zi) / total for zi in z]
+    return W, x, losses, p
+
+
+def expected_loss(k: int, d: int):
+    """E_{i ~ p}[L_i] = sum_i p_i L_i, explicit, with the symbols it is written in."""
+    W, x, losses, p = scalar_model(k, d)
+    return W, x, losses, p, sum(pi * Li for pi, Li in zip(p, losses))
+
+
+def expert_losses(problem: StochasticProblem, x) -> list:
+    """L_i as SymPy expressions of the experts' outputs e_i = u_i^T x at the given x (numbers or symbols)."""
+    outputs = [sum(sympy.Float(u) * xj for u, xj in zip(row, x)) for row in problem.experts]
+    if problem.loss == "linear":
+        return outputs
+    return [Rational(1, 2) * (sympy.Float(problem.y) - e) ** 2 for e in outputs]
+
+
+def sympy_exact_gradient(problem: StochasticProblem, limit: int = 64):
+    """d/dW_r sum_i p_i L_i by `sympy.diff` of the written-out expected loss, at the problem's numbers, as
+    nested lists (the parameter's rows); None when W_r has more than `limit` entries (too slow to be useful)."""
+    if problem.k * problem.d > limit:
+        return None
+    W, x, losses, p, expected = expected_loss(problem.k, problem.d)
+    values = {s: sympy.Float(v) for row_s, row_v in zip(W, problem.W_r) for s, v in zip(row_s, row_v)}
+    values.update({s: sympy.Float(v) for s, v in zip(x, problem.x)})
+    values.update(dict(zip(losses, expert_losses(problem, problem.x))))
+    return [[float(sympy.diff(expected, W[i][j]).subs(values)) for j in range(problem.d)] for i in problem.rows]
