@@ -149,6 +149,38 @@ def estimate(problem: Path, estimators: tuple[str, ...], samples: int, seed: int
     click.echo(report.summary(), err=output is None)
 
 
+@main.command("trace")
+@click.argument("problem", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--expr", "expression", metavar="LATEX", help="Trace this LaTeX expression instead of a problem file.")
+@click.option("--at", "at", metavar="NAME=VALUE,...", help="The point, e.g. x1=2,x2=5: every input needs a value.")
+@click.option("--mode", type=click.Choice(["forward", "reverse", "both"]), default="both", show_default=True,
+              help="Which tables the document shows (the consistency check always runs both).")
+@click.option("--direction", metavar="NAME=VALUE,...",
+              help="One forward pass along this tangent (inputs not named are 0); default: one pass per input.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file: .tex, .pdf, .md, .json, or the graph alone as .svg, .png or .dot. "
+                   "Default: .tex on standard output.")
+@click.option("--graph", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the computational graph: .svg or .png (Graphviz dot), or .dot.")
+@click.option("--adjoints", is_flag=True, help="In the graph, show the adjoints flowing back (reverse mode).")
+def trace_command(problem, expression, at, mode, direction, output, graph, adjoints):
+    """The evaluation trace of PROBLEM's loss (or of --expr) at --at, with forward- and reverse-mode tables.
+
+    Exits 1 if forward mode, reverse mode and sympy.diff disagree, 2 on bad input.
+    """
+    from .trace_render import trace_files
+
+    files, summary, passed = trace_files(problem, expression, at, mode, direction, output, graph, adjoints)
+    for path, content in files:
+        if path is None:
+            click.echo(content, nl=False)
+        else:
+            write_atomically(path, content)
+            click.echo(f"wrote {path}", err=output is None)
+    click.echo(summary, err=output is None)
+    sys.exit(0 if passed else 1)
+
+
 def run(argv: list[str] | None = None) -> None:
     """The console entry point: click's usage errors become one line and exit status 2, too."""
     try:

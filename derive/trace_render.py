@@ -1,0 +1,186 @@
+"""Writing traces: the LaTeX document (tables as `tabular`s, the graph in TikZ), Markdown, and JSON.
+
+The words live in `templates/trace.tex.j2`, `templates/trace.md.j2` and `templates/trace_tables.j2`; the maths
+goes through the one printer (`derive.graph.printer`, a `derive.printing.DerivePrinter`). Reads traces, never
+builds them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sympy
+
+from .graph import latex_number, number, printer, tikz
+from .render import environment
+from .trace import Trace
+from .trace_methods import compare_methods, exact_digits
+
+PASSES_PER_TABLE = 4  # forward-mode passes side by side in one table, so that it fits the page
+
+
+class TraceContext:
+    """What the trace templates may call: maths through the printer, numbers, plain-text escaping."""
+
+    def __init__(self, trace: Trace, fmt: str):
+        self.trace = trace
+        self.fmt = fmt
+        self.printer = printer()
+
+    def math(self, expr) -> str:
+        return self.printer.doprint(expr)
+
+    def m(self, expr) -> str:
+        text = expr if isinstance(expr, str) else self.math(expr)
+        return f"${text}$" if self.fmt == "md" else rf"\({text}\)"
+
+    @staticmethod
+    def num(value) -> str:
+        return latex_number(value)
+
+    @staticmethod
+    def sci(value: float) -> str:
+        if value == 0:
+            return "0"
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+
+    def point(self) -> str:
+        """x_1 = 2, x_2 = 5 as maths."""
+        return ", ".join(f"{self.math(x)} = {self.math(p)}" for x, p in zip(self.trace.inputs, self.trace.point))
+
+    def chunks(self) -> list[range]:
+        """The forward passes in groups that fit side by side."""
+        n = self.trace.forward.passes
+        return [range(i, min(i + PASSES_PER_TABLE, n)) for i in range(0, n, PASSES_PER_TABLE)]
+
+    def direction(self, p: int) -> str:
+        r"""The tangent a pass starts from: \dot x = (1, 0)."""
+        values = ", ".join(self.math(d) for d in self.trace.forward.directions[p])
+        return rf"\dot{{x}} = ({values})" if len(self.trace.inputs) > 1 else rf"\dot{{x}} = {values}"
+
+    def contributions(self, row) -> str:
+        """2.000 + (-0.284): the numbers that accumulate at a branch."""
+        parts = [latex_number(c) for c in row.contributions]
+        return " + ".join(p if not p.startswith("-") else f"({p})" for p in parts)
+
+    def line_name(self, line) -> str:
+        return "" if line.name is None or line.is_input else self.m(line.name)
+
+    def gradient(self) -> str:
+        return ", ".join(latex_number(g) for g in self.trace.gradient)
+
+    def text(self, words: str) -> str:
+        return words if self.fmt == "md" else environment().filters["tex"](words)
+
+    def graph(self, adjoints: bool = True) -> str:
+        return tikz(self.trace, adjoints)
+
+
+def _variables(trace: Trace, fmt: str, methods) -> dict:
+    return {"t": trace, "c": TraceContext(trace, fmt), "methods": methods, "zip": zip,
+            "show_forward": trace.mode in ("forward", "both"), "show_reverse": trace.mode in ("reverse", "both")}
+
+
+def render_trace(trace: Trace, fmt: str = "tex", methods=None) -> str:
+    """The whole document: `.tex` (compiles with pdflatex, graph in TikZ) or `.md` (Markdown tables)."""
+    methods = compare_methods(trace) if methods is None else methods
+    return environment().get_template(f"trace.{fmt}.j2").render(**_variables(trace, fmt, methods))
+
+
+def render_tables(trace: Trace) -> str:
+    """The trace and the tables alone, as Markdown with maths, for Jupyter."""
+    return render_trace(trace, "md")
+
+
+def summary(trace: Trace) -> str:
+    """One line for the terminal: value, gradient, passes, the consistency check's verdict."""
+    c = trace.consistency
+    point = ", ".join(f"{x}={sympy.sstr(p)}" for x, p in zip(trace.inputs, trace.point))
+    gradient = ", ".join(number(g) for g in trace.gradient)
+    passes = trace.forward.passes
+    return (f"f = {number(trace.value)} at {point}; gradient ({gradient}); forward mode {passes} "
+            f"pass{'es' if passes > 1 else ''}, reverse mode 1 pass; consistency check: "
+            f"{'PASS' if c.passed else 'FAIL'} (forward vs reverse {c.forward_vs_reverse:.1e}, against sympy.diff "
+            f"{c.against_symbolic:.1e}, tolerance {c.tolerance:.0e})")
+
+
+def trace_json(trace: Trace, methods=None) -> str:
+    """Everything in the trace as JSON: numbers as floats, and at 20 digits as text."""
+    methods = compare_methods(trace) if methods is None else methods
+    p = printer()
+    c = trace.consistency
+    data = {
+        "title": trace.title,
+        "function": {"latex": p.doprint(trace.function), "sympy": sympy.srepr(trace.function)},
+        "inputs": [x.name for x in trace.inputs],
+        "point": {x.name: sympy.sstr(v) for x, v in zip(trace.inputs, trace.point)},
+        "value": float(trace.value),
+        "gradient": {x.name: float(g) for x, g in zip(trace.inputs, trace.gradient)},
+        "gradient_digits": {x.name: exact_digits(g) for x, g in zip(trace.inputs, trace.gradient)},
+        "symbolic_gradient": {x.name: {"latex": p.doprint(g), "value": float(val)}
+                              for x, g, val in zip(trace.inputs, trace.symbolic_gradient, trace.symbolic_values)},
+        "trace": [_line_json(line, p) for line in trace.lines],
+        "forward": {"passes": trace.forward.passes,
+                    "directions": [[sympy.sstr(d) for d in direction] for direction in trace.forward.directions],
+                    "rows": [{"tangent": p.doprint(r.symbol), "latex": p.doprint(r.expr),
+                              "values": [float(x) for x in r.values]} for r in trace.forward.rows]},
+        "reverse": {"passes": trace.reverse.passes,
+                    "rows": [{"adjoint": p.doprint(r.symbol), "accumulation": p.doprint(r.chain),
+                              "latex": p.doprint(r.expr), "consumers": list(r.consumers),
+                              "contributions": [float(x) for x in r.contributions], "value": float(r.value)}
+                             for r in trace.reverse.rows]},
+        "consistency": {"passed": c.passed, "forward": [float(x) for x in c.forward],
+                        "reverse": [float(x) for x in c.reverse], "symbolic": [float(x) for x in c.symbolic],
+                        "forward_vs_reverse": c.forward_vs_reverse, "against_symbolic": c.against_symbolic,
+                        "tolerance": c.tolerance},
+        "methods": [{"method": m.method, "cost": m.cost, "arithmetic": m.arithmetic, "values": list(m.values),
+                     "absolute_error": m.absolute_error, "relative_error": m.relative_error} for m in methods],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _line_json(line, p) -> dict:
+    return {"index": line.index, "line": p.doprint(line.symbol), "op": line.op,
+            "name": line.name.name if line.name is not None else None, "latex": p.doprint(line.expr),
+            "sympy": sympy.sstr(line.expr), "operands": list(line.operands),
+            "partials": [p.doprint(x) for x in line.partials], "partial_values": [float(x) for x in line.partial_values],
+            "rules": list(line.rules), "value": float(line.value), "value_digits": exact_digits(line.value)}
+
+
+DOCUMENT_FORMATS = (".tex", ".pdf", ".md", ".json")
+
+
+def trace_files(problem, expression, at, mode, direction, output, graph, adjoints):
+    """What `derive trace` writes: [(path or None for standard output, content)], the summary line, and
+    whether the consistency check passed. Everything is computed before anything is written."""
+    from pathlib import Path
+
+    from .errors import DeriveError
+    from .graph import GRAPH_FORMATS, graph_file
+    from .output import compile_pdf
+    from .trace import trace
+
+    suffix = output.suffix.lower() if output is not None else ".tex"
+    if suffix not in DOCUMENT_FORMATS + GRAPH_FORMATS:
+        raise DeriveError(f"cannot write '{output}': the output must end in {', '.join(DOCUMENT_FORMATS + GRAPH_FORMATS)}")
+    if graph is not None and graph.suffix.lower() not in GRAPH_FORMATS:
+        raise DeriveError(f"cannot write the graph '{graph}': it must end in {', '.join(GRAPH_FORMATS)}")
+    for path in (output, graph):
+        if path is not None and not Path(path).parent.is_dir():
+            raise DeriveError(f"cannot write {path}: the folder {Path(path).parent} does not exist")
+    if (problem is None) == (expression is None):
+        raise DeriveError("give a problem file or --expr 'LATEX', not both" if problem is not None
+                          else "give a problem file or --expr 'LATEX' to trace")
+    if problem is not None and not Path(problem).is_file():
+        raise DeriveError(f"no problem file '{problem}'")
+    traced = trace(Path(problem) if problem is not None else expression, at or {}, mode=mode, direction=direction)
+    if suffix in GRAPH_FORMATS:
+        content = graph_file(traced, suffix, adjoints)
+    else:
+        content = {".json": trace_json, ".md": lambda t: render_trace(t, "md")}.get(suffix, render_trace)(traced)
+        content = compile_pdf(content) if suffix == ".pdf" else content
+    files = [(output, content)]
+    if graph is not None:
+        files.append((graph, graph_file(traced, graph.suffix.lower(), adjoints)))
+    return files, summary(traced), traced.consistency.passed
