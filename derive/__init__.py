@@ -22,6 +22,7 @@ from .network import Network
 from .ops import relu, sigmoid, softplus, tanh
 from .problem import Problem
 from .rules import RULES, Rule
+from .trace import Trace, trace  # issue 6: evaluation traces, forward and reverse mode
 
 __all__ = [
     "CheckError", "CheckReport", "Derivation", "DeriveError", "PdfError", "LatexError", "MissingRuleError", "Network", "Problem",
