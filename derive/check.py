@@ -1,14 +1,24 @@
-"""The numeric check: each derived gradient against central differences at seeded random points.
+"""The numeric check: each derived gradient against numerical derivatives of the loss, and the report.
 
-Reads derivations, never builds them. The step for input x is cbrt(machine eps) * max(1, |x|); the
-relative error |a - n| / max(|a|, |n|) is put in the usual bands (good < 1e-7 <= acceptable < 1e-4 <=
-suspicious < 1e-2 <= wrong), with both values below 1e-8 counted as agreeing. Points where the loss or
-the gradient is not finite, or that lie near a kink (ReLU at 0, a tie in max), are drawn again, and the
-report says how many were.
+Reads derivations, never builds them. Methods (`METHODS`): forward, central (the default) and Richardson-
+extrapolated differences on every entry, the complex step (analytic losses only: a loss with ReLU, abs,
+max or min is refused with the reason), seed 001's directional check (random unit directions, for many
+parameters), and the exact check (`derive.exact`: sympy.diff at random rational points). Steps are
+step * max(1, |x|) with the dtype's default (`derive.methods.Precision`): cbrt(eps) for central, ...; a
+step below the dtype's resolution is refused. The relative error |a - n| / max(|a|, |n|) is put in the
+dtype's bands (float64: good < 1e-7 <= acceptable < 1e-4 <= suspicious < 1e-2 <= wrong).
+
+Points are drawn at random (seeded) in [-2, 2], or given. Random points where the loss or a gradient is
+not finite, or that lie near a kink (ReLU at 0, a tie in max), are drawn again and the report says how
+many. At a given point steps shrink so as not to cross a kink; at a kink itself the one-sided derivatives
+are measured and the entry is "not differentiable" when the derived value lies between them (a
+subgradient), "wrong" when it does not. A sweep of the steps over decades gives each difference's
+observed convergence order; a comparison runs every method at one point against the exact gradient.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,23 +26,45 @@ import sympy
 from sympy import Expr, MatrixSymbol, Symbol, preorder_traversal
 from sympy.matrices import MatrixBase
 
+from . import methods as m
 from .errors import CheckError, MissingRuleError
 from .matrix_ops import dimensions_of, entry_symbols, explicit
 from .numeric import MatrixEvaluator, compile_expression
 from .rules import rule_for
 
-BANDS = ((1e-7, "good"), (1e-4, "acceptable"), (1e-2, "suspicious"), (np.inf, "wrong"))
-PASSING = ("good", "acceptable")
+BANDS = m.PRECISIONS["float64"].bands
+PASSING = ("good", "acceptable", "exact", "not differentiable")
 TINY = 1e-8
+FLOOR = 1e-6  # magnitudes below this are compared on this scale: central differences cannot resolve less
+
+METHODS = ("central", "forward", "richardson", "complex step", "directional", "exact")
+_ALIASES = {"central difference": "central", "forward difference": "forward", "complex": "complex step",
+            "complex-step": "complex step", "complex_step": "complex step", "richardson extrapolation": "richardson",
+            "sympy": "exact", "symbolic": "exact"}
+METHOD_TITLES = {"central": "central difference", "forward": "forward difference",
+                 "richardson": "Richardson extrapolation of central differences", "complex step": "complex step",
+                 "directional": "directional central difference along random unit directions",
+                 "exact": "exact comparison with sympy.diff at rational points"}
 
 
-def band(relative_error: float) -> str:
-    return next(name for limit, name in BANDS if relative_error < limit)
+def method_name(method: str) -> str:
+    """The canonical name of a method ("central", "complex step", ...); a one-line error for an unknown one."""
+    key = _ALIASES.get(str(method).strip().lower(), str(method).strip().lower())
+    if key not in METHODS:
+        raise CheckError(f"unknown check method '{method}' (known: {', '.join(METHODS)})")
+    return key
+
+
+def band(relative_error: float, bands=BANDS) -> str:
+    return next(name for limit, name in bands if relative_error < limit)
 
 
 @dataclass(frozen=True, slots=True)
 class CheckEntry:
-    """One gradient at one point: the derived value against central differences."""
+    """One gradient entry at one point: the derived value against the numerical one.
+
+    `index` is the entry of a matrix gradient (row, column), `point_number` counts points from 1; at a kink
+    `left` and `right` are the one-sided derivatives."""
 
     variable: str
     point: dict
@@ -41,15 +73,69 @@ class CheckEntry:
     absolute_error: float
     relative_error: float
     band: str
+    index: tuple | None = None
+    point_number: int = 1
+    left: float | None = None
+    right: float | None = None
+
+    @property
+    def label(self) -> str:
+        """W[1,2], w, or direction 2."""
+        if self.index is None:
+            return self.variable
+        if self.variable == "direction":
+            return f"direction {self.index[0]}"
+        return f"{self.variable}[{','.join(map(str, self.index))}]"
+
+    def describe(self, loss: str = "L") -> str:
+        """'dL/dW[1,2] at point 3: analytic ..., numeric ..., relative error ...' (at a kink, the one-sided values)."""
+        name = self.label if self.variable == "direction" else f"d{loss}/d{self.label}"
+        if self.left is not None:
+            at = f"{self.label} = {self.point[self.label]:.6g}" if self.label in self.point else f"point {self.point_number}"
+            side = "along it" if self.variable == "direction" else f"d{loss}/d{self.label}"
+            return (f"not differentiable at {at} (point {self.point_number}{', ' + self.label if self.variable == 'direction' else ''}): "
+                    f"left derivative {self.left:.6g}, right derivative {self.right:.6g}; derived {side} = "
+                    f"{self.analytic:.6g} ({'a subgradient, between them' if self.band in PASSING else 'NOT between them: wrong'})")
+        return (f"{name} at point {self.point_number}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g}, "
+                f"relative error {self.relative_error:.1e} ({self.band})")
+
+    def to_dict(self) -> dict:
+        entry = {"variable": self.variable, "label": self.label, "index": list(self.index) if self.index else None,
+                 "point_number": self.point_number, "point": self.point, "analytic": self.analytic,
+                 "numeric": self.numeric, "absolute_error": self.absolute_error,
+                 "relative_error": self.relative_error, "band": self.band}
+        if self.left is not None:
+            entry.update(left=self.left, right=self.right)
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRow:
+    """One method of the comparison table: its measured error against the reference, and its cost."""
+
+    method: str
+    max_absolute_error: float | None
+    max_relative_error: float | None
+    evaluations: str
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "max_absolute_error": self.max_absolute_error,
+                "max_relative_error": self.max_relative_error, "evaluations": self.evaluations, "note": self.note}
 
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """The verdict ("pass" or "fail"), every entry, and what the checker had to work around."""
+    """The verdict ("pass" or "fail"), every entry, the sweep and comparison, and what the checker worked around."""
 
     method: str
     entries: tuple[CheckEntry, ...]
     notes: tuple[str, ...] = field(default=())
+    dtype: str = "float64"
+    sweep: tuple = ()  # derive.methods.SweepSeries, one per difference method
+    comparison: tuple[ComparisonRow, ...] = ()
+    reference: str = ""  # what the comparison measured errors against
+    step: float | None = None  # the relative step used (None: the method's default)
 
     @property
     def passed(self) -> bool:
@@ -62,7 +148,25 @@ class CheckReport:
     @property
     def points(self) -> int:
         """How many sample points each gradient was compared at."""
-        return len({tuple(sorted(e.point.items())) for e in self.entries})
+        return len({e.point_number for e in self.entries})
+
+    @property
+    def sample_points(self) -> list[dict]:
+        """The points used, in order (each a dict of input names to values)."""
+        found: dict = {}
+        for e in self.entries:
+            found.setdefault(e.point_number, e.point)
+        return [found[k] for k in sorted(found)]
+
+    @property
+    def bands(self) -> tuple:
+        return m.precision(self.dtype).bands
+
+    def failures(self) -> list[CheckEntry]:
+        return [e for e in self.entries if e.band not in PASSING]
+
+    def kinks(self) -> list[CheckEntry]:
+        return [e for e in self.entries if e.left is not None]
 
     def worst(self, variable: str) -> CheckEntry:
         return max((e for e in self.entries if e.variable == variable), key=lambda e: e.relative_error)
@@ -73,41 +177,63 @@ class CheckReport:
     def variables(self) -> list[str]:
         return list(dict.fromkeys(e.variable for e in self.entries))
 
-    def summary(self) -> str:
-        lines = [f"numeric check ({self.method}, {len(self.entries)} comparisons): {self.verdict.upper()}"]
+    def summary(self, loss: str = "L", limit: int = 10) -> str:
+        lines = [f"numeric check ({self.method}, {self.dtype}, {len(self.entries)} comparisons): {self.verdict.upper()}"]
         for name in self.variables():
             worst = self.worst(name)
-            lines.append(f"  d/d{name}: max relative error {worst.relative_error:.1e} ({worst.band})")
+            what = "along random directions" if name == "direction" else f"d/d{name}"
+            lines.append(f"  {what}: max relative error {worst.relative_error:.1e} ({worst.band})")
+        failures = self.failures()
+        lines += [f"  failed: {e.describe(loss)}" for e in failures[:limit]]
+        if len(failures) > limit:
+            lines.append(f"  ... and {len(failures) - limit} more failing entries")
+        lines += [f"  {e.describe(loss)}" for e in self.kinks()[:limit] if e.band in PASSING]
+        lines += [f"  sweep: {_sweep_words(s)}" for s in self.sweep]
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+    def comparison_text(self) -> str:
+        """The comparison table as plain text."""
+        if not self.comparison:
+            return ""
+        rows = [f"method comparison at point 1 (errors against {self.reference}):",
+                f"  {'method':<44} {'max abs error':>13} {'max rel error':>13}  evaluations"]
+        for r in self.comparison:
+            absolute = "-" if r.max_absolute_error is None else f"{r.max_absolute_error:.1e}"
+            relative = "-" if r.max_relative_error is None else f"{r.max_relative_error:.1e}"
+            rows.append(f"  {r.method:<44} {absolute:>13} {relative:>13}  {r.evaluations}" + (f" ({r.note})" if r.note else ""))
+        return "\n".join(rows)
 
     def to_dict(self) -> dict:
         return {
             "method": self.method,
             "verdict": self.verdict,
+            "dtype": self.dtype,
+            "bands": [[limit if np.isfinite(limit) else None, name] for limit, name in self.bands],
+            "step": self.step,
             "notes": list(self.notes),
-            "entries": [
-                {
-                    "variable": e.variable,
-                    "point": e.point,
-                    "analytic": e.analytic,
-                    "numeric": e.numeric,
-                    "absolute_error": e.absolute_error,
-                    "relative_error": e.relative_error,
-                    "band": e.band,
-                }
-                for e in self.entries
-            ],
+            "points": self.sample_points,
+            "failures": [e.describe() for e in self.failures()],
+            "entries": [e.to_dict() for e in self.entries],
+            "sweep": [s.to_dict() for s in self.sweep],
+            "comparison": [r.to_dict() for r in self.comparison],
+            "comparison_reference": self.reference,
         }
 
 
-FLOOR = 1e-6  # magnitudes below this are compared on this scale: central differences cannot resolve less
+def _sweep_words(series) -> str:
+    if series.order is None:
+        return f"{series.method}: order not measurable (error at round-off level for every step)"
+    verdict = "as expected" if series.consistent else "NOT as expected: the derived gradient is suspect"
+    return f"{series.method}: observed order {series.order:.2f} (expected {series.expected}, {verdict})"
 
 
-def relative_error(analytic: float, numeric: float) -> float:
-    """|a - n| / max(|a|, |n|), with magnitudes under FLOOR compared on the scale FLOOR (a gradient entry of
+def relative_error(analytic: float, numeric: float, floor: float = FLOOR, tiny: float = TINY) -> float:
+    """|a - n| / max(|a|, |n|), with magnitudes under `floor` compared on the scale `floor` (a gradient entry of
     7e-8 carries the difference quotient's absolute noise of about 1e-10 like any other entry)."""
     scale = max(abs(analytic), abs(numeric))
-    return 0.0 if scale < TINY else abs(analytic - numeric) / max(scale, FLOOR)
+    if not np.isfinite(scale):
+        return np.inf
+    return 0.0 if scale < tiny else abs(analytic - numeric) / max(scale, floor)
 
 
 def kink_expressions(expr: Expr) -> list[Expr]:
@@ -124,50 +250,630 @@ def kink_expressions(expr: Expr) -> list[Expr]:
     return kinks
 
 
-def central_difference_check(
-    loss: Expr, gradients: dict[Symbol, Expr], inputs: list[Symbol], points: int = 3, seed: int = 0
-) -> CheckReport:
-    """Compare each gradient (in the inputs only) with central differences of `loss` at random points."""
-    rng = np.random.default_rng(seed)
-    f = compile_expression(loss, inputs)
-    grads = {w: compile_expression(g, inputs) for w, g in gradients.items()}
-    kinks = kink_expressions(loss)
-    kink_f = compile_expression(kinks, inputs) if kinks else None
-    entries, redrawn = [], 0
-    for _ in range(points):
-        point, tries = _draw_point(rng, inputs, f, grads, kink_f)
-        redrawn += tries
-        for w, g in grads.items():
-            entries.append(_compare(w, inputs, point, f, g))
-    notes = (f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()
-    return CheckReport("central difference", tuple(entries), notes)
+def not_analytic_reason(expr) -> str | None:
+    """Why the complex step cannot be used on `expr` (it has ReLU, abs, max, ...), or None if it can."""
+    from . import matrix_ops as mo
+    from .ops import relu
+
+    for node in preorder_traversal(expr):
+        if isinstance(node, relu) or (isinstance(node, mo.Entrywise) and node.name == "relu"):
+            return "it contains ReLU, which is not complex-analytic"
+        if isinstance(node, (sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign, sympy.Piecewise)):
+            return f"it contains {type(node).__name__}, which is not complex-analytic"
+    return None
 
 
-def _draw_point(rng, inputs, f, grads, kink_f, max_tries: int = 200):
-    for tries in range(max_tries):
-        point = rng.uniform(-2.0, 2.0, size=len(inputs))
+# -- the loss as a function of the checked coordinates ---------------------------------------------------
+
+class ScalarObjective:
+    """A scalar network at one point: the loss as a vectorised function of the wrt coordinates, the others fixed."""
+
+    def __init__(self, problem: "ScalarProblem", values: np.ndarray):
+        self.problem = problem
+        self.values = values
+        self.coordinates = [problem.inputs.index(w) for w in problem.wrts]
+        self.theta = values[self.coordinates].astype(float)
+        self.labels = [(w.name, None) for w in problem.wrts]
+        self.has_kinks = problem.kink_f is not None
+
+    def _arguments(self, thetas: np.ndarray) -> list:
+        rows = len(thetas)
+        args = [np.full(rows, v, dtype=thetas.dtype if thetas.dtype.kind == "f" else float) for v in self.values]
+        for j, c in enumerate(self.coordinates):
+            args[c] = thetas[:, j]
+        return args
+
+    def loss(self, thetas: np.ndarray) -> np.ndarray:
+        function = self.problem.complex_f() if thetas.dtype.kind == "c" else self.problem.f
         with np.errstate(all="ignore"):
-            values = [f(*point)] + [g(*point) for g in grads.values()]
-            near_kink = kink_f is not None and np.min(np.abs(np.asarray(kink_f(*point), dtype=float))) < 1e-3
-        if np.all(np.isfinite(np.asarray(values, dtype=float))) and not near_kink:
-            return point, tries
-    raise CheckError(f"no sample point in [-2, 2] gave finite values away from kinks after {max_tries} tries")
+            return np.broadcast_to(np.asarray(function(*self._arguments(thetas))), (len(thetas),))
+
+    def analytic(self, dtype) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(self.problem.g(*self.values.astype(dtype)), dtype=float).reshape(-1)
+
+    def signature(self, thetas: np.ndarray) -> np.ndarray:
+        """The sign of every kink expression, one row per parameter vector."""
+        with np.errstate(all="ignore"):
+            values = self.problem.kink_f(*self._arguments(thetas.astype(float)))
+        return np.sign(np.stack([np.broadcast_to(np.asarray(v, dtype=float), (len(thetas),)) for v in values], axis=1))
+
+    def named_point(self) -> dict:
+        return {s.name: float(v) for s, v in zip(self.problem.inputs, self.values)}
 
 
-def _compare(w: Symbol, inputs: list[Symbol], point: np.ndarray, f, g) -> CheckEntry:
-    k = inputs.index(w)
-    h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(point[k]))
-    up, down = point.copy(), point.copy()
-    up[k] += h
-    down[k] -= h
+class MatrixObjective:
+    """A matrix network at one point (arrays for every input): the loss as a function of the wrt entries."""
+
+    def __init__(self, problem: "MatrixProblem", values: dict):
+        self.problem = problem
+        self.values = values
+        self.labels = [(w.name, index) for w in problem.wrts for index in np.ndindex(*problem.shape(w))]
+        self.theta = np.concatenate([np.asarray(values[w], dtype=float).reshape(-1) for w in problem.wrts])
+        self.has_kinks = problem.has_kinks
+
+    def _values_for(self, theta: np.ndarray) -> dict:
+        shifted, start = dict(self.values), 0
+        for w in self.problem.wrts:
+            shape = self.problem.shape(w)
+            size = int(np.prod(shape))
+            piece = theta[start:start + size]
+            shifted[w] = piece.reshape(shape) if isinstance(w, MatrixSymbol) else piece[0]
+            start += size
+        return shifted
+
+    def _evaluate(self, theta: np.ndarray) -> MatrixEvaluator:
+        evaluator = MatrixEvaluator(self._values_for(theta), dtype=theta.dtype)
+        with np.errstate(all="ignore"):
+            evaluator(self.problem.loss)
+        return evaluator
+
+    def loss(self, thetas: np.ndarray) -> np.ndarray:
+        return np.array([_as_number(self._evaluate(t)(self.problem.loss)) for t in thetas])
+
+    def analytic(self, dtype) -> np.ndarray:
+        evaluator = MatrixEvaluator(self.values, dtype=dtype)
+        with np.errstate(all="ignore"):
+            return np.concatenate([np.asarray(evaluator(g), dtype=float).reshape(-1)
+                                   for g in self.problem.gradients.values()])
+
+    def signature(self, thetas: np.ndarray) -> np.ndarray:
+        rows = []
+        for t in thetas:
+            signs = self._evaluate(t.astype(float)).kink_signs
+            rows.append(np.concatenate(signs) if signs else np.zeros(0))
+        return np.array(rows)
+
+    def named_point(self) -> dict:
+        return _point_of(self.values, self.problem.inputs, self.problem.one_hot)
+
+
+# -- the network's inputs: drawing points, reading given ones ---------------------------------------------
+
+class ScalarProblem:
+    """A scalar network's loss and gradients compiled to NumPy, with the kinks of the loss."""
+
+    def __init__(self, loss: Expr, gradients: dict, inputs: list, prec: m.Precision):
+        self.loss, self.gradients, self.inputs, self.prec = loss, gradients, list(inputs), prec
+        self.wrts = list(gradients)
+        self.f = compile_expression(loss, self.inputs)
+        self.g = compile_expression(list(gradients.values()), self.inputs)
+        kinks = kink_expressions(loss)
+        self.kink_f = compile_expression(kinks, self.inputs) if kinks else None
+        self._complex_f = None
+
+    def complex_f(self):
+        if self._complex_f is None:
+            self._complex_f = compile_expression(self.loss, self.inputs, complex_safe=True)
+        return self._complex_f
+
+    def objective(self, values) -> ScalarObjective:
+        return ScalarObjective(self, values)
+
+    def draw(self, rng, max_tries: int = 200):
+        """(objective, redraws): a random point with finite values away from kinks."""
+        for tries in range(max_tries):
+            values = _rounded(rng.uniform(-2.0, 2.0, size=len(self.inputs)), self.prec)
+            with np.errstate(all="ignore"):
+                finite = np.all(np.isfinite(np.asarray([self.f(*values)] + list(self.g(*values)), dtype=float)))
+                near_kink = self.kink_f is not None and np.min(np.abs(np.asarray(self.kink_f(*values), dtype=float))) < 1e-3
+            if finite and not near_kink:
+                return self.objective(values), tries
+        raise CheckError(f"no sample point in [-2, 2] gave finite values away from kinks after {max_tries} tries"
+                         + _culprit_words(self.loss, self.inputs, values))
+
+    def given(self, point: dict, rng, number: int):
+        """(objective, names drawn at random) for a point the user gave, by input name or symbol."""
+        point = _by_name(point, self.inputs, number)
+        drawn = [s.name for s in self.inputs if s.name not in point]
+        values = _rounded(np.array([float(point[s.name]) if s.name in point else rng.uniform(-2.0, 2.0)
+                                    for s in self.inputs]), self.prec)
+        with np.errstate(all="ignore"):
+            value = np.asarray(self.f(*values), dtype=float)
+        if not np.isfinite(value):
+            raise CheckError(f"the loss is not finite at point {number} ({_point_words(self.inputs, values)})"
+                             + _culprit_words(self.loss, self.inputs, values))
+        return self.objective(values), drawn
+
+
+class MatrixProblem:
+    """A matrix network's loss and gradients for concrete sizes (every symbolic dimension set to `size`)."""
+
+    def __init__(self, loss, gradients: dict, inputs: list, prec: m.Precision, size: int = 2, one_hot=()):
+        self.loss, self.gradients, self.inputs, self.prec = loss, gradients, list(inputs), prec
+        self.wrts = list(gradients)
+        self.one_hot = one_hot
+        self.dims = _dims(inputs)
+        self.sizes = {d: size for d in self.dims}
+        self.shapes = {s: tuple(int(sympy.sympify(d).xreplace(self.sizes)) for d in s.shape)
+                       for s in inputs if isinstance(s, MatrixSymbol)}
+        self.has_kinks = any(getattr(n, "name", None) == "relu" and hasattr(n, "prime") for n in preorder_traversal(loss))
+
+    def shape(self, w) -> tuple:
+        return self.shapes.get(w, (1,))
+
+    def _evaluates(self, values) -> bool:
+        evaluator = MatrixEvaluator(values)
+        with np.errstate(all="ignore"):
+            base = _as_number(evaluator(self.loss))
+            gradients = [np.asarray(evaluator(g), dtype=float) for g in self.gradients.values()]
+        finite = np.isfinite(base) and all(np.all(np.isfinite(a)) for a in gradients)
+        return finite and evaluator.kink_distance >= 1e-3
+
+    def draw(self, rng, max_tries: int = 200):
+        for tries in range(max_tries):
+            values = _draw_values(rng, self.inputs, self.shapes, self.sizes, self.one_hot, self.prec)
+            if self._evaluates(values):
+                return MatrixObjective(self, values), tries
+        raise CheckError(f"no sample point in [-2, 2] gave finite values away from kinks after {max_tries} tries"
+                         + _matrix_culprit_words(self.loss, values))
+
+    def given(self, point: dict, rng, number: int):
+        point = _by_name(point, self.inputs, number)
+        values = _draw_values(rng, self.inputs, self.shapes, self.sizes, self.one_hot, self.prec)
+        for symbol in self.inputs:
+            if symbol.name in point:
+                value = np.asarray(point[symbol.name], dtype=float)
+                shape = self.shapes.get(symbol, ())
+                if value.shape != shape:
+                    raise CheckError(f"point {number}: {symbol.name} must have shape {shape or 'scalar'}, "
+                                     f"not {value.shape or 'scalar'}")
+                values[symbol] = _rounded(value, self.prec) if shape else float(_rounded(value, self.prec))
+        evaluator = MatrixEvaluator(values)
+        with np.errstate(all="ignore"):
+            base = _as_number(evaluator(self.loss))
+        if not np.isfinite(base):
+            raise CheckError(f"the loss is not finite at point {number}" + _matrix_culprit_words(self.loss, values))
+        return MatrixObjective(self, values), [s.name for s in self.inputs if s.name not in point]
+
+
+def _rounded(values, prec: m.Precision):
+    """The values as the dtype holds them (so the point is exactly representable), in float64."""
+    return np.asarray(values, dtype=prec.dtype).astype(float)
+
+
+def _by_name(point: dict, inputs: list, number: int) -> dict:
+    if not isinstance(point, dict):
+        raise CheckError(f"point {number} must be a mapping of input names to values, not {point!r}")
+    named = {(k if isinstance(k, str) else k.name): v for k, v in point.items()}
+    known = {s.name for s in inputs}
+    unknown = sorted(set(named) - known)
+    if unknown:
+        raise CheckError(f"point {number}: {', '.join(unknown)} is not an input (inputs: {', '.join(sorted(known))})")
+    for name, value in named.items():
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise CheckError(f"point {number}: {name} = {value!r} is not a number") from None
+        if not np.all(np.isfinite(array)):
+            raise CheckError(f"point {number}: {name} = {value!r} is not finite")
+    return named
+
+
+def _point_words(inputs, values) -> str:
+    return ", ".join(f"{s.name} = {float(v):.4g}" for s, v in zip(inputs, values))
+
+
+def _culprit_words(loss, inputs, values) -> str:
+    """': log(x) is nan at x = -0.5' for the innermost subexpression that is not finite, or ''."""
+    for node in sympy.postorder_traversal(loss):
+        if node.is_Atom:
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                value = np.asarray(compile_expression(node, inputs)(*values), dtype=complex)
+        except Exception:  # an expression NumPy cannot evaluate here is named like one that is not finite
+            value = np.asarray(np.nan)
+        if not np.all(np.isfinite(value)):
+            used = [(s, v) for s, v in zip(inputs, values) if s in node.free_symbols]
+            where = ", ".join(f"{s.name} = {float(v):.4g}" for s, v in used)
+            return f"; {sympy.sstr(node)} is {_nonfinite(value)} at {where}"
+    return ""
+
+
+def _matrix_culprit_words(loss, values) -> str:
+    evaluator = MatrixEvaluator(values)
     with np.errstate(all="ignore"):
-        numeric = float((f(*up) - f(*down)) / (up[k] - down[k]))
-        analytic = float(g(*point))
-    rel = relative_error(analytic, numeric)
-    return CheckEntry(
-        w.name, {s.name: float(v) for s, v in zip(inputs, point)}, analytic, numeric,
-        abs(analytic - numeric), rel, band(rel),
-    )
+        try:
+            evaluator(loss)
+        except Exception:
+            return ""
+    for node, value in evaluator.memo.items():
+        if not np.all(np.isfinite(np.asarray(value, dtype=complex))) and all(
+                np.all(np.isfinite(np.asarray(evaluator.memo.get(a, 0.0), dtype=complex))) for a in node.args):
+            return f"; {sympy.sstr(node)} is {_nonfinite(value)} there"
+    return ""
+
+
+def _nonfinite(value) -> str:
+    return "nan (outside its domain)" if np.any(np.isnan(value)) else "infinite (overflow)"
+
+
+# -- running a check ------------------------------------------------------------------------------------
+
+def check_gradients(loss, gradients: dict, inputs: list, method: str = "central", points=3, seed: int = 0,
+                    dtype="float64", step: float | None = None, probes: int = 3, sweep: bool = True,
+                    compare: bool = False, one_hot=(), size: int = 2) -> CheckReport:
+    """Check each gradient (an expression in `inputs`) against `method`'s derivative of `loss`.
+
+    `points`: how many random points (seeded by `seed`), or a point ({input name: value}, a matrix as nested
+    lists) or a list of points; inputs a point leaves out are drawn at random. `step`: the relative step
+    (default: the method's, for the dtype). `probes`: directions per point for "directional". `sweep`: also
+    measure the error over decades of steps at the first point; `compare`: also run every method there."""
+    method = method_name(method)
+    prec = m.precision(dtype)
+    matrix = any(isinstance(s, MatrixSymbol) for s in inputs)
+    if method == "exact":
+        report = exact_check(loss, gradients, inputs, points, seed, one_hot, size)
+        return report if not compare else _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size)
+    if method == "complex step":
+        reason = not_analytic_reason(loss)
+        if reason:
+            raise CheckError(f"the complex step cannot check this loss: {reason}; use --method central or richardson")
+    problem = (MatrixProblem(loss, gradients, inputs, prec, size, one_hot) if matrix
+               else ScalarProblem(loss, gradients, inputs, prec))
+    rng = np.random.default_rng(seed)
+    objectives, notes = _objectives(problem, points, rng, seed)
+    entries, runs = [], []
+    for number, objective in enumerate(objectives, start=1):
+        found, more_notes = _entries_at(objective, method, prec, step, probes, rng, number)
+        entries += found
+        runs += more_notes
+    notes += list(dict.fromkeys(runs))
+    if matrix and problem.dims:
+        notes.append(f"matrix dimensions {', '.join(sorted(str(d) for d in problem.dims))} set to {size}")
+    notes += [f"the rows of {y.name} were drawn to sum to 1" for y in one_hot] if matrix else []
+    series = _sweep(objectives[0], prec, rng) if sweep else ()
+    if sweep and not series:
+        notes.append("no step sweep: every step would cross a kink at point 1")
+    report = CheckReport(METHOD_TITLES[method], tuple(entries), tuple(notes), prec.name, series, step=step)
+    return _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objectives[0]) if compare else report
+
+
+def _objectives(problem, points, rng, seed: int):
+    """The objective at each point (drawn or given) and the notes on how they were found."""
+    notes = []
+    if isinstance(points, (int, np.integer)) and not isinstance(points, bool):
+        if points < 1:
+            raise CheckError(f"points must be at least 1, not {points}")
+        drawn = [problem.draw(rng) for _ in range(points)]
+        redrawn = sum(tries for _, tries in drawn)
+        if redrawn:
+            notes.append(f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)")
+        return [o for o, _ in drawn], notes
+    given = [points] if isinstance(points, dict) else list(points)
+    if not given:
+        raise CheckError("no points given")
+    objectives = []
+    for number, point in enumerate(given, start=1):
+        objective, drawn = problem.given(point, rng, number)
+        objectives.append(objective)
+        if drawn:
+            notes.append(f"point {number}: {', '.join(drawn)} drawn at random (seed {seed})")
+    return objectives, notes
+
+
+def _entries_at(objective, method: str, prec: m.Precision, step, probes: int, rng, number: int):
+    analytic = objective.analytic(prec.dtype)
+    point = objective.named_point()
+    if method == "directional":
+        return _directional_entries(objective, analytic, prec, step, probes, rng, number, point)
+    notes, kinked = [], {}
+    if method == "complex step":
+        estimates, _ = m.complex_step(objective.loss, objective.theta, step or prec.default_step(method), prec)
+    else:
+        h = m.steps_for(objective.theta, step or prec.default_step(method), prec, method)
+        if objective.has_kinks:
+            h, kinked, shrunk = _steer_clear(objective, h, prec)
+            if shrunk:
+                notes.append(f"point {number}: steps shrunk for {shrunk} entr{'y' if shrunk == 1 else 'ies'} to stay clear of a kink")
+        estimates, _ = m.differences(method, objective.loss, objective.theta, h, prec)
+    entries = []
+    for k, (variable, index) in enumerate(objective.labels):
+        if k in kinked:
+            entries.append(_kink_entry(variable, index, point, analytic[k], *kinked[k], prec, number))
+        else:
+            entries.append(_entry(variable, index, point, analytic[k], float(estimates[k]), prec, number,
+                                  prec.floor_for(method)))
+    return entries, notes
+
+
+def _entry(variable, index, point, analytic, numeric, prec, number, floor=None) -> CheckEntry:
+    analytic, numeric = float(analytic), float(numeric)
+    rel = relative_error(analytic, numeric, floor or prec.floor, prec.tiny)
+    return CheckEntry(variable, point, analytic, numeric, abs(analytic - numeric), rel, band(rel, prec.bands), index,
+                      number)
+
+
+def _steer_clear(objective, h: np.ndarray, prec: m.Precision, shrinks: int = 6):
+    """Steps that do not cross a kink: each step whose +h and -h sides differ in a kink's sign is divided by 10
+    (at most `shrinks` times, not below the resolution). Returns (steps, {k: (left, right)} for coordinates
+    still straddling one, i.e. at a kink, number shrunk)."""
+    h = h.copy()
+    theta = objective.theta
+    k = np.arange(theta.size)
+    floor = 10 * prec.eps * np.maximum(1.0, np.abs(theta))
+    crossing = _crossing(objective, theta, k, h)
+    shrunk = set(np.flatnonzero(crossing))
+    for _ in range(shrinks):
+        if not crossing.any():
+            break
+        h[crossing] = np.maximum(h[crossing] / 10, floor[crossing])
+        crossing[crossing] = _crossing(objective, theta, k[crossing], h[crossing])
+    kinked = {int(i): _one_sided(objective, int(i), prec) for i in np.flatnonzero(crossing)}
+    return h, kinked, len(shrunk - set(kinked))
+
+
+def _crossing(objective, theta, coordinates, h) -> np.ndarray:
+    plus = objective.signature(m._rows(theta, coordinates, h, float))
+    minus = objective.signature(m._rows(theta, coordinates, -h, float))
+    return np.any(plus != minus, axis=1) if plus.size else np.zeros(len(coordinates), dtype=bool)
+
+
+def _one_sided(objective, k: int, prec: m.Precision) -> tuple[float, float]:
+    """(left, right) derivatives along coordinate k: one-sided differences, Richardson-extrapolated (O(h^2))."""
+    theta = objective.theta
+    h = prec.default_step("central") * max(1.0, abs(theta[k]))
+    shifts = np.array([0.0, h, h / 2, -h, -h / 2])
+    values = m.evaluate_rows(objective.loss, theta, np.full(5, k), shifts, prec.dtype).astype(float)
+    f0, p, p2, q, q2 = values
+    right = 2 * (p2 - f0) / (h / 2) - (p - f0) / h
+    left = 2 * (f0 - q2) / (h / 2) - (f0 - q) / h
+    return float(left), float(right)
+
+
+def _kink_entry(variable, index, point, analytic, left, right, prec, number) -> CheckEntry:
+    """At a kink: if the one-sided derivatives agree the function is smooth along this entry after all;
+    otherwise the derived value must lie between them (a subgradient)."""
+    analytic = float(analytic)
+    scale = max(abs(left), abs(right), prec.floor)
+    tolerance = prec.bands[1][0] * scale
+    if abs(left - right) <= tolerance:
+        return _entry(variable, index, point, analytic, (left + right) / 2, prec, number)
+    low, high = min(left, right), max(left, right)
+    inside = low - tolerance <= analytic <= high + tolerance
+    gap = 0.0 if inside else min(abs(analytic - low), abs(analytic - high))
+    return CheckEntry(variable, point, analytic, (left + right) / 2, gap, gap / scale,
+                      "not differentiable" if inside else "wrong", index, number, left, right)
+
+
+def _directional_entries(objective, analytic, prec, step, probes, rng, number, point):
+    """Seed 001's check: delta^T grad f against (f(x + h delta) - f(x - h delta)) / 2h, delta uniform on the unit sphere."""
+    theta = objective.theta
+    scale = max(1.0, float(np.max(np.abs(theta))))
+    h = m.steps_for(np.array([scale]), step or prec.default_step("directional"), prec, "directional")[0]
+    directions = m.unit_directions(rng, probes, theta.size)
+    estimates, _ = m.directional(objective.loss, theta, directions, h, prec)
+    projected = directions @ analytic
+    entries, notes = [], []
+    for i, d in enumerate(directions):
+        if objective.has_kinks and _direction_crosses(objective, theta, d, h):
+            left, right = _one_sided_along(objective, d, h, prec)
+            entries.append(_kink_entry("direction", (i + 1,), point, projected[i], left, right, prec, number))
+            notes.append(f"point {number}: direction {i + 1} crosses a kink within the step")
+        else:
+            entries.append(_entry("direction", (i + 1,), point, projected[i], estimates[i], prec, number))
+    return entries, notes
+
+
+def _direction_crosses(objective, theta, d, h) -> bool:
+    signs = objective.signature(np.stack([theta + h * d, theta - h * d]))
+    return bool(signs.size and np.any(signs[0] != signs[1]))
+
+
+def _one_sided_along(objective, d, h, prec) -> tuple[float, float]:
+    t = np.array([0.0, h, h / 2, -h, -h / 2])
+    f0, p, p2, q, q2 = objective.loss((objective.theta[None, :] + t[:, None] * d[None, :]).astype(prec.dtype)).astype(float)
+    return float(2 * (f0 - q2) / (h / 2) - (f0 - q) / h), float(2 * (p2 - f0) / (h / 2) - (p - f0) / h)
+
+
+def _sweep(objective, prec: m.Precision, rng) -> tuple:
+    """The error of forward, central and Richardson differences along one random unit direction, over decades
+    of steps, against the derived directional derivative; steps that would cross a kink are left out."""
+    theta = objective.theta
+    d = m.unit_directions(np.random.default_rng(rng.integers(1 << 31)), 1, theta.size)[0]
+    reference = float(d @ objective.analytic(prec.dtype))
+
+    def g(t):
+        rows = (theta[None, :] + np.asarray(t, dtype=float)[:, None] * d[None, :]).astype(prec.dtype)
+        return np.concatenate([objective.loss(rows[i:i + 64]) for i in range(0, len(rows), 64)]).astype(float)
+
+    allowed = (lambda h: not _direction_crosses(objective, theta, d, h)) if objective.has_kinks else None
+    return m.sweep(g, reference, prec, float(np.max(np.abs(theta))), allowed)
+
+
+# -- the exact check and the comparison of methods -----------------------------------------------------------
+
+def _scalar_instance(loss, gradients, inputs, one_hot, size):
+    """(loss, {coordinate symbol: gradient}, inputs, {coordinate: (variable, index)}) in scalar symbols."""
+    if not any(isinstance(s, MatrixSymbol) for s in inputs):
+        return loss, dict(gradients), list(inputs), {w: (w.name, None) for w in gradients}
+    scalar_loss, entries, entry_inputs, _ = explicit_instance(loss, gradients, inputs, size, one_hot)
+    labels = {}
+    for w in gradients:
+        if isinstance(w, MatrixSymbol):
+            rows, cols = (int(sympy.sympify(d).xreplace({x: size for x in _dims(inputs)})) for d in w.shape)
+            for i in range(rows):
+                for j in range(cols):
+                    labels[Symbol(f"{w.name}[{i},{j}]", real=True)] = (w.name, (i, j))
+        else:
+            labels[w] = (w.name, None)
+    return scalar_loss, entries, entry_inputs, labels
+
+
+def exact_check(loss, gradients: dict, inputs: list, points=3, seed: int = 0, one_hot=(), size: int = 2) -> CheckReport:
+    """Every gradient entry against sympy.diff of the loss at random rational points (or given ones, read as
+    the exact rationals their floats are), in exact arithmetic where no transcendental function is met."""
+    from .exact import compare_exactly, rational_point
+
+    scalar_loss, entries, entry_inputs, labels = _scalar_instance(loss, gradients, inputs, one_hot, size)
+    kinks = kink_expressions(sympy.sympify(scalar_loss))
+    rng, truths, found, redrawn = random.Random(seed), {}, [], 0
+    given = None if isinstance(points, (int, np.integer)) else ([points] if isinstance(points, dict) else list(points))
+    for number in range(1, (len(given) if given else int(points)) + 1):
+        for tries in range(200):
+            point = (_rational_given(given[number - 1], entry_inputs, rng, number) if given
+                     else rational_point(entry_inputs, rng))
+            try:
+                at_kink = any(sympy.sympify(k).xreplace(point) == 0 for k in kinks)
+                comparisons = None if at_kink else compare_exactly(scalar_loss, entries, point, truths)
+            except (CheckError, ZeroDivisionError):
+                comparisons = None
+            if comparisons is not None or given:
+                break
+            redrawn += 1
+        else:
+            raise CheckError("no rational point in [-2, 2] was away from kinks and inside the loss's domain after 200 tries")
+        if comparisons is None:
+            raise CheckError(f"point {number} is at a kink or outside the loss's domain: the exact check needs a differentiable point")
+        named = {s.name: float(v) for s, v in point.items()}
+        for symbol, c in comparisons.items():
+            variable, index = labels[symbol]
+            a, t = float(c.derived), float(c.truth)
+            error = 0.0 if c.equal and c.exact else float(abs(c.derived - c.truth))
+            rel = 0.0 if c.equal else relative_error(a, t)
+            kind = ("exact" if c.exact else "good") if c.equal else "wrong"  # no floats: any difference is an error
+            found.append(CheckEntry(variable, named, a, t, error, rel, kind, index, number))
+    notes = ["rational arithmetic where the values are rational, 60-digit arithmetic after exp, log or tanh "
+             "(agreement to 40 digits counts as equal)"]
+    if redrawn:
+        notes.append(f"{redrawn} rational point(s) were redrawn (at a kink, or outside the loss's domain)")
+    if any(isinstance(s, MatrixSymbol) for s in inputs) and _dims(inputs):
+        notes.append(f"matrix dimensions {', '.join(sorted(str(d) for d in _dims(inputs)))} set to {size}")
+    return CheckReport(METHOD_TITLES["exact"], tuple(found), tuple(notes), "exact")
+
+
+def _rational_given(point, entry_inputs, rng, number):
+    from .exact import rational_point
+
+    named = {}
+    for key, value in (point or {}).items():
+        name = key if isinstance(key, str) else key.name
+        array = np.asarray(value, dtype=float)
+        if array.ndim == 2:
+            named.update({f"{name}[{i},{j}]": float(array[i, j]) for i in range(array.shape[0]) for j in range(array.shape[1])})
+        else:
+            named[name] = float(array)
+    drawn = rational_point(entry_inputs, rng)
+    return {s: sympy.Rational(named[s.name]) if s.name in named else drawn[s] for s in entry_inputs}
+
+
+def _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objective=None) -> CheckReport:
+    from dataclasses import replace
+
+    rows, reference = compare_methods(loss, gradients, inputs, prec, seed, one_hot, size, objective)
+    return replace(report, comparison=rows, reference=reference)
+
+
+EXACT_REFERENCE_LIMIT = 60  # coordinates: beyond this sympy.diff of the explicit loss is too slow to be the reference
+
+
+def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, one_hot=(), size: int = 2,
+                    objective=None, probes: int = 3):
+    """Seed 001's table for the problem at hand: each method at one point, its max error against the exact
+    gradient (sympy.diff at that point, 60 digits) and its number of loss evaluations."""
+    matrix = any(isinstance(s, MatrixSymbol) for s in inputs)
+    if objective is None:
+        problem = (MatrixProblem(loss, gradients, inputs, prec, size, one_hot) if matrix
+                   else ScalarProblem(loss, gradients, inputs, prec))
+        objective = problem.draw(np.random.default_rng(seed))[0]
+    theta, k = objective.theta, objective.theta.size
+    analytic = objective.analytic(prec.dtype)
+    truth, reference = _reference(loss, gradients, inputs, objective, prec, one_hot, size)
+    rows = []
+
+    def row(name, estimate, evaluations, note=""):
+        if estimate is None:
+            rows.append(ComparisonRow(name, None, None, evaluations, note))
+            return
+        error = np.abs(np.asarray(estimate, dtype=float) - truth)
+        scale = np.maximum(np.maximum(np.abs(truth), np.abs(estimate)), prec.floor)
+        rows.append(ComparisonRow(name, float(np.max(error)), float(np.max(error / scale)), evaluations, note))
+
+    for method in m.DIFFERENCES:
+        h = m.steps_for(theta, prec.default_step(method), prec, method)
+        estimate, count = m.differences(method, objective.loss, theta, h, prec)
+        row(METHOD_TITLES[method], estimate, f"{count} loss evaluations",
+            {"forward": "O(h), h = sqrt(eps)", "central": "O(h^2), h = cbrt(eps)", "richardson": "O(h^4)"}[method])
+    reason = not_analytic_reason(loss)
+    if reason:
+        row("complex step", None, "-", f"not applied: {reason}")
+    else:
+        estimate, count = m.complex_step(objective.loss, theta, 1e-20, prec)
+        row("complex step", estimate, f"{count} complex loss evaluations", "h = 1e-20, no cancellation")
+    directions = m.unit_directions(np.random.default_rng(seed), probes, k)
+    scale = max(1.0, float(np.max(np.abs(theta))))
+    estimates, count = m.directional(objective.loss, theta, directions, prec.default_step("directional") * scale, prec)
+    projected_truth = directions @ truth
+    error = np.abs(estimates - projected_truth)
+    rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
+                              float(np.max(error / np.maximum(np.abs(projected_truth), prec.floor))),
+                              f"{count} loss evaluations", "checks delta^T grad, not each entry"))
+    row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
+        f"symbolic, evaluated in {prec.name}")
+    rows.append(ComparisonRow("exact (sympy.diff at rational points)", 0.0 if reference.startswith("sympy") else None,
+                              0.0 if reference.startswith("sympy") else None, "symbolic",
+                              "the reference" if reference.startswith("sympy") else "too large to use here"))
+    return tuple(rows), reference
+
+
+def _reference(loss, gradients, inputs, objective, prec, one_hot, size):
+    """The exact gradient at the objective's point (sympy.diff, 60 digits) where the instance is small enough;
+    else the complex step (analytic losses) or Richardson extrapolation, named."""
+    from .exact import compare_exactly
+
+    if objective.theta.size <= EXACT_REFERENCE_LIMIT:
+        scalar_loss, entries, entry_inputs, _ = _scalar_instance(loss, gradients, inputs, one_hot, size)
+        named = objective.named_point()
+        point = {s: sympy.Rational(named[s.name]) for s in entry_inputs if s.name in named}
+        try:
+            comparisons = compare_exactly(scalar_loss, entries, point)
+            return np.array([float(c.truth) for c in comparisons.values()]), "sympy.diff at the same point, 60 digits"
+        except CheckError:
+            pass
+    if not_analytic_reason(loss) is None:
+        return m.complex_step(objective.loss, objective.theta, 1e-20, prec)[0], "the complex step (exact reference too large)"
+    h = m.steps_for(objective.theta, prec.default_step("richardson"), prec, "richardson")
+    return m.differences("richardson", objective.loss, objective.theta, h, prec)[0], "Richardson extrapolation (no exact reference)"
+
+
+# -- the former entry points, kept --------------------------------------------------------------------------
+
+def central_difference_check(loss: Expr, gradients: dict[Symbol, Expr], inputs: list[Symbol], points=3,
+                             seed: int = 0, **options) -> CheckReport:
+    """Compare each gradient (in the inputs only) with central differences of `loss` at random points."""
+    return check_gradients(loss, gradients, inputs, options.pop("method", "central"), points, seed, **options)
+
+
+def matrix_difference_check(loss: Expr, gradients: dict, inputs: list, points=3, seed: int = 0,
+                            size: int = 2, one_hot=(), **options) -> CheckReport:
+    """Central differences on every entry of every matrix gradient, for concrete sizes (dimensions = `size`).
+
+    The network is evaluated with NumPy arrays (`derive.numeric.MatrixEvaluator`): one forward pass per
+    perturbed entry. Rows of a one-hot matrix are drawn to sum to 1 (their last entry is 1 minus the others,
+    so only the others are free). The report names each entry by its matrix, entries in row-major order."""
+    return check_gradients(loss, gradients, inputs, options.pop("method", "central"), points, seed,
+                           one_hot=one_hot, size=size, **options)
 
 
 def explicit_instance(loss: Expr, gradients: dict, inputs: list, size: int = 2, one_hot=()):
@@ -214,54 +920,16 @@ def _scalar(value):
     return value[0, 0] if isinstance(value, MatrixBase) else value
 
 
-def matrix_difference_check(loss: Expr, gradients: dict, inputs: list, points: int = 3, seed: int = 0,
-                            size: int = 2, one_hot=()) -> CheckReport:
-    """Central differences on every entry of every matrix gradient, for concrete sizes (dimensions = `size`).
-
-    The network is evaluated with NumPy arrays (`derive.numeric.MatrixEvaluator`): one forward pass per
-    perturbed entry. Rows of a one-hot matrix are drawn to sum to 1 (their last entry is 1 minus the others,
-    so only the others are free). The report names each entry by its matrix, entries in row-major order."""
-    dims = _dims(inputs)
-    sizes = {d: size for d in dims}
-    shapes = {s: tuple(int(sympy.sympify(d).xreplace(sizes)) for d in s.shape) for s in inputs if isinstance(s, MatrixSymbol)}
-    rng = np.random.default_rng(seed)
-    entries, redrawn = [], 0
-    for _ in range(points):
-        for tries in range(200):
-            values = _draw_values(rng, inputs, shapes, sizes, one_hot)
-            evaluator = MatrixEvaluator(values)
-            with np.errstate(all="ignore"):
-                base = _as_float(evaluator(loss))
-                analytic = {w: np.asarray(evaluator(g), dtype=float) for w, g in gradients.items()}
-            finite = np.isfinite(base) and all(np.all(np.isfinite(a)) for a in analytic.values())
-            if finite and evaluator.kink_distance >= 1e-3:
-                break
-            redrawn += 1
-        else:
-            raise CheckError("no sample point in [-2, 2] gave finite values away from kinks after 200 tries")
-        point = _point_of(values, inputs, one_hot)
-        for wrt, value in analytic.items():
-            for index in np.ndindex(*(shapes.get(wrt, (1, 1)))):
-                numeric = _difference_quotient(loss, values, wrt, index, one_hot)
-                a = float(value[index] if np.ndim(value) == 2 else value)
-                rel = relative_error(a, numeric)
-                entries.append(CheckEntry(wrt.name, point, a, numeric, abs(a - numeric), rel, band(rel)))
-    notes = ((f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()) + tuple(
-        f"the rows of {y.name} were drawn to sum to 1" for y in one_hot) + (
-        (f"matrix dimensions {', '.join(sorted(str(d) for d in dims))} set to {size}",) if dims else ())
-    return CheckReport("central difference on every entry", tuple(entries), notes)
-
-
-def _draw_values(rng, inputs, shapes, sizes, one_hot) -> dict:
+def _draw_values(rng, inputs, shapes, sizes, one_hot, prec=m.PRECISIONS["float64"]) -> dict:
     values: dict = dict(sizes)
     for symbol in inputs:
         if symbol in shapes:
-            value = rng.uniform(-2.0, 2.0, size=shapes[symbol])
+            value = _rounded(rng.uniform(-2.0, 2.0, size=shapes[symbol]), prec)
             if symbol in one_hot:
                 value[:, -1] = 1 - value[:, :-1].sum(axis=1)
             values[symbol] = value
         else:
-            values[symbol] = float(rng.uniform(-2.0, 2.0))
+            values[symbol] = float(_rounded(rng.uniform(-2.0, 2.0), prec))
     return values
 
 
@@ -278,27 +946,8 @@ def _point_of(values, inputs, one_hot) -> dict:
     return point
 
 
-def _difference_quotient(loss, values, wrt, index, one_hot) -> float:
-    """(L(x + h e) - L(x - h e)) / 2h for one entry, h = cbrt(eps) max(1, |x|)."""
-    def loss_at(step):
-        shifted = dict(values)
-        if isinstance(wrt, MatrixSymbol):
-            matrix = np.array(values[wrt], dtype=float)
-            matrix[index] += step
-            shifted[wrt] = matrix
-        else:
-            shifted[wrt] = values[wrt] + step
-        with np.errstate(all="ignore"):
-            return _as_float(MatrixEvaluator(shifted)(loss))
-
-    x = float(values[wrt][index]) if isinstance(wrt, MatrixSymbol) else float(values[wrt])
-    h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(x))
-    up, down = (x + h) - x, x - (x - h)
-    return (loss_at(up) - loss_at(-down)) / (up + down)
-
-
-def _as_float(value) -> float:
-    return float(np.asarray(value, dtype=float).reshape(-1)[0])
+def _as_number(value):
+    return np.asarray(value).reshape(-1)[0]
 
 
 def _dims(inputs) -> set:

@@ -16,7 +16,7 @@ from sympy import Expr, Symbol
 from . import render
 from . import steps as st
 
-from .check import CheckReport, central_difference_check, matrix_difference_check
+from .check import CheckReport, central_difference_check, matrix_difference_check  # noqa: F401 (tests patch these)
 from .errors import CheckError
 from .engine import GradientBuilder, derive
 from .matrix_engine import derive_matrix, final_form
@@ -65,17 +65,18 @@ class Solution:
         """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
         return [s for s in self.steps if isinstance(s, (st.General, st.Recursion))]
 
-    def check(self, points: int = 3, seed: int = 0) -> CheckReport:
-        """Every gradient against central differences at `points` seeded random points."""
+    def check(self, points=3, seed: int = 0, method: str = "central", **options) -> CheckReport:
+        """Every gradient against `method` at `points` seeded random points (or the points given).
+
+        Methods: central (default), forward, richardson, complex step, directional, exact; options: dtype
+        ("float64" or "float32"), step, probes, sweep (default True), compare (the table of every method),
+        size (for matrix networks). See `derive.check.check_gradients`."""
         if any(w in self.network.definitions for w in self.wrts):
-            return _merge([d.check(points, seed) for d in self.derivations])
+            return _merge([d.check(points, seed, method, **options) for d in self.derivations])
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
         gradients = {d.wrt: d.expanded() for d in self.derivations}
-        with _located(self.network, self.loss):
-            if self.network.has_matrices:
-                return matrix_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed,
-                                               one_hot=self.network.one_hot)
-            return central_difference_check(self.network.expand(self.loss), gradients, inputs, points, seed)
+        return _run_check(self.network, self.loss, self.network.expand(self.loss), gradients, inputs, points, seed,
+                          method, options)
 
     @property
     def report(self) -> CheckReport:
@@ -209,8 +210,8 @@ class Derivation:
             by_symbol[self.network.symbol(key) if isinstance(key, str) else key] = value
         return evaluate_expression(self.expanded(), by_symbol)
 
-    def check(self, points: int = 3, seed: int = 0) -> CheckReport:
-        """This gradient against central differences at `points` seeded random points.
+    def check(self, points=3, seed: int = 0, method: str = "central", **options) -> CheckReport:
+        """This gradient against `method` (see `Solution.check`) at `points` seeded random points or given ones.
 
         The gradient with respect to an intermediate holds that intermediate as a leaf.
         """
@@ -218,11 +219,7 @@ class Derivation:
         loss = _expand_except(self.network, self.loss, keep)
         gradient = _expand_except(self.network, self.result, keep)
         inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
-        with _located(self.network, self.loss):
-            if self.network.has_matrices:
-                return matrix_difference_check(loss, {self.wrt: gradient}, inputs, points, seed,
-                                               one_hot=self.network.one_hot)
-            return central_difference_check(loss, {self.wrt: gradient}, inputs, points, seed)
+        return _run_check(self.network, self.loss, loss, {self.wrt: gradient}, inputs, points, seed, method, options)
 
     def result_latex(self) -> str:
         return print_latex(self.result, render.ranks(self.network))
@@ -265,6 +262,15 @@ def _located(network: Network, loss: Symbol):
         raise error.located(network.where.get(loss, f"loss {loss}")) from None
 
 
+def _run_check(network: Network, loss_symbol: Symbol, loss: Expr, gradients: dict, inputs: list, points, seed: int,
+               method: str, options: dict) -> CheckReport:
+    with _located(network, loss_symbol):
+        if network.has_matrices:
+            return matrix_difference_check(loss, gradients, inputs, points, seed, one_hot=network.one_hot,
+                                           method=method, **options)
+        return central_difference_check(loss, gradients, inputs, points, seed, method=method, **options)
+
+
 def _expand_except(network: Network, expr: Expr, keep: set[Symbol]) -> Expr:
     for name in reversed(list(network.definitions)):
         if name not in keep:
@@ -273,7 +279,13 @@ def _expand_except(network: Network, expr: Expr, keep: set[Symbol]) -> Expr:
 
 
 def _merge(reports: list[CheckReport]) -> CheckReport:
+    """One report of the per-gradient reports: every entry, redraws added up, other notes once, the first sweep
+    and comparison."""
+    from dataclasses import replace
+
     entries = tuple(e for r in reports for e in r.entries)
     redrawn = sum(int(n.split()[0]) for r in reports for n in r.notes if n.split()[0].isdigit())
-    notes = (f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()
-    return CheckReport(reports[0].method, entries, notes)
+    others = [n for r in reports for n in r.notes if not n.split()[0].isdigit()]
+    notes = ((f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()) + tuple(
+        dict.fromkeys(others))
+    return replace(reports[0], entries=entries, notes=notes)

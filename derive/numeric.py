@@ -1,7 +1,11 @@
 """Turning derive's SymPy expressions into NumPy functions, with numerically stable activations.
 
 Expressions are compiled with `lambdify` (on expression objects derive built, never on strings) with
-common subexpressions eliminated. sigmoid and softplus get overflow-free NumPy versions.
+common subexpressions eliminated; the functions broadcast, so one call evaluates many points. sigmoid and
+softplus get overflow-free NumPy versions that keep the input's precision (float64 or float32).
+`complex_safe=True` compiles complex-analytic versions instead (sigma(u) = 1 / (1 + e^-u), no comparisons
+or absolute values), for the complex-step check; ReLU has none and raises `NotAnalytic`.
+`MatrixEvaluator` evaluates matrix networks with NumPy arrays of a chosen dtype, complex included.
 """
 
 from __future__ import annotations
@@ -13,21 +17,48 @@ import sympy
 from sympy import Expr, Symbol
 
 
+class NotAnalytic(ValueError):
+    """A complex-analytic evaluation met an operation that has none (ReLU, abs, max, a comparison)."""
+
+
+def _real(u):
+    """`u` as an array of its own floating type (float64 for integers and Python numbers)."""
+    u = np.asarray(u)
+    return u if u.dtype.kind == "f" else u.astype(float)
+
+
 def _sigmoid(u):
-    u = np.asarray(u, dtype=float)
+    u = _real(u)
     e = np.exp(-np.abs(u))
-    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _softplus(u):
-    return np.logaddexp(0.0, u)
+    u = _real(u)
+    return np.logaddexp(u.dtype.type(0), u)
 
 
 def _relu(u):
-    return np.maximum(u, 0.0)
+    u = _real(u)
+    return np.maximum(u, u.dtype.type(0))
+
+
+def _complex_sigmoid(u):
+    return 1 / (1 + np.exp(-u))
+
+
+def _complex_softplus(u):
+    return np.log(1 + np.exp(u))
+
+
+def _not_analytic(name):
+    def refuse(*args):
+        raise NotAnalytic(f"{name} is not complex-analytic")
+    return refuse
 
 
 NUMPY_FUNCTIONS = {"sigmoid": _sigmoid, "softplus": _softplus, "relu": _relu}
+COMPLEX_FUNCTIONS = {"sigmoid": _complex_sigmoid, "softplus": _complex_softplus, "relu": _not_analytic("ReLU")}
 
 
 def _one_minus_sigmoid(node):
@@ -54,10 +85,13 @@ def stable(expr):
                         lambda n: -softplus(-n.args[0].args[0]))
 
 
-def compile_expression(expr: Expr | Sequence[Expr], symbols: Sequence[Symbol]) -> Callable:
-    """A NumPy function of `symbols` (positional) computing `expr`, rewritten by `stable` first."""
+def compile_expression(expr: Expr | Sequence[Expr], symbols: Sequence[Symbol], complex_safe: bool = False) -> Callable:
+    """A NumPy function of `symbols` (positional) computing `expr`, rewritten by `stable` first.
+
+    Arguments may be arrays (the function broadcasts); `complex_safe` gives the complex-analytic version."""
     expr = [stable(e) for e in expr] if isinstance(expr, (list, tuple)) else stable(expr)
-    return sympy.lambdify(list(symbols), expr, modules=[NUMPY_FUNCTIONS, "numpy"], cse=True)
+    functions = COMPLEX_FUNCTIONS if complex_safe else NUMPY_FUNCTIONS
+    return sympy.lambdify(list(symbols), expr, modules=[functions, "numpy"], cse=True)
 
 
 def evaluate(expr: Expr, values: dict[Symbol, float]):
@@ -78,28 +112,43 @@ def evaluate(expr: Expr, values: dict[Symbol, float]):
 _ENTRYWISE_NUMPY = {
     ("sigmoid", False): _sigmoid, ("sigmoid", True): lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
     ("tanh", False): np.tanh, ("tanh", True): lambda u: 1 - np.tanh(u) ** 2,
-    ("relu", False): _relu, ("relu", True): lambda u: (np.asarray(u) > 0).astype(float),
+    ("relu", False): _relu, ("relu", True): lambda u: (np.asarray(u) > 0).astype(np.asarray(u).dtype),
     ("softplus", False): _softplus, ("softplus", True): _sigmoid,
     ("exp", False): np.exp, ("exp", True): np.exp,
     ("log", False): np.log, ("log", True): lambda u: 1 / np.asarray(u),
 }
+_ENTRYWISE_COMPLEX = {
+    **_ENTRYWISE_NUMPY,
+    ("sigmoid", False): _complex_sigmoid,
+    ("sigmoid", True): lambda u: _complex_sigmoid(u) * (1 - _complex_sigmoid(u)),
+    ("relu", False): _not_analytic("ReLU"), ("relu", True): _not_analytic("ReLU'"),
+    ("softplus", False): _complex_softplus, ("softplus", True): _complex_sigmoid,
+}
 
 
 def _softmax_rows(z):
-    shifted = z - z.max(axis=1, keepdims=True)
+    shifted = z - z.real.max(axis=1, keepdims=True)  # any shift per row gives the same softmax
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
 
 
 class MatrixEvaluator:
     """Evaluates derive's matrix expressions with NumPy arrays: `values` maps matrix symbols to 2-d arrays,
-    scalar symbols and sizes (n) to numbers. `kinks` collects, per evaluation, how close each ReLU argument
-    came to 0 (the checker stays away from kinks)."""
+    scalar symbols and sizes (n) to numbers. `kink_distance` is how close any ReLU argument came to 0 and
+    `kink_signs` the signs of those arguments (the checker stays away from kinks, and its steps do not cross
+    them). `dtype` is float (float64), np.float32, or complex (complex-analytic operations for the complex
+    step; a ReLU raises `NotAnalytic`)."""
 
-    def __init__(self, values: dict):
+    def __init__(self, values: dict, dtype=float):
         self.values = values
+        self.dtype = np.dtype(dtype)
+        self.complex = self.dtype.kind == "c"
         self.memo: dict = {}
         self.kink_distance = np.inf
+        self.kink_signs: list = []
+
+    def _number(self, value):
+        return self.dtype.type(value)
 
     def __call__(self, expr):
         if expr not in self.memo:
@@ -118,15 +167,15 @@ class MatrixEvaluator:
 
         if node in self.values:
             value = self.values[node]
-            return np.asarray(value, dtype=float) if isinstance(node, MatrixSymbol) else float(value)
+            return np.asarray(value, dtype=self.dtype) if isinstance(node, MatrixSymbol) else self._number(value)
         if isinstance(node, OneMatrix):
-            return np.ones((self._size(node.shape[0]), self._size(node.shape[1])))
+            return np.ones((self._size(node.shape[0]), self._size(node.shape[1])), dtype=self.dtype)
         if isinstance(node, Identity):
-            return np.eye(self._size(node.shape[0]))
+            return np.eye(self._size(node.shape[0]), dtype=self.dtype)
         if isinstance(node, ZeroMatrix):
-            return np.zeros((self._size(node.shape[0]), self._size(node.shape[1])))
+            return np.zeros((self._size(node.shape[0]), self._size(node.shape[1])), dtype=self.dtype)
         if isinstance(node, MatMul):
-            result = 1.0
+            result = self._number(1)
             for factor in node.args:
                 value = self(factor)
                 result = result @ value if np.ndim(result) == 2 and np.ndim(value) == 2 else result * value
@@ -134,7 +183,7 @@ class MatrixEvaluator:
         if isinstance(node, MatAdd):
             inside = _one_minus_sigmoid_matrix(node)
             if inside is not None:  # 1 - sigma(Z) = sigma(-Z), without cancelling near saturation
-                return _sigmoid(-self(inside))
+                return self._entrywise("sigmoid", False, -self(inside))
             return sum(self(t) for t in node.args)
         if isinstance(node, Transpose):
             return self(node.arg).T
@@ -152,36 +201,41 @@ class MatrixEvaluator:
         if isinstance(node, mo.Entrywise) and node.name == "log" and not node.prime:
             inside = _one_minus_sigmoid_matrix(node.arg)
             if inside is not None:  # log(1 - sigma(Z)) = -softplus(Z)
-                return -_softplus(self(inside))
+                return -self._entrywise("softplus", False, self(inside))
             if isinstance(node.arg, mo.Entrywise) and node.arg.name == "sigmoid" and not node.arg.prime:
-                return -_softplus(-self(node.arg.arg))  # log sigma(Z) = -softplus(-Z)
+                return -self._entrywise("softplus", False, -self(node.arg.arg))  # log sigma(Z) = -softplus(-Z)
         if isinstance(node, mo.Entrywise):
             argument = self(node.arg)
-            if node.name == "relu":
+            if node.name == "relu" and not self.complex:
                 self.kink_distance = min(self.kink_distance, float(np.min(np.abs(argument))))
-            return _ENTRYWISE_NUMPY[(node.name, node.prime)](argument)
+                self.kink_signs.append(np.sign(argument).ravel())
+            return self._entrywise(node.name, node.prime, argument)
         if isinstance(node, mo.Softmax):
             return _softmax_rows(self(node.arg))
         if isinstance(node, Trace):
-            return float(np.trace(self(node.arg)))
+            return self._number(np.trace(self(node.arg)))
         if isinstance(node, Determinant):
-            return float(np.linalg.det(self(node.arg)))
+            return self._number(np.linalg.det(self(node.arg)))
         if isinstance(node, mo.SumEntries):
-            return float(np.sum(self(node.arg)))
+            return self._number(np.sum(self(node.arg)))
         if isinstance(node, mo.Mean):
-            return float(np.mean(self(node.arg)))
+            return self._number(np.mean(self(node.arg)))
         if isinstance(node, mo.FrobeniusNorm):
-            return float(np.linalg.norm(self(node.arg)))
+            a = self(node.arg)  # sqrt(sum a^2) is analytic; np.linalg.norm takes |a|
+            return self._number(np.sqrt(np.sum(a * a)) if self.complex else np.linalg.norm(a))
         if isinstance(node, sympy.MatrixExpr):
             raise TypeError(f"no numeric evaluation for {type(node).__name__}")
         if node.is_Number:
-            return float(node)
+            return self._number(float(node))
         if node.is_Symbol:
             raise KeyError(f"no value for {node}")
         # a scalar node over matrix-valued functions: its operation on the operands' numbers
         symbols = sympy.symbols(f"a0:{len(node.args)}", real=True)
-        function = _scalar_operation(node.func, len(node.args), symbols, node)
-        return function(*(_scalar_value(self(a)) for a in node.args))
+        function = _scalar_operation(node.func, len(node.args), symbols, node, self.complex)
+        return function(*(_scalar_value(self(a), self.dtype) for a in node.args))
+
+    def _entrywise(self, name: str, prime: bool, argument):
+        return (_ENTRYWISE_COMPLEX if self.complex else _ENTRYWISE_NUMPY)[(name, prime)](argument)
 
 
 def _one_minus_sigmoid_matrix(node):
@@ -205,15 +259,15 @@ def _one_minus_sigmoid_matrix(node):
 _SCALAR_OPERATIONS: dict = {}
 
 
-def _scalar_operation(func, arity, symbols, node):
+def _scalar_operation(func, arity, symbols, node, complex_safe=False):
     """A NumPy function applying `node`'s operation to plain numbers (compiled once per kind of node)."""
-    key = (func, arity, tuple(a if a.is_Number else None for a in node.args))  # the numbers are part of it
+    key = (func, arity, tuple(a if a.is_Number else None for a in node.args), complex_safe)  # numbers are part of it
     if key not in _SCALAR_OPERATIONS:
         stand_ins = [a if a.is_Number else s for a, s in zip(node.args, symbols)]
-        _SCALAR_OPERATIONS[key] = compile_expression(func(*stand_ins), list(symbols))
+        _SCALAR_OPERATIONS[key] = compile_expression(func(*stand_ins), list(symbols), complex_safe)
     return _SCALAR_OPERATIONS[key]
 
 
-def _scalar_value(value):
-    array = np.asarray(value, dtype=float)
-    return float(array.reshape(-1)[0]) if array.size == 1 else array
+def _scalar_value(value, dtype=np.dtype(float)):
+    array = np.asarray(value, dtype=dtype)
+    return array.reshape(-1)[0] if array.size == 1 else array
