@@ -214,7 +214,10 @@ def study(model: Model, estimator: Estimator, samples: int, rng, alpha: float = 
     mean = to_parameter(model, gz.mean(axis=0))
     spread = to_parameter(model, gz.std(axis=0, ddof=1))
     se = np.abs(spread) / math.sqrt(count)
-    z = np.divide(mean - exact, se, out=np.where(np.isclose(mean, exact, atol=1e-15), 0.0, np.inf), where=se > 0)
+    # a deterministic estimator has se ~ 0: judge it against the rounding error of summing `count` draws
+    rounding = to_parameter(model, np.finfo(float).eps * count * np.max(np.abs(gz), axis=0))
+    scale = np.maximum(se, np.abs(rounding))
+    z = np.divide(mean - exact, scale, out=np.where(mean == exact, 0.0, np.inf), where=scale > 0)
     threshold = NormalDist().inv_cdf(1 - alpha / (2 * z.size))
     variance = float(np.sum(spread ** 2)) * per
     return EstimatorResult(estimator.name, estimator.label, estimator.biased_by_design, count * per, per, mean, se, z,
