@@ -56,6 +56,7 @@ class Part:
     general: list = field(default_factory=list)
     check: object = None  # derive.check.CheckReport or None
     description: str = ""
+    check_extras: tuple = ()  # shown with the check on request: "sweep" (the plot), "comparison" (the table)
 
 
 @dataclass
