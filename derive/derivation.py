@@ -89,8 +89,11 @@ class Solution:
     def report(self, value: CheckReport) -> None:
         self._report = value
 
-    def part(self, with_check: bool = True, description: str = "") -> render.Part:
-        """This solution as one part of a document (plain data for the renderer)."""
+    def part(self, with_check: bool = True, description: str = "", check_extras: tuple = ()) -> render.Part:
+        """This solution as one part of a document (plain data for the renderer); `check_extras` may ask for
+        "sweep" (the step sweep plot, LaTeX only) and "comparison" (the table of methods) after the check."""
+        if "comparison" in check_extras and with_check and not self.report.comparison:
+            self.report = self.check(compare=True)
         return render.Part(
             title=self.title or "Gradients",
             network=self.network,
@@ -99,19 +102,23 @@ class Solution:
             general=self.general_steps(),
             check=self.report if with_check else None,
             description=description,
+            check_extras=tuple(check_extras),
         )
 
     def latex(self) -> str:
         """The body of the worked solution (definitions and every step), without the preamble."""
         return render.render_body(render.DocumentData(self.title, [self.part(False)], "tex"))
 
-    def document(self, check: bool = True, description: str = "") -> str:
-        """A complete LaTeX document (`.tex`) of the worked solution, ending with the numeric check."""
-        return render.render_document(render.DocumentData(self.title or "Gradients", [self.part(check, description)], "tex"))
+    def document(self, check: bool = True, description: str = "", check_extras: tuple = ()) -> str:
+        """A complete LaTeX document (`.tex`) of the worked solution, ending with the numeric check (and, with
+        `check_extras`, the step sweep plot and the comparison of methods)."""
+        part = self.part(check, description, check_extras)
+        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "tex"))
 
-    def markdown(self, check: bool = True, description: str = "") -> str:
+    def markdown(self, check: bool = True, description: str = "", check_extras: tuple = ()) -> str:
         """The worked solution as Markdown with `$$` mathematics."""
-        return render.render_document(render.DocumentData(self.title or "Gradients", [self.part(check, description)], "md"))
+        part = self.part(check, description, check_extras)
+        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "md"))
 
     def to_json(self) -> str:
         """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""
