@@ -47,11 +47,15 @@ METHOD_TITLES = {"central": "central difference", "forward": "forward difference
                  "exact": "exact comparison with sympy.diff at rational points"}
 
 
+class CheckOptionError(CheckError):
+    """A check option (method, dtype, step, point) that cannot be used: about the request, not the loss."""
+
+
 def method_name(method: str) -> str:
     """The canonical name of a method ("central", "complex step", ...); a one-line error for an unknown one."""
     key = _ALIASES.get(str(method).strip().lower(), str(method).strip().lower())
     if key not in METHODS:
-        raise CheckError(f"unknown check method '{method}' (known: {', '.join(METHODS)})")
+        raise CheckOptionError(f"unknown check method '{method}' (known: {', '.join(METHODS)})")
     return key
 
 
@@ -436,7 +440,7 @@ class MatrixProblem:
                 value = np.asarray(point[symbol.name], dtype=float)
                 shape = self.shapes.get(symbol, ())
                 if value.shape != shape:
-                    raise CheckError(f"point {number}: {symbol.name} must have shape {shape or 'scalar'}, "
+                    raise CheckOptionError(f"point {number}: {symbol.name} must have shape {shape or 'scalar'}, "
                                      f"not {value.shape or 'scalar'}")
                 values[symbol] = _rounded(value, self.prec) if shape else float(_rounded(value, self.prec))
         evaluator = MatrixEvaluator(values)
@@ -454,19 +458,19 @@ def _rounded(values, prec: m.Precision):
 
 def _by_name(point: dict, inputs: list, number: int) -> dict:
     if not isinstance(point, dict):
-        raise CheckError(f"point {number} must be a mapping of input names to values, not {point!r}")
+        raise CheckOptionError(f"point {number} must be a mapping of input names to values, not {point!r}")
     named = {(k if isinstance(k, str) else k.name): v for k, v in point.items()}
     known = {s.name for s in inputs}
     unknown = sorted(set(named) - known)
     if unknown:
-        raise CheckError(f"point {number}: {', '.join(unknown)} is not an input (inputs: {', '.join(sorted(known))})")
+        raise CheckOptionError(f"point {number}: {', '.join(unknown)} is not an input (inputs: {', '.join(sorted(known))})")
     for name, value in named.items():
         try:
             array = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise CheckError(f"point {number}: {name} = {value!r} is not a number") from None
+            raise CheckOptionError(f"point {number}: {name} = {value!r} is not a number") from None
         if not np.all(np.isfinite(array)):
-            raise CheckError(f"point {number}: {name} = {value!r} is not finite")
+            raise CheckOptionError(f"point {number}: {name} = {value!r} is not finite")
     return named
 
 
@@ -522,6 +526,8 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
     measure the error over decades of steps at the first point; `compare`: also run every method there."""
     method = method_name(method)
     prec = m.precision(dtype)
+    if step is not None and not (np.isfinite(step) and step > 0):
+        raise CheckOptionError(f"the step must be a positive number, not {step}")
     matrix = any(isinstance(s, MatrixSymbol) for s in inputs)
     if method == "exact":
         report = exact_check(loss, gradients, inputs, points, seed, one_hot, size)
@@ -529,7 +535,7 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
     if method == "complex step":
         reason = not_analytic_reason(loss)
         if reason:
-            raise CheckError(f"the complex step cannot check this loss: {reason}; use --method central or richardson")
+            raise CheckError(f"the complex step cannot check this loss: {reason}; use the central or richardson method")
     problem = (MatrixProblem(loss, gradients, inputs, prec, size, one_hot) if matrix
                else ScalarProblem(loss, gradients, inputs, prec))
     rng = np.random.default_rng(seed)
@@ -555,7 +561,7 @@ def _objectives(problem, points, rng, seed: int):
     notes = []
     if isinstance(points, (int, np.integer)) and not isinstance(points, bool):
         if points < 1:
-            raise CheckError(f"points must be at least 1, not {points}")
+            raise CheckOptionError(f"points must be at least 1, not {points}")
         drawn = [problem.draw(rng) for _ in range(points)]
         redrawn = sum(tries for _, tries in drawn)
         if redrawn:
@@ -563,7 +569,7 @@ def _objectives(problem, points, rng, seed: int):
         return [o for o, _ in drawn], notes
     given = [points] if isinstance(points, dict) else list(points)
     if not given:
-        raise CheckError("no points given")
+        raise CheckOptionError("no points given")
     objectives = []
     for number, point in enumerate(given, start=1):
         objective, drawn = problem.given(point, rng, number)
@@ -955,3 +961,21 @@ def _dims(inputs) -> set:
     for symbol in inputs:
         found |= dimensions_of(symbol)
     return found
+
+
+def parse_point(text: str) -> dict:
+    """A point from the command line, 'w=0, x=1.5' or 'W=[[1, 2], [3, 4]]': names to numbers or nested lists
+    (read as JSON, never evaluated)."""
+    import json
+    import re
+
+    point = {}
+    for match in re.finditer(r"\s*([^=,\s][^=]*?)\s*=\s*(\[[^=]*\]|[^,\[\]=]+)\s*(?:,|$)", text):
+        name, value = match.group(1), match.group(2)
+        try:
+            point[name] = json.loads(value)
+        except ValueError:
+            raise CheckOptionError(f"cannot read the value of {name} in '{text}': {value.strip()} is not a number") from None
+    if not point or "".join(re.findall(r"[^\s,]", re.sub(r"\s*([^=,\s][^=]*?)\s*=\s*(\[[^=]*\]|[^,\[\]=]+)", "", text))):
+        raise CheckOptionError(f"cannot read the point '{text}': write it as name=value, name=value (matrices as [[...], ...])")
+    return point

@@ -263,8 +263,13 @@ class Derivation:
 @contextmanager
 def _located(network: Network, loss: Symbol):
     """Name the loss's definition (file and line) in a check that could not be carried out."""
+    from .check import CheckOptionError
+    from .methods import StepError
+
     try:
         yield
+    except (CheckOptionError, StepError):
+        raise
     except CheckError as error:
         raise error.located(network.where.get(loss, f"loss {loss}")) from None
 

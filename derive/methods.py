@@ -18,6 +18,10 @@ import numpy as np
 
 from .errors import CheckError
 
+
+class StepError(CheckError):
+    """A step or dtype that cannot be used (below the resolution, unknown): about the request, not the loss."""
+
 DIFFERENCES = ("forward", "central", "richardson")
 EXPECTED_ORDER = {"forward": 1, "central": 2, "richardson": 4}
 
@@ -62,7 +66,7 @@ def precision(name) -> Precision:
     key = getattr(name, "__name__", str(name)).replace("np.", "")
     key = {"float": "float64", "double": "float64", "single": "float32"}.get(key, key)
     if key not in PRECISIONS:
-        raise CheckError(f"unknown dtype '{name}' (known: {', '.join(PRECISIONS)})")
+        raise StepError(f"unknown dtype '{name}' (known: {', '.join(PRECISIONS)})")
     return PRECISIONS[key]
 
 
@@ -74,7 +78,7 @@ def steps_for(theta: np.ndarray, step: float, prec: Precision, method: str) -> n
         too_small = np.flatnonzero(step * scale < limit * (1 + 1e-12))
         if too_small.size:
             x = float(theta[too_small[0]])
-            raise CheckError(f"step {step:.1e} is below {prec.name}'s resolution at x = {x:.3g} "
+            raise StepError(f"step {step:.1e} is below {prec.name}'s resolution at x = {x:.3g} "
                              f"(eps * max(1, |x|) = {prec.eps * max(1.0, abs(x)):.1e}); "
                              f"use a step of at least {10 * prec.eps:.0e}, e.g. {prec.default_step(method):.1e}")
     return step * scale

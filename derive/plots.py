@@ -56,5 +56,6 @@ def write_sweep(report, path: str | Path) -> None:
     if fmt not in PLOT_FORMATS:
         raise DeriveError(f"cannot plot to '{path}': the plot must end in {', '.join(PLOT_FORMATS)}")
     if not report.sweep:
-        raise DeriveError("no step sweep to plot (every step would cross a kink, or the method has no steps)")
+        raise DeriveError("no step sweep to plot: at the first point every step would cross a kink (or the method, "
+                          "such as exact, has no steps); no plot written")
     write_atomically(path, sweep_pgfplots(report) if fmt == ".tex" else sweep_image(report, fmt))
