@@ -15,6 +15,8 @@ import shutil
 import subprocess
 
 import sympy
+from sympy import Add
+from sympy.printing.str import StrPrinter
 
 from .errors import DeriveError
 from .printing import DerivePrinter
@@ -139,9 +141,18 @@ def dot_source(trace: Trace, adjoints: bool = False) -> str:
 _SUBSCRIPT = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 
 
+class _PlainPrinter(StrPrinter):
+    """SymPy's string form with the positive terms of a sum first (v_4 - v_3, not -v_3 + v_4)."""
+
+    def _print_Add(self, expr, order=None):
+        terms = list(expr.as_ordered_terms())
+        ordered = [t for t in terms if not t.could_extract_minus_sign()] + [t for t in terms if t.could_extract_minus_sign()]
+        return super()._print_Add(Add(*ordered, evaluate=False), order="none")
+
+
 def _plain(expr) -> str:
     """v_-1*v_0 as v₋₁·v₀: SymPy's string form with subscripts, bars and dots as Unicode."""
-    text = sympy.sstr(expr).replace("**", "^").replace("*", "·")
+    text = _PlainPrinter().doprint(expr).replace("**", "^").replace("*", "·")
     text = re.sub(r"\bvbar_(-?\d+)", lambda m: "v̄" + m.group(1).translate(_SUBSCRIPT), text)
     text = re.sub(r"\bvdot_(-?\d+)", lambda m: "v̇" + m.group(1).translate(_SUBSCRIPT), text)
     return re.sub(r"\bv_(-?\d+)", lambda m: "v" + m.group(1).translate(_SUBSCRIPT), text)
