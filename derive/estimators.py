@@ -273,7 +273,7 @@ class EstimateReport:
         write_plot(self, path)
 
     def summary(self) -> str:
-        return "\n".join(f"{r.label}: {r.verdict}{' [biased by design]' if r.biased_by_design else ''} (max |z| = {r.max_abs_z:.2f}, Bonferroni limit {r.threshold:.2f}; "
+        return "\n".join(f"{r.label}: {r.verdict}{'; biased by design' if r.biased_by_design else ''} (max |z| = {r.max_abs_z:.2f}, Bonferroni limit {r.threshold:.2f}; "
                          f"variance per draw {r.total_variance:.4g})" for r in self.results)
 
 

@@ -30,7 +30,7 @@ def test_estimate_writes_json_with_the_verdicts(tmp_path):
     assert verdicts["straight-through"].startswith("biased (max |bias| = ")
     assert len(data["exact_gradient"]) == 3 and len(data["exact_gradient"][0]) == 2
     assert abs(sum(data["p"]) - 1) < 1e-12
-    assert "straight-through: biased" in result.stdout and "[biased by design]" in result.stdout
+    assert "straight-through: biased" in result.stdout and "; biased by design" in result.stdout
     assert part_files(tmp_path) == []
 
 
