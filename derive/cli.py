@@ -181,6 +181,58 @@ def trace_command(problem, expression, at, mode, direction, output, graph, adjoi
     sys.exit(0 if passed else 1)
 
 
+@main.command()
+@click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wrt", required=True, metavar="NAME", help="The variable the answer is the gradient for.")
+@click.option("--answer", metavar="LATEX", help="The answer, in LaTeX (one expression or lines joined by =).")
+@click.option("--answer-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the answer from this file.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the sample points.")
+def verify(problem: Path, wrt: str, answer: str | None, answer_file: Path | None, fmt: str, seed: int):
+    """Decide whether an answer is the gradient of PROBLEM's loss with respect to --wrt.
+
+    Exits 0 correct, 1 incorrect, 3 undecided, 2 bad input."""
+    from .grade import load_problem, read_submission
+    from .verify import verify as decide
+
+    if (answer is None) == (answer_file is None):
+        raise DeriveError("give the answer with exactly one of --answer or --answer-file")
+    text = answer if answer is not None else read_submission(answer_file)
+    verdict = decide(load_problem(problem), wrt, text, seed=seed)
+    click.echo(verdict.to_json() if fmt == "json" else verdict.summary())
+    sys.exit(verdict.exit_code)
+
+
+@main.command()
+@click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path), help="Write Gradescope results.json here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the grades as CSV here.")
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 256), help="Worker processes.")
+@click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
+@click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
+def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: Path | None, jobs: int,
+          time_limit: float, memory_limit: int):
+    """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
+    from .grade import grade as grade_all, load_problem, submission_files
+
+    wrts = [w.name for w in load_problem(problem).wrt]
+    count = len(submission_files(submissions)) * len(wrts)
+    with click.progressbar(length=count, label="grading", file=sys.stderr) as bar:
+        batch = grade_all(problem, submissions, jobs=jobs, time_limit=time_limit, memory=memory_limit << 20,
+                          progress=bar.update)
+    from .grade import load_rubric
+
+    if gradescope:
+        write_atomically(gradescope, batch.to_gradescope(load_rubric(problem, load_problem(problem)), wrts))
+    if csv_path:
+        write_atomically(csv_path, batch.to_csv(wrts))
+    for result in batch.results:
+        click.echo(f"{result.student}: {result.score:g}/{result.max_score:g}")
+    click.echo(f"{len(batch.results)} submissions, {batch.answers} answers ({batch.decided} distinct) in "
+               f"{batch.seconds:.1f} s")
+
+
 @main.command("check")
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--wrt", "wrt", multiple=True, metavar="NAME", help="Check only the gradient for NAME (repeatable).")

@@ -1,0 +1,149 @@
+r"""Reading a student's answer (untrusted LaTeX) into expressions over a problem's symbols.
+
+An answer is one expression, or a derivation whose lines are joined by `=` (`align`, `\\ &=`). The math
+delimiters and environments are stripped, a left-hand side such as `\frac{\partial L}{\partial W} =` is
+recognised (and must name the variable asked for), and every line is read by derive's own reader
+(`matrix_parse.parse_matrix_latex`: no eval, bounded length, nesting and exponents, declared names only,
+case-sensitive, the order of matrix products kept, shapes checked).
+
+A line whose shapes do not fit (`X \Delta` with X n x 3) is kept with its `ShapeMismatch` message: that is
+a wrong answer, not bad input. Text that cannot be read raises `AnswerError` naming the line and position.
+What does not live here: deciding whether an answer is right (`verify.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import DeriveError, LatexError, ProblemError
+from .matrix_ops import ShapeMismatch
+from .matrix_parse import MAX_LENGTH, parse_matrix_latex
+from .parse import symbol_name
+from .printing import latex
+
+MAX_LINES = 20
+
+
+class AnswerError(DeriveError):
+    """An answer that cannot be read: empty, not LaTeX derive reads, unknown symbols, the wrong variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLine:
+    """One line of an answer: its text, the expression read (None if its shapes do not fit), the LaTeX it
+    was read as, and the shape error (if any)."""
+
+    number: int
+    text: str
+    expr: object
+    read_as: str
+    shape_error: str | None = None
+
+
+_DELIMITERS = re.compile(r"\$\$?|\\\[|\\\]|\\\(|\\\)")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:align|aligned|equation|gather|gathered|split|multline|eqnarray)"
+                          r"\*?\s*\}")
+_LABELS = re.compile(r"\\(?:label|tag)\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z])")
+_PARTIAL = r"(?:\\partial|\\mathrm\s*\{\s*d\s*\}|d)"
+_LOSS = r"(?:L|\\mathcal\s*\{\s*L\s*\}|\\mathcal\s*L|E|J)"
+_LEFT_SIDES = (
+    re.compile(rf"^\\[dt]?frac\s*\{{\s*{_PARTIAL}\s*{_LOSS}\s*\}}\s*\{{\s*{_PARTIAL}\s*(?P<wrt>.+)\}}$", re.S),
+    re.compile(rf"^{_PARTIAL}\s*{_LOSS}\s*/\s*{_PARTIAL}\s*(?P<wrt>.+)$", re.S),
+    re.compile(rf"^\\nabla_\s*(?:\{{(?P<wrt>.+)\}}|(?P<one>[A-Za-z]))\s*{_LOSS}$", re.S),
+)
+
+
+def clean(text: str) -> str:
+    """The answer without math delimiters, environments, labels, alignment marks and a final full stop."""
+    text = _DELIMITERS.sub(" ", text)
+    text = _ENVIRONMENT.sub(" ", text)
+    text = _LABELS.sub(" ", text)
+    text = text.replace("&", " ")
+    return text.strip().rstrip(".,; ").strip()
+
+
+def split_lines(text: str) -> list[str]:
+    r"""The pieces of a derivation: split at `=` and at line breaks `\\` outside braces and brackets."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0 and (ch == "=" or text.startswith("\\\\", i)):
+            pieces.append(text[start:i])
+            i += 2 if ch == "\\" else 1
+            start = i
+            continue
+        elif ch == "\\" and i + 1 < len(text):
+            i += 2  # an escaped character (\{, \|) is not a separator
+            continue
+        i += 1
+    pieces.append(text[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def left_side_variable(piece: str) -> str | None:
+    r"""The variable named by a left-hand side (\frac{\partial L}{\partial W^{(1)}} -> W^{(1)}), else None."""
+    for pattern in _LEFT_SIDES:
+        match = pattern.match(piece.strip())
+        if match:
+            written = match.group("wrt") or match.groupdict().get("one")
+            try:
+                return symbol_name(written.strip())
+            except ProblemError:
+                raise AnswerError(f"cannot read the variable '{written.strip()}' in the left-hand side '{piece}'")
+    return None
+
+
+def answer_symbols(network, loss) -> dict:
+    """The names an answer may use: the problem's inputs and intermediates, not the loss itself."""
+    return {s.name: s for s in network.all_symbols() if s != loss}
+
+
+def read_answer(text, network, loss, wrt) -> list[AnswerLine]:
+    """Every line of an answer, read over the problem's symbols; raises `AnswerError` for bad input."""
+    if not isinstance(text, str):
+        raise AnswerError(f"an answer must be text, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise AnswerError(f"the answer is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    pieces = split_lines(clean(text))
+    if not pieces:
+        raise AnswerError("the answer is empty")
+    if len(pieces) > MAX_LINES:
+        raise AnswerError(f"the answer has {len(pieces)} lines; the limit is {MAX_LINES}")
+    named = left_side_variable(pieces[0])
+    if named is not None:
+        if named != wrt.name:
+            raise AnswerError(f"this answer is for the gradient with respect to {named}, but the question asks for "
+                              f"the one with respect to {wrt.name}")
+        pieces = pieces[1:]
+        if not pieces:
+            raise AnswerError("the answer has a left-hand side but nothing after the '='")
+    symbols = answer_symbols(network, loss)
+    return [_read_line(i + 1, piece, symbols, len(pieces) > 1) for i, piece in enumerate(pieces)]
+
+
+def _read_line(number: int, text: str, symbols: dict, several: bool) -> AnswerLine:
+    where = f"line {number}: " if several else ""
+    if left_side_variable(text) is not None:
+        raise AnswerError(f"{where}a left-hand side (a derivative) can only come first")
+    try:
+        expr = parse_matrix_latex(text, symbols)
+    except ShapeMismatch as error:
+        return AnswerLine(number, text, None, "", "wrong shape: " + re.sub(r" \(the symbolic size.*\)$", "", error.message))
+    except LatexError as error:
+        raise AnswerError(where + _with_hint(error.message, symbols)) from None
+    return AnswerLine(number, text, expr, latex(expr))
+
+
+def _with_hint(message: str, symbols: dict) -> str:
+    unknown = re.match(r"unknown symbol (\S+?),? \(", message)
+    if unknown and unknown.group(1).startswith("Delta"):
+        return (f"unknown symbol {unknown.group(1)}: write the delta out in the problem's symbols "
+                f"({', '.join(sorted(symbols))})")
+    if unknown:
+        return f"unknown symbol {unknown.group(1)} (the problem has {', '.join(sorted(symbols))})"
+    return message
