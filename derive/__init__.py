@@ -23,6 +23,7 @@ from .ops import relu, sigmoid, softplus, tanh
 from .problem import Problem
 from .rules import RULES, Rule
 from .trace import Trace, trace  # issue 6: evaluation traces, forward and reverse mode
+from .verify import Verdict, verify  # issue 5: checking student answers
 
 __all__ = [
     "CheckError", "CheckReport", "Derivation", "DeriveError", "PdfError", "LatexError", "MissingRuleError", "Network", "Problem",
