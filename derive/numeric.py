@@ -168,6 +168,8 @@ class MatrixEvaluator:
         if node in self.values:
             value = self.values[node]
             return np.asarray(value, dtype=self.dtype) if isinstance(node, MatrixSymbol) else self._number(value)
+        if isinstance(node, sympy.MatrixBase):  # an explicit matrix of numbers
+            return np.array(node.tolist(), dtype=self.dtype)
         if isinstance(node, OneMatrix):
             return np.ones((self._size(node.shape[0]), self._size(node.shape[1])), dtype=self.dtype)
         if isinstance(node, Identity):
