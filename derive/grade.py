@@ -181,9 +181,12 @@ _JUDGES: dict = {}
 
 def _limit_memory(memory: int | None) -> None:
     """Worker initializer: cap the address space (a runaway answer gets MemoryError, not the machine)."""
-    if memory:
-        import resource
+    import resource
 
+    from . import verify  # noqa: F401  (imported before the cap, so that a capped worker can still start)
+    import numpy.random  # noqa: F401
+
+    if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
@@ -194,6 +197,10 @@ class _TimeLimit(Exception):
 def decide(problem_path: str, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT) -> dict:
     """One answer's verdict as a dictionary (runs in a worker process; its main thread may use signals)."""
     import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # an executor of threads: no timer
+        return _decide(problem_path, wrt, answer, seed)
 
     def expire(signum, frame):
         raise _TimeLimit
@@ -300,6 +307,15 @@ def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jo
     return Batch(results, time.perf_counter() - start, len(unique), len(tasks))
 
 
+def _without_left_side(text: str) -> str:
+    """The answer without its left-hand side (already checked), so that answers with and without one
+    are decided once."""
+    pieces = split_lines(clean(text))
+    if len(pieces) > 1 and left_side_variable(pieces[0]) is not None:
+        return " = ".join(pieces[1:])
+    return text
+
+
 def _normalised(text: str) -> str:
     return " ".join(text.split())
 
@@ -314,7 +330,7 @@ def _collect(files: list[Path], wrts: list[str]):
             students[path.name] = ({}, error.message)
             continue
         for w, text in answers.items():
-            tasks[(path.name, w)] = (w, _normalised(text))
+            tasks[(path.name, w)] = (w, _normalised(_without_left_side(text)))
     return students, tasks
 
 
