@@ -13,7 +13,7 @@ the shape of W_r), so the study works on n x k arrays and maps to W_r's entries 
 - straight-through Gumbel: forward the one-hot of argmax(log p + g) (an exact sample of p), backward
   through y as in Gumbel-softmax.
 
-NumPy, vectorised over draws, seeded with `numpy.random.default_rng(seed)`; `estimate` is the library's
+NumPy, vectorised over draws, seeded: estimator number j draws from `numpy.random.default_rng([seed, j])`; `estimate` is the library's
 entry point and returns an `EstimateReport` that renders itself (`derive.estimate_render`).
 """
 
@@ -285,10 +285,12 @@ def estimate(problem, estimators=None, samples: int = 100_000, seed: int = 0, ta
     if tau is not None:
         problem = problem.replace(tau=validate_tau(tau))
     samples = validate_samples(samples, problem.group)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ProblemError(f"the seed must be an integer >= 0, not {seed!r}")
     chosen = [_estimator(name) for name in (estimators or ESTIMATORS)]
     model = Model.of(problem)
-    rng = np.random.default_rng(seed)
-    results = tuple(study(model, e, samples, rng, alpha) for e in chosen)
+    streams = {name: i for i, name in enumerate(ESTIMATORS)}  # each estimator its own stream: same numbers alone or together
+    results = tuple(study(model, e, samples, np.random.default_rng([seed, streams[e.name]]), alpha) for e in chosen)
     exact = to_parameter(model, exact_logit_gradient(model.p, model.L))
     return EstimateReport(problem, model, exact, to_parameter(model, straight_through_mean(model)), results, samples,
                           seed, alpha)

@@ -84,6 +84,7 @@ def test_estimate_tex_on_standard_output(tmp_path):
     (["--tau", "0"], "temperature tau must be a number > 0"),
     (["--tau", "-1"], "temperature tau must be a number > 0"),
     (["--samples", "1"], "number of samples must be an integer >= 2"),
+    (["--seed", "-1"], "seed must be an integer >= 0"),
     (["--estimator", "reinforse"], "unknown estimator 'reinforse'"),
     (["--plot", "plot.jpg"], "must end in .png"),
 ])

@@ -251,6 +251,8 @@ def test_seeded_and_reproducible(router):
     other = derive.estimate(router, samples=5000, seed=5)
     assert first.to_json() == again.to_json()
     assert first.to_json() != other.to_json()
+    alone = derive.estimate(router, ["loo"], samples=5000, seed=4).results[0]
+    assert np.array_equal(alone.mean, first.results[2].mean)  # an estimator's draws do not depend on the others chosen
 
 
 def test_report_renders_tex_md_json(router):
