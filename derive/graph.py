@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 
-import sympy
 from sympy import Add
 from sympy.printing.str import StrPrinter
 

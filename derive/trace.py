@@ -49,6 +49,7 @@ class TraceLine:
     value: Float
     partial_values: tuple[Float, ...]
     name: Symbol | None = None  # the input, or the definition this line computes (yhat, L)
+    at_kink: bool = False  # not differentiable at this point (ReLU at 0, a tie in max): partials are a convention
 
     @property
     def is_input(self) -> bool:
@@ -155,6 +156,11 @@ class Trace:
         """The reverse pass's adjoints of the inputs: the gradient, in the order of `inputs`."""
         return tuple(self.reverse.adjoint(line.index).value for line in self.lines if line.is_input)
 
+    @property
+    def kinks(self) -> tuple[TraceLine, ...]:
+        """The lines whose operation is not differentiable at this point: a failed check there is expected."""
+        return tuple(line for line in self.lines if line.at_kink)
+
     def line(self, index: int) -> TraceLine:
         return next(line for line in self.lines if line.index == index)
 
@@ -177,10 +183,8 @@ class Trace:
 
         return trace_json(self)
 
-    def _repr_latex_(self) -> str:
-        from .trace_render import render_tables
-
-        return render_tables(self)
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
 
 
 # -- naming the lines -------------------------------------------------------------------------------------
@@ -392,8 +396,14 @@ def _evaluate_lines(drafts: list[_Draft], point: dict, names: dict, point_text: 
                                for p, _ in found)
         rules = tuple(dict.fromkeys(name for _, used in found for name in used))
         lines.append(TraceLine(draft.index, symbol, draft.expr, draft.op, draft.operands,
-                               tuple(p for p, _ in found), rules, value, partial_values, names.get(draft.index)))
+                               tuple(p for p, _ in found), rules, value, partial_values, names.get(draft.index),
+                               _at_kink(draft.expr, values)))
     return tuple(lines)
+
+
+def _at_kink(expr: Expr, values: dict) -> bool:
+    rule = rule_for(expr)
+    return any(sympy.N(k.xreplace(values), DIGITS) == 0 for k in rule.kinks(tuple(rule.split(expr))))
 
 
 # -- the two modes ----------------------------------------------------------------------------------------
@@ -464,8 +474,8 @@ def consistency(forward: ForwardTable, gradient, symbolic) -> Consistency:
 def trace(target, at, *, mode: str = "both", direction=None, title: str = "") -> Trace:
     """The evaluation trace of `target` at the point `at`, with its forward and reverse tables.
 
-    `target`: a `derive.Problem` (its loss, definitions kept as named lines), a path to a problem file, a
-    SymPy expression, or a LaTeX string (read by derive's LaTeX reader). `at`: the point, as a mapping
+    `target`: a `derive.Problem` (its loss, definitions kept as named lines), a path to a problem file (a
+    `Path`, or text ending in .yaml), a SymPy expression, or a LaTeX string (read by derive's LaTeX reader). `at`: the point, as a mapping
     {name or symbol: number} or text "x1=2,x2=5"; names as in the problem (x_1 and x1 both work). `direction`:
     one forward pass along this tangent (same forms as `at`, missing inputs 0); default one pass per input.
     """
@@ -497,8 +507,8 @@ def _target(target, title: str):
 
     from .problem import Problem
 
-    if isinstance(target, Path):
-        target = Problem.from_yaml(target)
+    if isinstance(target, Path) or (isinstance(target, str) and target.strip().endswith((".yaml", ".yml"))):
+        target = Problem.from_yaml(Path(target.strip() if isinstance(target, str) else target))
     if isinstance(target, Problem):
         return _problem_target(target, title)
     if isinstance(target, str):

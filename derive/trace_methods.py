@@ -40,9 +40,9 @@ def compare_methods(trace: Trace) -> tuple[MethodResult, ...]:
     f = compile_expression(trace.function, list(trace.inputs))
     exact = np.array([float(g) for g in trace.symbolic_values])
     rows = [
-        ("numerical (forward difference)", r"\frac{f(x + \epsilon e_j) - f(x)}{\epsilon}", f"{n + 1} evaluations of f",
+        ("forward difference", r"\frac{f(x + \epsilon e_j) - f(x)}{\epsilon}", f"{n + 1} evaluations of f",
          "float64", _forward_difference(f, x)),
-        ("numerical (central difference)", r"\frac{f(x + \epsilon e_j) - f(x - \epsilon e_j)}{2\epsilon}",
+        ("central difference", r"\frac{f(x + \epsilon e_j) - f(x - \epsilon e_j)}{2\epsilon}",
          f"{2 * n} evaluations of f", "float64", _central_difference(f, x)),
         ("manual analytic", "derive's derivation" if problem is not None else r"\texttt{sympy.diff}",
          f"{n} derived formula{'s' if n > 1 else ''}", "float64", _analytic(trace, problem, x)),

@@ -13,7 +13,7 @@ import sympy
 
 from .graph import latex_number, number, printer, tikz
 from .render import environment
-from .trace import Trace
+from .trace import Trace, dotted
 from .trace_methods import compare_methods, exact_digits
 
 PASSES_PER_TABLE = 4  # forward-mode passes side by side in one table, so that it fits the page
@@ -55,9 +55,12 @@ class TraceContext:
         return [range(i, min(i + PASSES_PER_TABLE, n)) for i in range(0, n, PASSES_PER_TABLE)]
 
     def direction(self, p: int) -> str:
-        r"""The tangent a pass starts from: \dot x = (1, 0)."""
-        values = ", ".join(self.math(d) for d in self.trace.forward.directions[p])
-        return rf"\dot{{x}} = ({values})" if len(self.trace.inputs) > 1 else rf"\dot{{x}} = {values}"
+        r"""The tangent a pass starts from: \dot x_1 = 1 for a unit direction, else \dot x = (1, -1)."""
+        direction = self.trace.forward.directions[p]
+        if sorted(direction) == [0] * (len(direction) - 1) + [1]:
+            return f"{self.math(dotted(self.trace.inputs[direction.index(1)]))} = 1"
+        values = ", ".join(self.math(d) for d in direction)
+        return rf"\dot{{x}} = ({values})" if len(direction) > 1 else rf"\dot{{x}} = {values}"
 
     def contributions(self, row) -> str:
         """2.000 + (-0.284): the numbers that accumulate at a branch."""
@@ -72,6 +75,14 @@ class TraceContext:
 
     def text(self, words: str) -> str:
         return words if self.fmt == "md" else environment().filters["tex"](words)
+
+    def code(self, words: str) -> str:
+        return f"`{words}`" if self.fmt == "md" else rf"\texttt{{{words}}}"
+
+    def listing(self, lines) -> str:
+        """v_2 = max(v_{-1}, v_0) and v_4 = ReLU(v_3), as inline maths."""
+        items = [self.m(f"{self.math(line.symbol)} = {self.math(line.expr)}") for line in lines]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
     def graph(self, adjoints: bool = True) -> str:
         return tikz(self.trace, adjoints)
@@ -88,11 +99,6 @@ def render_trace(trace: Trace, fmt: str = "tex", methods=None) -> str:
     return environment().get_template(f"trace.{fmt}.j2").render(**_variables(trace, fmt, methods))
 
 
-def render_tables(trace: Trace) -> str:
-    """The trace and the tables alone, as Markdown with maths, for Jupyter."""
-    return render_trace(trace, "md")
-
-
 def summary(trace: Trace) -> str:
     """One line for the terminal: value, gradient, passes, the consistency check's verdict."""
     c = trace.consistency
@@ -102,7 +108,14 @@ def summary(trace: Trace) -> str:
     return (f"f = {number(trace.value)} at {point}; gradient ({gradient}); forward mode {passes} "
             f"pass{'es' if passes > 1 else ''}, reverse mode 1 pass; consistency check: "
             f"{'PASS' if c.passed else 'FAIL'} (forward vs reverse {c.forward_vs_reverse:.1e}, against sympy.diff "
-            f"{c.against_symbolic:.1e}, tolerance {c.tolerance:.0e})")
+            f"{c.against_symbolic:.1e}, tolerance {c.tolerance:.0e}){_kink_note(trace)}")
+
+
+def _kink_note(trace: Trace) -> str:
+    if not trace.kinks:
+        return ""
+    lines = ", ".join(f"{line.symbol} = {sympy.sstr(line.expr)}" for line in trace.kinks)
+    return f"; the point is at a kink of {lines}, where the derivative does not exist"
 
 
 def trace_json(trace: Trace, methods=None) -> str:
@@ -130,11 +143,12 @@ def trace_json(trace: Trace, methods=None) -> str:
                               "latex": p.doprint(r.expr), "consumers": list(r.consumers),
                               "contributions": [float(x) for x in r.contributions], "value": float(r.value)}
                              for r in trace.reverse.rows]},
+        "kinks": [line.index for line in trace.kinks],
         "consistency": {"passed": c.passed, "forward": [float(x) for x in c.forward],
                         "reverse": [float(x) for x in c.reverse], "symbolic": [float(x) for x in c.symbolic],
                         "forward_vs_reverse": c.forward_vs_reverse, "against_symbolic": c.against_symbolic,
                         "tolerance": c.tolerance},
-        "methods": [{"method": m.method, "cost": m.cost, "arithmetic": m.arithmetic, "values": list(m.values),
+        "methods": [{"method": m.method, "formula": m.formula, "cost": m.cost, "arithmetic": m.arithmetic, "values": list(m.values),
                      "absolute_error": m.absolute_error, "relative_error": m.relative_error} for m in methods],
     }
     return json.dumps(data, indent=2) + "\n"

@@ -186,6 +186,11 @@ def test_problem_keeps_its_definitions_as_named_lines():
     assert float(t.gradient[2]) == pytest.approx(float(exact), rel=1e-14)
 
 
+def test_problem_file_given_as_text():
+    t = derive.trace(str(EXAMPLES / "one_layer_scalar.yaml"), "x=1,y=0,w=2")
+    assert t.title == "1 layer network, 1 input (scalar)" and t.consistency.passed
+
+
 def test_a_weight_used_twice_accumulates_in_the_problem():
     t = derive.trace(EXAMPLES / "relu_skip.yaml", "x=1,y=2,w=0.5,v=-1")
     wx = next(line for line in t.lines if line.op == "mul" and set(line.operands) == {-3, -1})
@@ -258,6 +263,8 @@ def test_a_kink_fails_the_check_honestly():
     """max at a tie: derive routes to the first argument, sympy.diff takes Heaviside(0) = 1/2: they disagree."""
     t = derive.trace(r"\max(x, y)", "x=1,y=1")
     assert t.consistency.forward_vs_reverse == 0 and not t.consistency.passed
+    assert [line.op for line in t.kinks] == ["max"] and "at a kink" in t.document()
+    assert not derive.trace(r"\max(x, y)", "x=1,y=2").kinks
 
 
 # -- output -------------------------------------------------------------------------------------------------
@@ -303,10 +310,10 @@ def test_graph_drawn_by_graphviz():
 
 def test_method_comparison_measures_errors():
     methods = {m.method: m for m in compare_methods(textbook())}
-    assert methods["numerical (forward difference)"].cost == "3 evaluations of f"
-    assert methods["numerical (central difference)"].cost == "4 evaluations of f"
+    assert methods["forward difference"].cost == "3 evaluations of f"
+    assert methods["central difference"].cost == "4 evaluations of f"
     assert methods["forward mode"].cost == "2 forward passes"
-    assert 1e-12 < methods["numerical (central difference)"].relative_error < methods["numerical (forward difference)"].relative_error < 1e-6
+    assert 1e-12 < methods["central difference"].relative_error < methods["forward difference"].relative_error < 1e-6
     for exact_method in ("manual analytic", "backpropagation"):
         assert methods[exact_method].relative_error < 1e-15
     for table in ("forward mode", "reverse mode"):
