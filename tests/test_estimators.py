@@ -153,6 +153,18 @@ def test_straight_through_is_exact_for_a_loss_linear_in_the_sample(router):
     assert np.allclose(report.exact, numeric, atol=1e-9)
 
 
+def test_straight_through_mean_is_the_gradient_of_the_loss_at_p(router):
+    """As the document says: for a loss at most quadratic in s, E[ST] = d/dW_r L(p), here 1/2 (y - p^T o)^2."""
+    model = est.Model.of(router)
+
+    def loss_at_p(W):
+        moved = est.Model.of(router.replace(W_r=tuple(map(tuple, W))))
+        return float(est.loss(router, moved.p @ moved.e))
+
+    mean = est.to_parameter(model, est.straight_through_mean(model))
+    assert np.allclose(mean, central_difference(loss_at_p, router.W_r), rtol=1e-7, atol=1e-10)
+
+
 def test_straight_through_is_not_exact_for_the_squared_loss(router):
     model = est.Model.of(router)
     exact = est.exact_logit_gradient(model.p, model.L)
