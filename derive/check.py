@@ -200,11 +200,11 @@ class CheckReport:
         if not self.comparison:
             return ""
         rows = [f"method comparison at point 1 (errors against {self.reference}):",
-                f"  {'method':<44} {'max abs error':>13} {'max rel error':>13}  evaluations"]
+                f"  {'method':<56} {'max abs error':>13} {'max rel error':>13}  evaluations"]
         for r in self.comparison:
             absolute = "-" if r.max_absolute_error is None else f"{r.max_absolute_error:.1e}"
             relative = "-" if r.max_relative_error is None else f"{r.max_relative_error:.1e}"
-            rows.append(f"  {r.method:<44} {absolute:>13} {relative:>13}  {r.evaluations}" + (f" ({r.note})" if r.note else ""))
+            rows.append(f"  {r.method:<56} {absolute:>13} {relative:>13}  {r.evaluations}" + (f" ({r.note})" if r.note else ""))
         return "\n".join(rows)
 
     def to_dict(self) -> dict:

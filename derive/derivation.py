@@ -141,8 +141,10 @@ class Solution:
                    "value_latex": print_latex(s.value if s.chain is None else final_form(s),
                                               render.ranks(self.network), names)}
                   for s in self.steps if isinstance(s, st.Delta)]
+        check = {key: value for key, value in report.to_dict().items() if key != "entries"}  # entries: per gradient
         return json.dumps({"title": self.title, "loss": self.loss.name, "verdict": report.verdict,
-                           "check_method": report.method, "deltas": deltas, "gradients": gradients}, indent=2)
+                           "check_method": report.method, "check": check, "deltas": deltas, "gradients": gradients},
+                          indent=2)
 
     def _repr_latex_(self) -> str:
         return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
