@@ -55,7 +55,11 @@ def _output_format(path: Path | None) -> str:
 @click.option("--points", default=3, show_default=True, type=click.IntRange(1, 1000),
               help="Random points for the numeric check.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for the check's random points.")
-def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int):
+@click.option("--method", default="central", show_default=True, help="The check's method (see 'derive check --help').")
+@click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf).")
+@click.option("--compare", is_flag=True, help="Add the table comparing every check method to the document.")
+def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int, method: str, plot: bool,
+          compare: bool):
     """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution.
 
     Prints the numeric check's verdict; exits 1 if the check fails, 2 on bad input.
@@ -67,13 +71,14 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
         raise DeriveError(f"no problem file '{problem}'")
     loaded = Problem.from_yaml(problem)
     solution = loaded.solve(list(wrt) or None)
-    solution.report = solution.check(points=points, seed=seed)
+    solution.report = solution.check(points=points, seed=seed, method=method, compare=compare)
+    extras = ("sweep",) * plot + ("comparison",) * compare
     if fmt == ".json":
         content: str | bytes = solution.to_json()
     elif fmt == ".md":
-        content = solution.markdown(description=loaded.description)
+        content = solution.markdown(description=loaded.description, check_extras=extras)
     else:
-        content = solution.document(description=loaded.description)
+        content = solution.document(description=loaded.description, check_extras=extras)
         if fmt == ".pdf":
             content = compile_pdf(content)
     if output is None:

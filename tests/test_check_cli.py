@@ -95,3 +95,14 @@ def test_bad_input_is_one_line(tmp_path, args, message):
     error = assert_bad_input(result, tmp_path, output=None)
     assert message in error
     assert not list(tmp_path.iterdir())
+
+
+def test_solve_puts_the_sweep_plot_and_comparison_in_the_document(tmp_path):
+    result = run_cli(tmp_path, "solve", SCALAR, "-o", "out.tex", "--plot", "--compare", "--method", "richardson")
+    assert result.returncode == 0, result.stderr
+    tex = (tmp_path / "out.tex").read_text()
+    assert r"\usepackage{pgfplots}" in tex and r"\begin{loglogaxis}" in tex
+    assert "Richardson extrapolation of central differences of the loss" in tex and "complex step" in tex
+    require_pdflatex()
+    from derive.output import compile_pdf
+    assert compile_pdf(tex).startswith(b"%PDF")
