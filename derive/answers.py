@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 
 from .errors import DeriveError, LatexError, ProblemError
-from .matrix_ops import ShapeMismatch
+from .matrix_ops import ShapeMismatch, is_matrix
 from .matrix_parse import MAX_LENGTH, parse_matrix_latex
-from .parse import symbol_name
+from .parse import parse_latex, symbol_name
 from .printing import latex
 
 MAX_LINES = 20
@@ -39,6 +39,7 @@ class AnswerLine:
     expr: object
     read_as: str
     shape_error: str | None = None
+    second_reading: object = None  # latex2sympy2_extended's reading of a scalar line, where it has one
 
 
 _DELIMITERS = re.compile(r"\$\$?|\\\[|\\\]|\\\(|\\\)")
@@ -136,7 +137,36 @@ def _read_line(number: int, text: str, symbols: dict, several: bool) -> AnswerLi
         return AnswerLine(number, text, None, "", "wrong shape: " + re.sub(r" \(the symbolic size.*\)$", "", error.message))
     except LatexError as error:
         raise AnswerError(where + _with_hint(error.message, symbols)) from None
-    return AnswerLine(number, text, expr, latex(expr))
+    return AnswerLine(number, text, expr, latex(expr), second_reading=_second_reading(text, symbols, expr))
+
+
+def _second_reading(text: str, symbols: dict, first):
+    """The same scalar line read by latex2sympy2_extended (derive's `parse.parse_latex`), to catch text that
+    two readers understand differently; None where it cannot read it. Only text the bounded reader
+    accepted gets here, and nested powers (2^{2^{9}}) are not handed over at all."""
+    if is_matrix(first) or any(is_matrix(s) for s in symbols.values()) or _nested_power(text):
+        return None
+    try:
+        return parse_latex(text, symbols)
+    except Exception:  # the second reader is a cross-check only: where it fails, the first reading stands
+        return None
+
+
+def _nested_power(text: str) -> bool:
+    depth_of_power, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            while depth_of_power and depth_of_power[-1] > depth:
+                depth_of_power.pop()
+        elif ch == "^":
+            if depth_of_power:
+                return True
+            if text[i + 1:i + 2] == "{":
+                depth_of_power.append(depth + 1)
+    return False
 
 
 def _with_hint(message: str, symbols: dict) -> str:

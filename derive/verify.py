@@ -228,6 +228,9 @@ class Judge:
             return Verdict("incorrect", diagnosis=Diagnosis("shape_mismatch", line.shape_error), layer="structural",
                            **base)
         answer = self.network.expand(line.expr)
+        ambiguity = self._ambiguity(line, answer)
+        if ambiguity:
+            return Verdict("undecided", reason=ambiguity, layer="structural", **base)
         if self._structurally_equal(line.expr, answer):
             return Verdict("correct", layer="structural", **base)
         if _shape(answer) != _shape(self.truth):
@@ -242,6 +245,19 @@ class Judge:
             return Verdict("correct", layer="numeric", evidence=tuple(evidence), **base)
         return Verdict("incorrect", diagnosis=self.diagnose(line.expr, answer, kinks), layer="numeric",
                        evidence=tuple(evidence), **base)
+
+    def _ambiguity(self, line: AnswerLine, answer) -> str:
+        """A reason when latex2sympy2_extended reads the line as something else than derive's reader does."""
+        second = line.second_reading
+        if second is None or second == line.expr:
+            return ""
+        other = self.network.expand(second)
+        values = [self._value(answer, p) for p in self.points]
+        evaluable = sum(bool(np.all(np.isfinite(v))) for v in values) >= MIN_POINTS
+        if other == answer or not evaluable or self.agrees(other, values):
+            return ""
+        return (f"the answer can be read in two ways, as {line.read_as} and as {latex(second)}: "
+                "add brackets or \\cdot to say which")
 
     def _structurally_equal(self, written, answer) -> bool:
         candidates = (self.derivation.result, self.truth)
