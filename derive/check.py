@@ -193,6 +193,9 @@ class CheckReport:
             lines.append(f"  ... and {len(failures) - limit} more failing entries")
         lines += [f"  {e.describe(loss)}" for e in self.kinks()[:limit] if e.band in PASSING]
         lines += [f"  sweep: {_sweep_words(s)}" for s in self.sweep]
+        if self.dtype not in ("float64", "exact"):
+            limits = ", ".join(f"{name} < {limit:g}" for limit, name in self.bands[:3])
+            lines.append(f"  bands ({self.dtype}): {limits}, wrong above")
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
     def comparison_text(self) -> str:

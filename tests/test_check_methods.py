@@ -58,7 +58,6 @@ def test_every_float_method_fails_a_wrong_matrix_entry(method):
     inputs = sorted(solution.network.inputs.values(), key=lambda s: s.name)
     gradients = {d.wrt: d.expanded() for d in solution.derivations}
     W2 = solution.network.symbol("W^{(2)}")
-    from sympy import MatrixSymbol
     bump = sympy.Matrix(4, 1, lambda i, j: sympy.Rational(1, 10) if i == 2 else 0)
     gradients[W2] = gradients[W2] + sympy.ImmutableMatrix(bump)  # dL/dW2[2,0] off by 0.1
     report = check_gradients(solution.network.expand(solution.loss), gradients, inputs, method, points=1)
