@@ -142,14 +142,21 @@ def _read_line(number: int, text: str, symbols: dict, several: bool) -> AnswerLi
 
 def _second_reading(text: str, symbols: dict, first):
     """The same scalar line read by latex2sympy2_extended (derive's `parse.parse_latex`), to catch text that
-    two readers understand differently; None where it cannot read it. Only text the bounded reader
-    accepted gets here, and nested powers (2^{2^{9}}) are not handed over at all."""
-    if is_matrix(first) or any(is_matrix(s) for s in symbols.values()) or _nested_power(text):
+    two readers understand differently; None where it cannot read it or need not. Only text the bounded
+    reader accepted gets here, only where the notation is known to be ambiguous (a slash; a function
+    applied without brackets, as in log x w), and never nested powers (2^{2^{9}}) or primes (which
+    latex2sympy2_extended reads as transposes, and parses slowly)."""
+    if is_matrix(first) or any(is_matrix(s) for s in symbols.values()) or _nested_power(text) or "'" in text:
+        return None
+    if "/" not in text and not _BARE_CALL.search(text):
         return None
     try:
         return parse_latex(text, symbols)
     except Exception:  # the second reader is a cross-check only: where it fails, the first reading stands
         return None
+
+
+_BARE_CALL = re.compile(r"\\(?:log|ln|exp|sin|cos|tanh|sigma)(?![A-Za-z])(?!\s*(?:\(|\{|\\left))")
 
 
 def _nested_power(text: str) -> bool:

@@ -28,7 +28,7 @@ from sympy.matrices.expressions import HadamardProduct, MatMul
 from . import matrix_ops as mo
 from .answers import AnswerError, AnswerLine, read_answer
 from .check import kink_expressions
-from .numeric import MatrixEvaluator
+from .numeric import MatrixEvaluator, compile_expression
 from .ops import sigmoid
 from .printing import latex
 
@@ -151,6 +151,8 @@ class Judge:
         self.wrt = self.derivation.wrt
         self.truth = self.derivation.expanded()
         self.others = self._other_gradients()
+        self.inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
+        self._compiled: dict = {}
         self.points = self._draw_points(np.random.default_rng(seed))
         self.truth_values = [self._value(self.truth, p) for p in self.points]
 
@@ -199,19 +201,30 @@ class Judge:
             return []
 
     def _usable(self, expr, values, kinks) -> bool:
-        evaluator = MatrixEvaluator(values)
         with np.errstate(all="ignore"):
             try:
-                value = np.asarray(evaluator(expr), dtype=float)
-                near = [abs(float(evaluator(k))) for k in kinks]
+                value, kink_distance = self._evaluated(expr, values)
+                near = [abs(float(self._evaluated(k, values)[0])) for k in kinks]
             except (TypeError, KeyError, ValueError, ZeroDivisionError, OverflowError, np.linalg.LinAlgError):
                 return False
-        return bool(np.all(np.isfinite(value))) and evaluator.kink_distance >= KINK_DISTANCE and \
+        return bool(np.all(np.isfinite(value))) and kink_distance >= KINK_DISTANCE and \
             all(d >= KINK_DISTANCE for d in near)
 
     def _value(self, expr, values):
         with np.errstate(all="ignore"):
-            return np.asarray(MatrixEvaluator(values)(expr), dtype=float)
+            return self._evaluated(expr, values)[0]
+
+    def _evaluated(self, expr, values) -> tuple[np.ndarray, float]:
+        """(value, distance of any matrix ReLU argument from its kink). Scalar networks are compiled once
+        per expression (`numeric.compile_expression`, on expression objects, never on text)."""
+        if self.network.has_matrices:
+            evaluator = MatrixEvaluator(values)
+            return np.asarray(evaluator(expr), dtype=float), evaluator.kink_distance
+        if expr not in self._compiled:
+            if len(self._compiled) > 512:
+                self._compiled.clear()
+            self._compiled[expr] = compile_expression(expr, self.inputs)
+        return np.asarray(self._compiled[expr](*(values[s] for s in self.inputs)), dtype=float), np.inf
 
     # -- the answer's side
 
