@@ -312,12 +312,17 @@ class ScalarObjective:
 class MatrixObjective:
     """A matrix network at one point (arrays for every input): the loss as a function of the wrt entries."""
 
-    def __init__(self, problem: "MatrixProblem", values: dict):
+    def __init__(self, problem: "MatrixProblem", values: dict, evaluator: MatrixEvaluator | None = None):
         self.problem = problem
         self.values = values
-        self.labels = [(w.name, index) for w in problem.wrts for index in np.ndindex(*problem.shape(w))]
+        self._evaluator = evaluator  # float64, with the loss and gradients at this point already evaluated
         self.theta = np.concatenate([np.asarray(values[w], dtype=float).reshape(-1) for w in problem.wrts])
         self.has_kinks = problem.has_kinks
+
+    @property
+    def labels(self) -> list:
+        """(matrix name, (row, column)) per coordinate, row-major (built on demand: 100k entries take a while)."""
+        return [(w.name, index) for w in self.problem.wrts for index in np.ndindex(*self.problem.shape(w))]
 
     def _values_for(self, theta: np.ndarray) -> dict:
         shifted, start = dict(self.values), 0
@@ -339,7 +344,8 @@ class MatrixObjective:
         return np.array([_as_number(self._evaluate(t)(self.problem.loss)) for t in thetas])
 
     def analytic(self, dtype) -> np.ndarray:
-        evaluator = MatrixEvaluator(self.values, dtype=dtype)
+        reuse = self._evaluator is not None and np.dtype(dtype) == np.float64
+        evaluator = self._evaluator if reuse else MatrixEvaluator(self.values, dtype=dtype)
         with np.errstate(all="ignore"):
             return np.concatenate([np.asarray(evaluator(g), dtype=float).reshape(-1)
                                    for g in self.problem.gradients.values()])
@@ -419,19 +425,21 @@ class MatrixProblem:
     def shape(self, w) -> tuple:
         return self.shapes.get(w, (1,))
 
-    def _evaluates(self, values) -> bool:
+    def _evaluated(self, values) -> MatrixEvaluator | None:
+        """The evaluator with loss and gradients evaluated, if they are finite and away from kinks there."""
         evaluator = MatrixEvaluator(values)
         with np.errstate(all="ignore"):
             base = _as_number(evaluator(self.loss))
             gradients = [np.asarray(evaluator(g), dtype=float) for g in self.gradients.values()]
         finite = np.isfinite(base) and all(np.all(np.isfinite(a)) for a in gradients)
-        return finite and evaluator.kink_distance >= 1e-3
+        return evaluator if finite and evaluator.kink_distance >= 1e-3 else None
 
     def draw(self, rng, max_tries: int = 200):
         for tries in range(max_tries):
             values = _draw_values(rng, self.inputs, self.shapes, self.sizes, self.one_hot, self.prec)
-            if self._evaluates(values):
-                return MatrixObjective(self, values), tries
+            evaluator = self._evaluated(values)
+            if evaluator is not None:
+                return MatrixObjective(self, values, evaluator), tries
         raise CheckError(f"no sample point in [-2, 2] gave finite values away from kinks after {max_tries} tries"
                          + _matrix_culprit_words(self.loss, values))
 
@@ -949,7 +957,8 @@ def _point_of(values, inputs, one_hot) -> dict:
         value = values[symbol]
         if isinstance(symbol, MatrixSymbol):
             cols = value.shape[1] - (1 if symbol in one_hot else 0)
-            point.update({f"{symbol.name}[{i},{j}]": float(value[i, j]) for i in range(value.shape[0]) for j in range(cols)})
+            rows = np.asarray(value, dtype=float).tolist()
+            point.update({f"{symbol.name}[{i},{j}]": row[j] for i, row in enumerate(rows) for j in range(cols)})
         else:
             point[symbol.name] = float(value)
     return point
