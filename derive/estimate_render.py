@@ -46,6 +46,9 @@ class Numbers:
         body = r" \\ ".join(" & ".join(self.num(v) for v in row) for row in rows)
         return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
 
+    def row(self, values) -> str:
+        return rf"\left({', '.join(self.num(v) for v in np.ravel(values))}\right)"
+
     def column(self, values) -> str:
         """A column vector printed as a transposed row: (a, b, c)^T."""
         return rf"\left({', '.join(self.num(v) for v in np.ravel(values))}\right)^T"
@@ -85,6 +88,7 @@ def render_report(report, fmt: str, plot: str | None = None) -> str:
     template = render.environment().get_template(f"estimate.{fmt}.j2")
     return template.render(r=report, model=report.model, problem=report.problem, n=Numbers(fmt),
                            engine=_engine_body(report, fmt), series=_plot_series(report), plot=plot,
+                           jacobian=np.diag(report.model.p) - np.outer(report.model.p, report.model.p),
                            sf_values=_score_values(report, Numbers(fmt)), mean_rows=_mean_rows(report, Numbers(fmt)),
                            sympy_gap=float(np.max(np.abs(check - report.exact))) if check is not None else None)
 
