@@ -328,3 +328,12 @@ def test_bad_problem_files(text, message):
 def test_solve_refuses_a_stochastic_problem():
     with pytest.raises(ProblemError, match="use 'derive estimate'"):
         derive.Problem.from_yaml(ROUTER)
+
+
+def test_gumbel_softmax_trades_bias_for_variance_as_tau_falls(router):
+    """As the document says: smaller tau, smaller bias and larger variance (measured on the example)."""
+    figures = [derive.estimate(router, ["gumbel-softmax"], samples=200_000, seed=0, tau=tau).results[0]
+               for tau in (2.0, 0.5, 0.1)]
+    biases = [r.max_abs_bias for r in figures]
+    variances = [r.total_variance for r in figures]
+    assert biases[0] > biases[1] > biases[2] and variances[0] < variances[1] < variances[2]
