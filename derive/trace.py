@@ -362,10 +362,27 @@ def local_partial(expr: Expr, variable: Symbol, out: Expr | None = None) -> tupl
 # -- numbers ----------------------------------------------------------------------------------------------
 def _number(expr: Expr, values: dict, what) -> Float:
     """`expr` at `values`, to DIGITS digits; a TraceError from `what()` if it is not a finite real number."""
-    result = sympy.N(expr.xreplace(values), DIGITS)
+    result = numeric_value(expr, values)
     if not (result.is_number and result.is_real and result.is_finite):
         raise TraceError(what())
     return Float(result, DIGITS)
+
+
+def numeric_value(expr: Expr, values: dict) -> Expr:
+    """`expr` at `values` to DIGITS digits, node by node from the leaves, each shared subtree once (evaluating
+    the whole expression at once rewrites nested sigmoids into exponentially large expressions)."""
+    memo: dict = {}
+    for node in sympy.postorder_traversal(expr):
+        if node in memo:
+            continue
+        if node in values:
+            result = values[node]
+        elif not node.args:
+            result = node
+        else:
+            result = node.func(*(memo[a] for a in node.args))
+        memo[node] = result.evalf(DIGITS) if getattr(result, "is_number", False) else result
+    return sympy.N(memo[expr], DIGITS)
 
 
 def _located(draft: _Draft, values: dict, point_text: str) -> str:
