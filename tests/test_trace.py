@@ -324,3 +324,9 @@ def test_manual_analytic_for_a_problem_is_derives_derivation():
     t = derive.trace(EXAMPLES / "one_layer_scalar.yaml", "x=1.5,y=1,w=-0.5")
     analytic = next(m for m in compare_methods(t) if m.method == "manual analytic")
     assert analytic.relative_error < 1e-14 and len(analytic.values) == 3
+
+
+def test_forward_mode_only_shows_no_adjoints():
+    tex = derive.trace(TEXTBOOK, "x1=2,x2=5", mode="forward").document()
+    assert "Forward mode" in tex and "Reverse mode" not in tex and r"\leftarrow" not in tex
+    assert "Consistency check" in tex  # the check always runs both modes
