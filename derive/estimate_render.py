@@ -109,7 +109,7 @@ def report_json(report) -> str:
 def _result_json(result) -> dict:
     return {
         "name": result.name, "label": result.label, "biased_by_design": result.biased_by_design,
-        "verdict": result.verdict, "consistent_with_unbiased": result.consistent, "draws": result.draws,
+        "verdict": result.verdict, "consistent_with_unbiased": result.consistent if result.decided else None, "draws": result.draws,
         "mean": result.mean.tolist(), "standard_error": result.standard_error.tolist(), "z": _finite(result.z),
         "bias": result.bias.tolist(), "max_abs_z": _finite(result.max_abs_z), "bonferroni_limit": result.threshold,
         "total_variance_per_draw": result.total_variance,

@@ -167,6 +167,9 @@ ESTIMATORS = {
 
 
 # -- the Monte Carlo study ----------------------------------------------------------------------------------
+MIN_ESTIMATES = 30
+
+
 @dataclass(frozen=True)
 class EstimatorResult:
     """One estimator's Monte Carlo study; matrices are the parameter's shape (W_r: k x d; w_g: 1 x d)."""
@@ -186,11 +189,22 @@ class EstimatorResult:
     curve: tuple  # ((draws N, RMS Frobenius error of the N-draw average), ...)
 
     @property
+    def estimates(self) -> int:
+        return self.draws // self.per_sample
+
+    @property
+    def decided(self) -> bool:
+        """A z-test needs enough estimates for the mean to be near normal and the standard error to be trusted."""
+        return self.estimates >= MIN_ESTIMATES
+
+    @property
     def consistent(self) -> bool:
         return self.max_abs_z <= self.threshold
 
     @property
     def verdict(self) -> str:
+        if not self.decided:
+            return f"undecided (only {self.estimates} estimates; a z-test needs at least {MIN_ESTIMATES})"
         if self.consistent:
             return "consistent with unbiased"
         return f"biased (max |bias| = {self.max_abs_bias:.3g})"
@@ -284,10 +298,10 @@ def estimate(problem, estimators=None, samples: int = 100_000, seed: int = 0, ta
         problem = StochasticProblem.from_yaml(problem)
     if tau is not None:
         problem = problem.replace(tau=validate_tau(tau))
-    samples = validate_samples(samples, problem.group)
+    chosen = [_estimator(name) for name in (estimators or ESTIMATORS)]
+    samples = validate_samples(samples, problem.group if any(e.name == "loo" for e in chosen) else 1)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ProblemError(f"the seed must be an integer >= 0, not {seed!r}")
-    chosen = [_estimator(name) for name in (estimators or ESTIMATORS)]
     model = Model.of(problem)
     streams = {name: i for i, name in enumerate(ESTIMATORS)}  # each estimator its own stream: same numbers alone or together
     results = tuple(study(model, e, samples, np.random.default_rng([seed, streams[e.name]]), alpha) for e in chosen)

@@ -108,3 +108,12 @@ def test_estimate_bad_problem_files(tmp_path, text, expected):
 def test_solve_on_a_stochastic_problem_points_to_estimate(tmp_path):
     message = assert_bad_input(run_cli(tmp_path, "solve", ROUTER, "-o", "out.tex"), tmp_path)
     assert "router.yaml" in message and "use 'derive estimate'" in message
+
+
+def test_too_few_estimates_give_no_verdict(tmp_path):
+    result = run_cli(tmp_path, "estimate", ROUTER, "--samples", "8", "-o", "out.json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    loo = {e["name"]: e for e in data["estimators"]}["loo"]
+    assert loo["verdict"] == "undecided (only 2 estimates; a z-test needs at least 30)"
+    assert loo["consistent_with_unbiased"] is None
