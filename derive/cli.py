@@ -216,16 +216,18 @@ def verify(problem: Path, wrt: str, answer: str | None, answer_file: Path | None
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 256), help="Worker processes.")
 @click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
 @click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
+@click.option("--executor", "address", metavar="ADDRESS", help="A dask.distributed scheduler (derive[dask]); default: local processes.")
 def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: Path | None, jobs: int,
-          time_limit: float, memory_limit: int):
+          time_limit: float, memory_limit: int, address: str | None):
     """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
-    from .grade import grade as grade_all, load_problem, submission_files
+    from .grade import dask_executor, grade as grade_all, load_problem, submission_files
 
     wrts = [w.name for w in load_problem(problem).wrt]
     count = len(submission_files(submissions)) * len(wrts)
+    executor = dask_executor(address) if address else None
     with click.progressbar(length=count, label="grading", file=sys.stderr) as bar:
-        batch = grade_all(problem, submissions, jobs=jobs, time_limit=time_limit, memory=memory_limit << 20,
-                          progress=bar.update)
+        batch = grade_all(problem, submissions, executor=executor, jobs=jobs, time_limit=time_limit,
+                          memory=memory_limit << 20, progress=bar.update)
     from .grade import load_rubric
 
     if gradescope:

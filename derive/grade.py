@@ -179,12 +179,13 @@ def _only_comments(block: str) -> bool:
 _JUDGES: dict = {}
 
 
-def _limit_memory(memory: int | None) -> None:
+def _limit_memory(memory: int | None, warm: bool = True) -> None:
     """Worker initializer: cap the address space (a runaway answer gets MemoryError, not the machine)."""
     import resource
 
-    from . import verify  # noqa: F401  (imported before the cap, so that a capped worker can still start)
-    import numpy.random  # noqa: F401
+    if warm:  # imported before the cap, so that a capped worker can still start
+        from . import verify  # noqa: F401
+        import numpy.random  # noqa: F401
 
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -194,13 +195,33 @@ class _TimeLimit(Exception):
     pass
 
 
-def decide(problem_path: str, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT) -> dict:
-    """One answer's verdict as a dictionary (runs in a worker process; its main thread may use signals)."""
-    import signal
+@dataclass(frozen=True, slots=True)
+class ProblemText:
+    """A problem file's text and name, sent to workers (which may be on other machines) instead of a path."""
+
+    text: str
+    source: str
+
+    @classmethod
+    def read(cls, path: Path) -> "ProblemText":
+        return cls(_without_key(_read_text(Path(path)), "rubric"), str(path))
+
+
+def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT,
+           memory: int | None = None) -> dict:
+    """One answer's verdict as a dictionary, within `time_limit` seconds. In a worker process's main thread
+    (the local pool) an interval timer bounds it; anywhere else (a thread, a dask worker) it runs in a
+    forked child process with the memory limit, killed at the deadline."""
     import threading
 
-    if threading.current_thread() is not threading.main_thread():  # an executor of threads: no timer
-        return _decide(problem_path, wrt, answer, seed)
+    judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
+    if threading.current_thread() is threading.main_thread():
+        return _with_timer(lambda: _verdict(judge, wrt, answer), time_limit, wrt, answer)
+    return _in_child(lambda: _verdict(judge, wrt, answer), time_limit, memory, wrt, answer)
+
+
+def _with_timer(work, time_limit: float, wrt: str, answer: str) -> dict:
+    import signal
 
     def expire(signum, frame):
         raise _TimeLimit
@@ -208,9 +229,9 @@ def decide(problem_path: str, wrt: str, answer: str, seed: int = 0, time_limit: 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        return _decide(problem_path, wrt, answer, seed)
+        return work()
     except _TimeLimit:
-        return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s")
+        return _timed_out(wrt, answer, time_limit)
     except MemoryError:
         return _undecided(wrt, answer, "the answer needed more memory than the limit allows")
     finally:
@@ -218,14 +239,60 @@ def decide(problem_path: str, wrt: str, answer: str, seed: int = 0, time_limit: 
         signal.signal(signal.SIGALRM, previous)
 
 
-def _decide(problem_path: str, wrt: str, answer: str, seed: int) -> dict:
+def _in_child(work, time_limit: float, memory: int | None, wrt: str, answer: str) -> dict:
+    """`work()` in a forked child (os.fork: dask's daemonic workers may not start multiprocessing children),
+    its result pickled back through a pipe; the child is killed at the deadline."""
+    import os
+    import pickle
+    import select
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, write, leave without running the parent's clean-up
+        os.close(read)
+        try:
+            _limit_memory(memory, warm=False)
+            try:
+                result = work()
+            except MemoryError:
+                result = _undecided(wrt, answer, "the answer needed more memory than the limit allows")
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(pickle.dumps(result))
+        finally:
+            os._exit(0)
+    os.close(write)
+    data, deadline, finished = b"", time.monotonic() + time_limit, False
+    with os.fdopen(read, "rb", buffering=0) as pipe:
+        while not finished and (left := deadline - time.monotonic()) > 0 and select.select([pipe], [], [], left)[0]:
+            chunk = pipe.read(1 << 16)
+            finished = not chunk  # the child closed its end: all of the result is here
+            data += chunk
+    if not finished:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    if not finished:
+        return _timed_out(wrt, answer, time_limit)
+    return pickle.loads(data) if data else _undecided(wrt, answer, "the checker's process crashed on this answer")
+
+
+def _timed_out(wrt: str, answer: str, time_limit: float) -> dict:
+    return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s")
+
+
+def _judge(problem: ProblemText, wrt: str, seed: int):
+    from .problem import Problem
     from .verify import Judge
 
-    key = (problem_path, wrt, seed)
+    key = (problem, wrt, seed)
     if key not in _JUDGES:
-        _JUDGES[key] = Judge(load_problem(Path(problem_path)), wrt, seed)
+        _JUDGES[key] = Judge(Problem.from_text(problem.text, problem.source), wrt, seed)
+    return _JUDGES[key]
+
+
+def _verdict(judge, wrt: str, answer: str) -> dict:
     try:
-        return _JUDGES[key].verdict(answer).to_dict()
+        return judge.verdict(answer).to_dict()
     except AnswerError as error:
         return {"outcome": "invalid", "wrt": wrt, "read_as": "", "diagnosis": None, "reason": error.message,
                 "evidence": [], "lines": []}
@@ -286,6 +353,18 @@ def _kind(verdict: dict | None) -> str | None:
     return (verdict.get("diagnosis") or {}).get("kind") if verdict else None
 
 
+def dask_executor(address: str) -> Executor:
+    """A `concurrent.futures` executor on a `dask.distributed` scheduler (the optional extra `derive[dask]`)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DeriveError("--executor needs dask.distributed: pip install 'derive[dask]'") from None
+    try:
+        return Client(address, timeout=10).get_executor(pure=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise DeriveError(f"cannot reach the dask scheduler at {address}: {error}") from None
+
+
 def submission_files(folder: Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
@@ -302,7 +381,7 @@ def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jo
     wrts = [w.name for w in problem.wrt]
     students, tasks = _collect(submission_files(folder), wrts)
     unique = list(dict.fromkeys(tasks.values()))
-    decided = _run(str(Path(problem_path).resolve()), unique, executor, jobs, seed, time_limit, memory, progress)
+    decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress)
     results = [_result(name, answers, error, decided, tasks, rubric, wrts) for name, (answers, error) in students.items()]
     return Batch(results, time.perf_counter() - start, len(unique), len(tasks))
 
@@ -334,11 +413,11 @@ def _collect(files: list[Path], wrts: list[str]):
     return students, tasks
 
 
-def _run(problem_path, unique, executor, jobs, seed, time_limit, memory, progress) -> dict:
+def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress) -> dict:
     """{task: verdict dict} for every distinct answer; an answer whose worker crashed is retried alone
     in a fresh worker, and is undecided if it crashes that one too."""
     decided: dict = {}
-    arguments = (problem_path, seed, time_limit)
+    arguments = (problem, seed, time_limit, memory)
     if executor is not None:
         broken = _through(executor, unique, arguments, decided, progress)
     else:
@@ -359,8 +438,7 @@ def _local_pool(jobs: int, memory: int | None) -> ProcessPoolExecutor:
 
 def _through(pool: Executor, tasks: list, arguments: tuple, decided: dict, progress) -> list:
     """Decide `tasks` on `pool` into `decided`; returns the tasks lost to a broken pool."""
-    problem_path, seed, time_limit = arguments
-    futures = {pool.submit(decide, problem_path, w, text, seed, time_limit): (w, text) for w, text in tasks}
+    futures = {pool.submit(decide, arguments[0], w, text, *arguments[1:]): (w, text) for w, text in tasks}
     broken = []
     for future, task in futures.items():
         try:

@@ -122,9 +122,12 @@ def test_split_answers_refuses_two_answers_for_one_variable():
         split_answers("\\frac{\\partial L}{\\partial W} = X\n\n\\frac{\\partial L}{\\partial W} = X", ["W", "V"])
 
 
+MISSING = r"X^T(\hat y - y)"  # decided numerically, then diagnosed: tens of milliseconds
+
+
 def test_time_limit_makes_answers_undecided_not_wrong(tmp_path):
-    folder = submissions(tmp_path / "subs", {"a.tex": RIGHT, "b.tex": SIGN})
-    batch = grade(BATCH, folder, time_limit=0.01)
+    folder = submissions(tmp_path / "subs", {"a.tex": MISSING, "b.tex": SIGN})
+    batch = grade(BATCH, folder, time_limit=0.002)
     for result in batch.results:
         assert result.verdicts["W"]["outcome"] == "undecided"
         assert "time limit" in result.verdicts["W"]["reason"]
@@ -200,3 +203,39 @@ def test_cli_grade_bad_problem_exits_2(tmp_path):
     (tmp_path / "p.yaml").write_text("symbols: [x]\ndefinitions: [L = y]\nloss: L\nwrt: x\n")
     result = run_cli(tmp_path, "grade", "p.yaml", "subs")
     assert "unknown symbol y" in assert_bad_input(result, tmp_path, output=None)
+
+
+def test_a_thread_executor_decides_in_forked_children_with_the_limits(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = submissions(tmp_path / "subs", {"a.tex": RIGHT, "b.tex": SIGN, "c.tex": TRANSPOSED})
+    with ThreadPoolExecutor(2) as threads:
+        results = by_student(grade(BATCH, folder, executor=threads))
+        slow = by_student(grade(BATCH, submissions(tmp_path / "slow", {"m.tex": MISSING}), executor=threads,
+                                time_limit=0.002))
+    assert [results[k].verdicts["W"]["outcome"] for k in ("a.tex", "b.tex", "c.tex")] == ["correct", "incorrect",
+                                                                                          "incorrect"]
+    assert "time limit" in slow["m.tex"].verdicts["W"]["reason"]
+
+
+def test_dask_executor_on_a_local_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from derive.grade import dask_executor
+
+    folder = submissions(tmp_path / "subs", {"a.tex": RIGHT, "b.tex": SIGN, "c.tex": r"X^T(\hat y"})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        executor = dask_executor(cluster.scheduler_address)
+        try:
+            results = by_student(grade(BATCH, folder, executor=executor))
+        finally:
+            executor._client.close()
+    assert results["a.tex"].score == 1
+    assert results["b.tex"].verdicts["W"]["diagnosis"]["kind"] == "sign"
+    assert results["c.tex"].verdicts["W"]["outcome"] == "invalid"
+
+
+def test_cli_grade_unreachable_dask_scheduler_exits_2(tmp_path):
+    pytest.importorskip("distributed")
+    (tmp_path / "subs").mkdir()
+    result = run_cli(tmp_path, "grade", BATCH, "subs", "--executor", "tcp://127.0.0.1:9")
+    assert "dask scheduler" in assert_bad_input(result, tmp_path, output=None)
