@@ -846,12 +846,29 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
                               float(np.max(error / np.maximum(np.abs(projected_truth), prec.floor))),
                               f"{count} loss evaluations", "checks delta^T grad, not each entry"))
+    _forward_mode_row(row, loss, objective, matrix)
     row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
         f"symbolic, evaluated in {prec.name}")
     rows.append(ComparisonRow("exact (sympy.diff at rational points)", 0.0 if reference.startswith("sympy") else None,
                               0.0 if reference.startswith("sympy") else None, "symbolic",
                               "the reference" if reference.startswith("sympy") else "too large to use here"))
     return tuple(rows), reference
+
+
+def _forward_mode_row(row, loss, objective, matrix: bool) -> None:
+    """Seed 001's forward-mode row: tangents through the registry's local derivatives, one pass per input."""
+    from .forward_mode import forward_mode_gradient
+
+    name = "forward mode (tangents by the rule registry)"
+    if matrix:
+        row(name, None, "-", "not applied: the matrix registry holds vector-Jacobian products (reverse mode)")
+        return
+    try:
+        estimate, passes = forward_mode_gradient(loss, objective.problem.inputs, objective.problem.wrts, objective.values)
+    except MissingRuleError as error:
+        row(name, None, "-", f"not applied: {error}")
+        return
+    row(name, estimate, f"{passes} forward pass{'es' if passes > 1 else ''}", "one per parameter")
 
 
 def _reference(loss, gradients, inputs, objective, prec, one_hot, size):

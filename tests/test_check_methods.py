@@ -232,3 +232,21 @@ def test_float32_evaluation_keeps_its_precision():
     Z = MatrixSymbol("Z", 2, 2)
     value = MatrixEvaluator({Z: np.ones((2, 2))}, dtype=np.float32)(mo.apply("sigmoid", Z))
     assert value.dtype == np.float32
+
+
+def test_forward_mode_reproduces_the_known_example():
+    """Baydin et al. (JMLR 2018): f = ln x1 + x1 x2 - sin x2 at (2, 5): df/dx1 = 5.5, df/dx2 = 1.716."""
+    from derive.forward_mode import forward_mode_gradient
+    x1, x2 = make_symbol("x1"), make_symbol("x2")
+    f = sympy.log(x1) + x1 * x2 - sympy.sin(x2)
+    gradient, passes = forward_mode_gradient(f, [x1, x2], [x1, x2], np.array([2.0, 5.0]))
+    assert passes == 2
+    assert gradient == pytest.approx([5.5, 5 - np.cos(5.0)], rel=1e-15)  # 1.7163378145367738
+
+
+def test_forward_mode_row_of_the_comparison():
+    rows = {r.method: r for r in solved("relu_skip").check(points=1, compare=True).comparison}
+    forward = rows["forward mode (tangents by the rule registry)"]
+    assert forward.max_relative_error < 1e-14 and forward.evaluations == "2 forward passes"
+    matrix = {r.method: r for r in solved("one_layer_batch").check(points=1, compare=True).comparison}
+    assert "reverse mode" in matrix["forward mode (tangents by the rule registry)"].note
