@@ -560,9 +560,11 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
     if matrix and problem.dims:
         notes.append(f"matrix dimensions {', '.join(sorted(str(d) for d in problem.dims))} set to {size}")
     notes += [f"the rows of {y.name} were drawn to sum to 1" for y in one_hot] if matrix else []
-    series = _sweep(objectives[0], prec, rng) if sweep else ()
+    series, skipped = _sweep(objectives[0], prec, rng) if sweep else ((), 0)
     if sweep and not series:
         notes.append("no step sweep: every step would cross a kink at point 1")
+    elif skipped:
+        notes.append(f"{skipped} step(s) of the sweep left out: they would cross a kink")
     report = CheckReport(METHOD_TITLES[method], tuple(entries), tuple(notes), prec.name, series, step=step)
     return _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objectives[0]) if compare else report
 
@@ -704,9 +706,10 @@ def _one_sided_along(objective, d, h, prec) -> tuple[float, float]:
     return float(2 * (f0 - q2) / (h / 2) - (f0 - q) / h), float(2 * (p2 - f0) / (h / 2) - (p - f0) / h)
 
 
-def _sweep(objective, prec: m.Precision, rng) -> tuple:
+def _sweep(objective, prec: m.Precision, rng) -> tuple[tuple, int]:
     """The error of forward, central and Richardson differences along one random unit direction, over decades
-    of steps, against the derived directional derivative; steps that would cross a kink are left out."""
+    of steps, against the derived directional derivative; steps that would cross a kink are left out (and
+    counted)."""
     theta = objective.theta
     d = m.unit_directions(np.random.default_rng(rng.integers(1 << 31)), 1, theta.size)[0]
     reference = float(d @ objective.analytic(prec.dtype))
@@ -715,8 +718,10 @@ def _sweep(objective, prec: m.Precision, rng) -> tuple:
         rows = (theta[None, :] + np.asarray(t, dtype=float)[:, None] * d[None, :]).astype(prec.dtype)
         return np.concatenate([objective.loss(rows[i:i + 64]) for i in range(0, len(rows), 64)]).astype(float)
 
-    allowed = (lambda h: not _direction_crosses(objective, theta, d, h)) if objective.has_kinks else None
-    return m.sweep(g, reference, prec, float(np.max(np.abs(theta))), allowed)
+    scale = float(np.max(np.abs(theta)))
+    steps = m.sweep_steps(prec, scale)
+    kept = [h for h in steps if not (objective.has_kinks and _direction_crosses(objective, theta, d, h))]
+    return m.sweep(g, reference, prec, scale, lambda h: h in kept), len(steps) - len(kept)
 
 
 # -- the exact check and the comparison of methods -----------------------------------------------------------
