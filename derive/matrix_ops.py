@@ -80,7 +80,7 @@ class Entrywise(_SameShape):
         return self.scalar(self.arg._entry(i, j, **kwargs))
 
     def _eval_transpose(self):
-        return type(self)(Transpose(self.arg).doit(deep=False))
+        return type(self)(transpose(self.arg))
 
 
 _ENTRYWISE_CLASSES: dict[tuple[str, bool], type] = {}
@@ -293,7 +293,16 @@ def hadamard(*factors):
 
 
 def transpose(x):
-    return Transpose(x).doit(deep=False) if is_matrix(x) else x
+    """x^T. Products and sums are transposed factor by factor here, not by SymPy, which also transposes
+    their scalar factors and so evaluates a placeholder dL/de (a `Derivative`) to 0."""
+    if not is_matrix(x):
+        return x
+    if isinstance(x, MatMul):
+        scalars = [f for f in x.args if not is_matrix(f)]
+        return matmul(*scalars, *(transpose(f) for f in reversed(x.args) if is_matrix(f)))
+    if isinstance(x, MatAdd):
+        return add(*(transpose(t) for t in x.args))
+    return Transpose(x).doit(deep=False)
 
 
 def _square(x, what: str):

@@ -186,3 +186,39 @@ def test_check_that_cannot_sample_names_the_loss_definition():
     p = problem("symbols: [x, w]\ndefinitions:\n  - L = \\log(-w^2 - 1) x\nloss: L\nwrt: [w]\n")
     with pytest.raises(derive.CheckError, match="p.yaml, line 3, definition of L"):
         p.solve().check()
+
+
+# -- scalar intermediates of matrix networks ---------------------------------------------------------------
+# A scalar named from a 1x1 product (e = u^T x, held as tr(u^T x)) gave dL/du = 0: SymPy's own transpose of
+# G x^T also transposed the placeholder dL/de, a Derivative of one symbol by another, and so evaluated it to 0.
+
+def _scalar_intermediate_networks():
+    from sympy import MatrixSymbol, Rational
+    from derive import matrix_ops as mo
+
+    def build(kind):
+        net = derive.Network(title=kind)
+        u, x = net.declare(MatrixSymbol("u", 2, 1)), net.declare(MatrixSymbol("x", 2, 1))
+        A = net.declare(MatrixSymbol("A", 2, 2))
+        (y,) = net.symbols("y")
+        if kind == "inner product":
+            e = net.define("e", mo.as_scalar(mo.matmul(mo.transpose(u), x)))
+        elif kind == "quadratic form":
+            e = net.define("e", mo.as_scalar(mo.matmul(mo.transpose(x), A, u)))
+        else:
+            e = net.define("e", mo.trace(mo.matmul(A, u, mo.transpose(x))))
+        h = net.define("h", derive.sigmoid(e) * e)
+        L = net.define("L", Rational(1, 2) * (y - h) ** 2)
+        return net, L, [u, A, x]
+
+    return build
+
+
+@pytest.mark.parametrize("kind", ["inner product", "quadratic form", "trace"])
+def test_scalar_intermediate_of_matrices_has_the_right_gradient(kind):
+    from matrix_oracle import assert_matches_oracle
+
+    net, L, params = _scalar_intermediate_networks()(kind)
+    solution = net.gradients(L, params)
+    assert_matches_oracle(solution)
+    assert solution.check().passed
