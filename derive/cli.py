@@ -137,13 +137,18 @@ def estimate(problem: Path, estimators: tuple[str, ...], samples: int, seed: int
         raise DeriveError(f"cannot write the plot '{plot}': it must end in .png")
     if not problem.is_file():
         raise DeriveError(f"no problem file '{problem}'")
+    for path in (output, plot):  # nothing is written unless every file can be
+        if path is not None and not path.parent.exists():
+            raise DeriveError(f"cannot write {path}: the folder {path.parent} does not exist")
     report = study(problem, list(estimators) or None, samples=samples, seed=seed, tau=tau)
     content = {".json": report.to_json, ".md": lambda: report.markdown(plot=plot.name if plot else None)}.get(
         fmt, report.document)()
     if fmt == ".pdf":
         content = compile_pdf(content)
     if plot is not None:
-        report.plot(plot)
+        from .estimate_render import plot_png
+
+        write_atomically(plot, plot_png(report))
     if output is None:
         click.echo(content, nl=False)
     else:

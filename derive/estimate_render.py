@@ -127,15 +127,20 @@ def _finite(values):
 
 
 def write_plot(report, path) -> None:
-    """A log-log PNG of each estimator's RMS error against the number of draws (matplotlib, Agg)."""
+    """A log-log PNG of each estimator's RMS error against the number of draws, written atomically."""
+    from .output import write_atomically
+
+    write_atomically(path, plot_png(report))
+
+
+def plot_png(report) -> bytes:
+    """The error plot as PNG bytes (matplotlib, Agg), so that a caller can check every path before writing."""
     import io
 
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
-
-    from .output import write_atomically
 
     figure, axes = plt.subplots(figsize=(6.4, 4.2))
     for result in report.results:
@@ -150,4 +155,4 @@ def write_plot(report, path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     plt.close(figure)
-    write_atomically(path, buffer.getvalue())
+    return buffer.getvalue()

@@ -117,3 +117,12 @@ def test_too_few_estimates_give_no_verdict(tmp_path):
     loo = {e["name"]: e for e in data["estimators"]}["loo"]
     assert loo["verdict"] == "undecided (only 2 estimates; a z-test needs at least 30)"
     assert loo["consistent_with_unbiased"] is None
+
+
+@pytest.mark.parametrize("args", [["-o", "out.json", "--plot", "missing/plot.png"],
+                                  ["-o", "missing/out.json", "--plot", "plot.png"]])
+def test_missing_folder_writes_nothing(tmp_path, args):
+    """Both paths are checked before anything is written: no output without its plot, no plot without its output."""
+    message = assert_bad_input(run_cli(tmp_path, "estimate", ROUTER, "--samples", "200", *args), tmp_path)
+    assert "missing" in message and "does not exist" in message
+    assert not (tmp_path / "out.json").exists() and not (tmp_path / "plot.png").exists()
