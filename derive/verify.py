@@ -219,12 +219,12 @@ class Judge:
         per expression (`numeric.compile_expression`, on expression objects, never on text)."""
         if self.network.has_matrices:
             evaluator = MatrixEvaluator(values)
-            return np.asarray(evaluator(expr), dtype=float), evaluator.kink_distance
+            return _real(evaluator(expr)), evaluator.kink_distance
         if expr not in self._compiled:
             if len(self._compiled) > 512:
                 self._compiled.clear()
             self._compiled[expr] = compile_expression(expr, self.inputs)
-        return np.asarray(self._compiled[expr](*(values[s] for s in self.inputs)), dtype=float), np.inf
+        return _real(self._compiled[expr](*(values[s] for s in self.inputs))), np.inf
 
     # -- the answer's side
 
@@ -414,6 +414,14 @@ class Judge:
 
 def _shape_of(symbol):
     return tuple(symbol.shape) if isinstance(symbol, MatrixSymbol) else None
+
+
+def _real(value) -> np.ndarray:
+    """A value as floats; a complex value (a root or log of a negative number) is not finite here."""
+    value = np.asarray(value)
+    if np.iscomplexobj(value):
+        return np.full(value.shape, np.nan) if np.any(value.imag != 0) else value.real.astype(float)
+    return value.astype(float)
 
 
 def _relative_error(value, truth) -> float:
