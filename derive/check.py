@@ -13,7 +13,8 @@ not finite, or that lie near a kink (ReLU at 0, a tie in max), are drawn again a
 many. At a given point steps shrink so as not to cross a kink; at a kink itself the one-sided derivatives
 are measured and the entry is "not differentiable" when the derived value lies between them (a
 subgradient), "wrong" when it does not. A sweep of the steps over decades gives each difference's
-observed convergence order; a comparison runs every method at one point against the exact gradient.
+observed convergence order; a comparison (`derive.comparison`) runs every method at one point against the
+exact gradient.
 """
 
 from __future__ import annotations
@@ -542,7 +543,7 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
     matrix = any(isinstance(s, MatrixSymbol) for s in inputs)
     if method == "exact":
         report = exact_check(loss, gradients, inputs, points, seed, one_hot, size)
-        return report if not compare else _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size)
+        return report if not compare else with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size)
     if method == "complex step":
         reason = not_analytic_reason(loss)
         if reason:
@@ -566,7 +567,7 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
     elif skipped:
         notes.append(f"{skipped} step(s) of the sweep left out: they would cross a kink")
     report = CheckReport(METHOD_TITLES[method], tuple(entries), tuple(notes), prec.name, series, step=step)
-    return _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objectives[0]) if compare else report
+    return with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objectives[0]) if compare else report
 
 
 def _objectives(problem, points, rng, seed: int):
@@ -726,6 +727,16 @@ def _sweep(objective, prec: m.Precision, rng) -> tuple[tuple, int]:
 
 # -- the exact check and the comparison of methods -----------------------------------------------------------
 
+def with_comparison(report, *args) -> CheckReport:
+    """`report` with the comparison of methods (`derive.comparison`) at its first point."""
+    from dataclasses import replace
+
+    from .comparison import compare_methods
+
+    rows, reference = compare_methods(*args)
+    return replace(report, comparison=rows, reference=reference)
+
+
 def _scalar_instance(loss, gradients, inputs, one_hot, size):
     """(loss, {coordinate symbol: gradient}, inputs, {coordinate: (variable, index)}) in scalar symbols."""
     if not any(isinstance(s, MatrixSymbol) for s in inputs):
@@ -798,102 +809,6 @@ def _rational_given(point, entry_inputs, rng, number):
             named[name] = float(array)
     drawn = rational_point(entry_inputs, rng)
     return {s: sympy.Rational(named[s.name]) if s.name in named else drawn[s] for s in entry_inputs}
-
-
-def _with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objective=None) -> CheckReport:
-    from dataclasses import replace
-
-    rows, reference = compare_methods(loss, gradients, inputs, prec, seed, one_hot, size, objective)
-    return replace(report, comparison=rows, reference=reference)
-
-
-EXACT_REFERENCE_LIMIT = 60  # coordinates: beyond this sympy.diff of the explicit loss is too slow to be the reference
-
-
-def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, one_hot=(), size: int = 2,
-                    objective=None, probes: int = 3):
-    """Seed 001's table for the problem at hand: each method at one point, its max error against the exact
-    gradient (sympy.diff at that point, 60 digits) and its number of loss evaluations."""
-    matrix = any(isinstance(s, MatrixSymbol) for s in inputs)
-    if objective is None:
-        problem = (MatrixProblem(loss, gradients, inputs, prec, size, one_hot) if matrix
-                   else ScalarProblem(loss, gradients, inputs, prec))
-        objective = problem.draw(np.random.default_rng(seed))[0]
-    theta, k = objective.theta, objective.theta.size
-    analytic = objective.analytic(prec.dtype)
-    truth, reference = _reference(loss, gradients, inputs, objective, prec, one_hot, size)
-    rows = []
-
-    def row(name, estimate, evaluations, note=""):
-        if estimate is None:
-            rows.append(ComparisonRow(name, None, None, evaluations, note))
-            return
-        error = np.abs(np.asarray(estimate, dtype=float) - truth)
-        scale = np.maximum(np.maximum(np.abs(truth), np.abs(estimate)), prec.floor)
-        rows.append(ComparisonRow(name, float(np.max(error)), float(np.max(error / scale)), evaluations, note))
-
-    for method in m.DIFFERENCES:
-        h = m.steps_for(theta, prec.default_step(method), prec, method)
-        estimate, count = m.differences(method, objective.loss, theta, h, prec)
-        row(METHOD_TITLES[method], estimate, f"{count} loss evaluations",
-            {"forward": "O(h), h = sqrt(eps)", "central": "O(h^2), h = cbrt(eps)", "richardson": "O(h^4)"}[method])
-    reason = not_analytic_reason(loss)
-    if reason:
-        row("complex step", None, "-", f"not applied: {reason}")
-    else:
-        estimate, count = m.complex_step(objective.loss, theta, 1e-20, prec)
-        row("complex step", estimate, f"{count} complex loss evaluations", "h = 1e-20, no cancellation")
-    directions = m.unit_directions(np.random.default_rng(seed), probes, k)
-    scale = max(1.0, float(np.max(np.abs(theta))))
-    estimates, count = m.directional(objective.loss, theta, directions, prec.default_step("directional") * scale, prec)
-    projected_truth = directions @ truth
-    error = np.abs(estimates - projected_truth)
-    rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
-                              float(np.max(error / np.maximum(np.abs(projected_truth), prec.floor))),
-                              f"{count} loss evaluations", "checks delta^T grad, not each entry"))
-    _forward_mode_row(row, loss, objective, matrix)
-    row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
-        f"symbolic, evaluated in {prec.name}")
-    rows.append(ComparisonRow("exact (sympy.diff at rational points)", 0.0 if reference.startswith("sympy") else None,
-                              0.0 if reference.startswith("sympy") else None, "symbolic",
-                              "the reference" if reference.startswith("sympy") else "too large to use here"))
-    return tuple(rows), reference
-
-
-def _forward_mode_row(row, loss, objective, matrix: bool) -> None:
-    """Seed 001's forward-mode row: tangents through the registry's local derivatives, one pass per input."""
-    from .forward_mode import forward_mode_gradient
-
-    name = "forward mode (tangents by the rule registry)"
-    if matrix:
-        row(name, None, "-", "not applied: the matrix registry holds vector-Jacobian products (reverse mode)")
-        return
-    try:
-        estimate, passes = forward_mode_gradient(loss, objective.problem.inputs, objective.problem.wrts, objective.values)
-    except MissingRuleError as error:
-        row(name, None, "-", f"not applied: {error}")
-        return
-    row(name, estimate, f"{passes} forward pass{'es' if passes > 1 else ''}", "one per parameter")
-
-
-def _reference(loss, gradients, inputs, objective, prec, one_hot, size):
-    """The exact gradient at the objective's point (sympy.diff, 60 digits) where the instance is small enough;
-    else the complex step (analytic losses) or Richardson extrapolation, named."""
-    from .exact import compare_exactly
-
-    if objective.theta.size <= EXACT_REFERENCE_LIMIT:
-        scalar_loss, entries, entry_inputs, _ = _scalar_instance(loss, gradients, inputs, one_hot, size)
-        named = objective.named_point()
-        point = {s: sympy.Rational(named[s.name]) for s in entry_inputs if s.name in named}
-        try:
-            comparisons = compare_exactly(scalar_loss, entries, point)
-            return np.array([float(c.truth) for c in comparisons.values()]), "sympy.diff at the same point, 60 digits"
-        except CheckError:
-            pass
-    if not_analytic_reason(loss) is None:
-        return m.complex_step(objective.loss, objective.theta, 1e-20, prec)[0], "the complex step (exact reference too large)"
-    h = m.steps_for(objective.theta, prec.default_step("richardson"), prec, "richardson")
-    return m.differences("richardson", objective.loss, objective.theta, h, prec)[0], "Richardson extrapolation (no exact reference)"
 
 
 # -- the former entry points, kept --------------------------------------------------------------------------
