@@ -231,6 +231,7 @@ class _Decomposer:
         self.known: dict[Expr, Symbol] = {}  # an expression in the inputs -> its line's v symbol
         self.bodies: dict[Expr, Symbol] = {}  # a line's expression in v symbols -> its v symbol
         self.names: dict[int, Symbol] = {}
+        self.names_of_inputs = tuple(inputs)
         for k, symbol in enumerate(inputs):
             index = k - len(inputs) + 1
             self.drafts.append(_Draft(index, symbol, "input", (), symbol))
@@ -262,7 +263,7 @@ class _Decomposer:
             return self.bodies[body]
         if isinstance(body, Symbol):  # x + 0 and the like: nothing to compute
             return body
-        index = len(self.drafts) - sum(1 for d in self.drafts if d.op == "input") + 1
+        index = len(self.drafts) - len(self.names_of_inputs) + 1
         operands = tuple(sorted(_index_of(s) for s in body.free_symbols))
         self.drafts.append(_Draft(index, body, op, operands, origin))
         self.bodies[body] = v(index)
@@ -592,7 +593,8 @@ def read_point(at, inputs, what: str = "value", missing_is_zero: bool = False) -
         if symbol is None and len(loose.get(_key(name), [])) == 1:
             symbol = loose[_key(name)][0]
         if symbol is None:
-            raise TraceError(f"--at names {name}, which is not an input (inputs: {', '.join(by_name) or 'none'})")
+            option = "--at" if what == "value" else "--direction"
+            raise TraceError(f"{option} names {name}, which is not an input (inputs: {', '.join(by_name) or 'none'})")
         if symbol in point:
             raise TraceError(f"two {what}s given for the input {symbol.name}")
         point[symbol] = _exact(raw, name, what)
@@ -627,13 +629,16 @@ def _pairs(text: str) -> dict[str, str]:
 
 
 def _exact(raw, name: str, what: str) -> Rational:
-    """A number as an exact rational: 2, -0.5, 5/2, 1e-3 (text read by `fractions`, never evaluated)."""
-    if isinstance(raw, bool):
-        raise TraceError(f"the {what} of {name} must be a number, not {raw}")
-    if isinstance(raw, (sympy.Rational, sympy.Float)) or isinstance(raw, (int, float, Fraction)):
-        raw = str(raw) if isinstance(raw, (sympy.Float, float)) else raw
+    """A number as an exact rational: 2, -0.5, 5/2, 1e-3 (text read by `fractions`, never evaluated); a float
+    is taken as the decimal it prints as (0.7 is 7/10)."""
+    if isinstance(raw, sympy.Rational):
+        return raw
+    if isinstance(raw, (float, sympy.Float)):
+        raw = repr(float(raw))
     try:
-        fraction = Fraction(raw) if not isinstance(raw, sympy.Rational) else Fraction(int(raw.p), int(raw.q))
+        if isinstance(raw, bool):
+            raise TypeError
+        fraction = Fraction(raw) if isinstance(raw, (int, Fraction)) else Fraction(str(raw).strip())
     except (ValueError, ZeroDivisionError, TypeError):
         raise TraceError(f"the {what} of {name} must be a number (2, -0.5, 5/2), not '{raw}'") from None
     return Rational(fraction.numerator, fraction.denominator)
