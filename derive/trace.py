@@ -183,6 +183,12 @@ class Trace:
 
         return trace_json(self)
 
+    def graph(self, suffix: str = ".svg", adjoints: bool = False) -> str | bytes:
+        """The computational graph drawn by Graphviz: ".svg" or ".png" (bytes), or ".dot" (its source, text)."""
+        from .graph import graph_file
+
+        return graph_file(self, suffix, adjoints)
+
     def _repr_markdown_(self) -> str:
         return self.markdown()
 

@@ -88,15 +88,16 @@ class TraceContext:
         return tikz(self.trace, adjoints)
 
 
-def _variables(trace: Trace, fmt: str, methods) -> dict:
-    return {"t": trace, "c": TraceContext(trace, fmt), "methods": methods, "zip": zip,
+def _variables(trace: Trace, fmt: str, methods, picture: str | None = None) -> dict:
+    return {"t": trace, "c": TraceContext(trace, fmt), "methods": methods, "zip": zip, "picture": picture,
             "show_forward": trace.mode in ("forward", "both"), "show_reverse": trace.mode in ("reverse", "both")}
 
 
-def render_trace(trace: Trace, fmt: str = "tex", methods=None) -> str:
-    """The whole document: `.tex` (compiles with pdflatex, graph in TikZ) or `.md` (Markdown tables)."""
+def render_trace(trace: Trace, fmt: str = "tex", methods=None, picture: str | None = None) -> str:
+    """The whole document: `.tex` (compiles with pdflatex, graph in TikZ) or `.md` (Markdown tables, showing
+    the graph from the image file `picture` if given, e.g. the SVG written beside it)."""
     methods = compare_methods(trace) if methods is None else methods
-    return environment().get_template(f"trace.{fmt}.j2").render(**_variables(trace, fmt, methods))
+    return environment().get_template(f"trace.{fmt}.j2").render(**_variables(trace, fmt, methods, picture))
 
 
 def summary(trace: Trace) -> str:
@@ -192,7 +193,9 @@ def trace_files(problem, expression, at, mode, direction, output, graph, adjoint
     if suffix in GRAPH_FORMATS:
         content = graph_file(traced, suffix, adjoints)
     else:
-        content = {".json": trace_json, ".md": lambda t: render_trace(t, "md")}.get(suffix, render_trace)(traced)
+        picture = graph.name if graph is not None and graph.suffix.lower() != ".dot" else None
+        content = {".json": trace_json, ".md": lambda t: render_trace(t, "md", picture=picture)}.get(
+            suffix, render_trace)(traced)
         content = compile_pdf(content) if suffix == ".pdf" else content
     files = [(output, content)]
     if graph is not None:

@@ -304,6 +304,7 @@ def test_graph_drawn_by_graphviz():
         pytest.skip("Graphviz dot is not installed (Debian: graphviz)")
     t = textbook()
     assert graph_file(t, ".png")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert t.graph(".dot").startswith("digraph") and b"<svg" in t.graph(".svg")
     svg = graph_file(t, ".svg", adjoints=True)
     assert b"<svg" in svg and b"11.652" in svg
 

@@ -72,6 +72,14 @@ def test_graph_alone(tmp_path, suffix, magic):
     assert (tmp_path / f"g{suffix}").read_bytes().lstrip()[: len(magic)] == magic
 
 
+def test_markdown_shows_the_graph_written_beside_it(tmp_path):
+    require_dot()
+    result = run_cli(tmp_path, "trace", "--expr", TEXTBOOK, "--at", "x1=2,x2=5", "-o", "t.md", "--graph", "g.svg")
+    assert result.returncode == 0, result.stderr
+    assert "![The computational graph](g.svg)" in (tmp_path / "t.md").read_text(encoding="utf-8")
+    assert b"<svg" in (tmp_path / "g.svg").read_bytes()
+
+
 def test_one_direction(tmp_path):
     result = run_cli(tmp_path, "trace", "--expr", TEXTBOOK, "--at", "x1=2,x2=5", "--direction", "x2=1")
     assert result.returncode == 0, result.stderr
