@@ -32,7 +32,9 @@ class TraceContext:
 
     def m(self, expr) -> str:
         text = expr if isinstance(expr, str) else self.math(expr)
-        return f"${text}$" if self.fmt == "md" else rf"\({text}\)"
+        if self.fmt == "md":  # a bare | would end a Markdown table cell
+            return "$" + text.replace("|", r"\vert ") + "$"
+        return rf"\({text}\)"
 
     @staticmethod
     def num(value) -> str:

@@ -279,6 +279,13 @@ def test_markdown_and_json():
     assert [m["method"] for m in data["methods"]][-2:] == ["forward mode", "reverse mode"]
 
 
+def test_markdown_table_cells_survive_absolute_values():
+    md = derive.trace(r"|x - y| + x", "x=1,y=3").markdown()
+    rows = [line for line in md.splitlines() if line.startswith("| $v_{")]
+    assert rows and all(line.count("|") == rows[0].count("|") for line in rows if "\\bar" not in line)
+    assert r"\vert" in md
+
+
 def test_document_compiles_with_pdflatex():
     require_pdflatex()
     for t in (textbook(), derive.trace(EXAMPLES / "relu_skip.yaml", "x=1,y=2,w=0.5,v=-1"),
