@@ -184,7 +184,7 @@ def test_gumbel_softmax_is_the_gradient_of_the_relaxed_objective(router, tau):
         return float(np.mean(est.loss(problem, y @ model.e)))
 
     model = est.Model.of(problem)
-    gz, _ = est.ESTIMATORS["gumbel-softmax"].draw(model, np.random.default_rng(5), 2000)
+    gz, _, _ = est.ESTIMATORS["gumbel-softmax"].draw(model, np.random.default_rng(5), 2000)
     average = est.to_parameter(model, gz.mean(axis=0))
     assert np.allclose(average, central_difference(relaxed, problem.W_r), rtol=1e-6, atol=1e-8)
 
@@ -207,7 +207,7 @@ def test_categorical_draws_follow_p(router):
 def test_leave_one_out_baseline_excludes_the_draw_itself(router):
     """One group's estimate, against the formula with each draw's baseline the mean of the others."""
     model = est.Model.of(router)
-    gz, per = est._leave_one_out(model, np.random.default_rng(11), router.group)
+    gz, _, per = est._leave_one_out(model, np.random.default_rng(11), router.group)
     index = est._categorical(model, np.random.default_rng(11), router.group)
     losses = model.L[index]
     expected = np.zeros(3)
