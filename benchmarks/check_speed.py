@@ -2,8 +2,8 @@
 
 Builds `derive.builders.mlp([320, 300, 30, 1])` (tanh, sigmoid output, biases, a batch of 8 rows: 105,361
 parameters), derives all its gradients, then times `Solution.check(method="directional")` (3 random unit
-directions, 2 loss evaluations each, plus one evaluation of the derived gradient) and one central difference
-of a single entry, from which the cost of checking every entry is extrapolated. Target: directional check
+directions, 2 loss evaluations each, plus one evaluation of the derived gradient) and the central differences
+of 64 entries (128 forward passes, batched), from which the cost of checking every entry is extrapolated. Target: directional check
 under 2 s on 2 cores. Run: python benchmarks/check_speed.py
 """
 
@@ -42,15 +42,15 @@ def main() -> None:
     gradients = {d.wrt: d.expanded() for d in solution.derivations}
     problem = MatrixProblem(net.expand(loss), gradients, inputs, PRECISIONS["float64"])
     objective, _ = problem.draw(np.random.default_rng(0))
-    rows = np.repeat(objective.theta[None, :], 2, axis=0)
-    rows[0, 0] += 1e-5
-    rows[1, 0] -= 1e-5
+    entries = 64
+    rows = np.repeat(objective.theta[None, :], 2 * entries, axis=0)
+    rows[np.arange(entries), np.arange(entries)] += 1e-5
+    rows[entries + np.arange(entries), np.arange(entries)] -= 1e-5
     start = time.perf_counter()
-    for _ in range(5):
-        objective.loss(rows)
-    per_entry = (time.perf_counter() - start) / 5
-    print(f"central difference of one entry: {per_entry * 1e3:.1f} ms (2 forward passes); every entry: "
-          f"~{per_entry * count:.0f} s ({per_entry * count / 60:.1f} min) extrapolated")
+    objective.loss(rows)
+    per_entry = (time.perf_counter() - start) / entries
+    print(f"central differences of {entries} entries (batched forward passes): {per_entry * 1e3:.1f} ms per entry; "
+          f"every entry: ~{per_entry * count:.0f} s ({per_entry * count / 60:.1f} min) extrapolated")
 
 
 if __name__ == "__main__":

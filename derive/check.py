@@ -341,8 +341,23 @@ class MatrixObjective:
             evaluator(self.problem.loss)
         return evaluator
 
-    def loss(self, thetas: np.ndarray) -> np.ndarray:
-        return np.array([_as_number(self._evaluate(t)(self.problem.loss)) for t in thetas])
+    def loss(self, thetas: np.ndarray, chunk: int = 1 << 21) -> np.ndarray:
+        """The loss at each row of `thetas`: one batched evaluation (B x rows x cols arrays) per chunk of rows."""
+        rows = max(1, chunk // max(1, thetas.shape[1]))
+        return np.concatenate([self._batch_loss(thetas[i:i + rows]) for i in range(0, len(thetas), rows)])
+
+    def _batch_loss(self, thetas: np.ndarray) -> np.ndarray:
+        values, start = dict(self.values), 0
+        for w in self.problem.wrts:
+            shape = self.problem.shape(w)
+            size = int(np.prod(shape))
+            piece = thetas[:, start:start + size]
+            values[w] = piece.reshape(len(thetas), *shape) if isinstance(w, MatrixSymbol) else piece[:, 0]
+            start += size
+        evaluator = MatrixEvaluator(values, dtype=thetas.dtype, batch=True)
+        with np.errstate(all="ignore"):
+            result = np.asarray(evaluator(self.problem.loss))
+        return np.broadcast_to(result.reshape(-1), (len(thetas),)).copy()
 
     def analytic(self, dtype) -> np.ndarray:
         reuse = self._evaluator is not None and np.dtype(dtype) == np.float64

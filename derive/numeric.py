@@ -127,9 +127,9 @@ _ENTRYWISE_COMPLEX = {
 
 
 def _softmax_rows(z):
-    shifted = z - z.real.max(axis=1, keepdims=True)  # any shift per row gives the same softmax
+    shifted = z - z.real.max(axis=-1, keepdims=True)  # any shift per row gives the same softmax
     e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 class MatrixEvaluator:
@@ -137,10 +137,12 @@ class MatrixEvaluator:
     scalar symbols and sizes (n) to numbers. `kink_distance` is how close any ReLU argument came to 0 and
     `kink_signs` the signs of those arguments (the checker stays away from kinks, and its steps do not cross
     them). `dtype` is float (float64), np.float32, or complex (complex-analytic operations for the complex
-    step; a ReLU raises `NotAnalytic`)."""
+    step; a ReLU raises `NotAnalytic`). With `batch=True` matrices may carry a leading batch dimension
+    (B x rows x cols, or rows x cols shared by the batch) and scalars are B x 1 x 1: one call evaluates B points."""
 
-    def __init__(self, values: dict, dtype=float):
+    def __init__(self, values: dict, dtype=float, batch: bool = False):
         self.values = values
+        self.batch = batch
         self.dtype = np.dtype(dtype)
         self.complex = self.dtype.kind == "c"
         self.memo: dict = {}
@@ -149,6 +151,12 @@ class MatrixEvaluator:
 
     def _number(self, value):
         return self.dtype.type(value)
+
+    def _scalar(self, value):
+        """A reduction's result: a number, or in batch mode a B x 1 x 1 array (it broadcasts against matrices)."""
+        if not self.batch:
+            return self._number(value)
+        return np.asarray(value, dtype=self.dtype).reshape(-1, 1, 1)
 
     def __call__(self, expr):
         if expr not in self.memo:
@@ -167,7 +175,9 @@ class MatrixEvaluator:
 
         if node in self.values:
             value = self.values[node]
-            return np.asarray(value, dtype=self.dtype) if isinstance(node, MatrixSymbol) else self._number(value)
+            if isinstance(node, MatrixSymbol):
+                return np.asarray(value, dtype=self.dtype)
+            return self._scalar(value) if self.batch and np.ndim(value) else self._number(value)
         if isinstance(node, sympy.MatrixBase):  # an explicit matrix of numbers
             return np.array(node.tolist(), dtype=self.dtype)
         if isinstance(node, OneMatrix):
@@ -177,10 +187,12 @@ class MatrixEvaluator:
         if isinstance(node, ZeroMatrix):
             return np.zeros((self._size(node.shape[0]), self._size(node.shape[1])), dtype=self.dtype)
         if isinstance(node, MatMul):
-            result = self._number(1)
+            result, is_matrix = self._number(1), False
             for factor in node.args:
                 value = self(factor)
-                result = result @ value if np.ndim(result) == 2 and np.ndim(value) == 2 else result * value
+                matrix = isinstance(factor, sympy.MatrixExpr) if self.batch else np.ndim(value) == 2
+                result = result @ value if is_matrix and matrix else result * value
+                is_matrix = is_matrix or matrix
             return result
         if isinstance(node, MatAdd):
             inside = _one_minus_sigmoid_matrix(node)
@@ -188,7 +200,7 @@ class MatrixEvaluator:
                 return self._entrywise("sigmoid", False, -self(inside))
             return sum(self(t) for t in node.args)
         if isinstance(node, Transpose):
-            return self(node.arg).T
+            return np.swapaxes(self(node.arg), -1, -2)
         if isinstance(node, Inverse):
             return np.linalg.inv(self(node.arg))
         if isinstance(node, MatPow):
@@ -215,16 +227,17 @@ class MatrixEvaluator:
         if isinstance(node, mo.Softmax):
             return _softmax_rows(self(node.arg))
         if isinstance(node, Trace):
-            return self._number(np.trace(self(node.arg)))
+            return self._scalar(np.trace(self(node.arg), axis1=-2, axis2=-1))
         if isinstance(node, Determinant):
-            return self._number(np.linalg.det(self(node.arg)))
+            return self._scalar(np.linalg.det(self(node.arg)))
         if isinstance(node, mo.SumEntries):
-            return self._number(np.sum(self(node.arg)))
+            return self._scalar(np.sum(self(node.arg), axis=(-2, -1)))
         if isinstance(node, mo.Mean):
-            return self._number(np.mean(self(node.arg)))
+            return self._scalar(np.mean(self(node.arg), axis=(-2, -1)))
         if isinstance(node, mo.FrobeniusNorm):
             a = self(node.arg)  # sqrt(sum a^2) is analytic; np.linalg.norm takes |a|
-            return self._number(np.sqrt(np.sum(a * a)) if self.complex else np.linalg.norm(a))
+            norm = np.sqrt(np.sum(a * a, axis=(-2, -1))) if self.complex or self.batch else np.linalg.norm(a)
+            return self._scalar(norm)
         if isinstance(node, sympy.MatrixExpr):
             raise TypeError(f"no numeric evaluation for {type(node).__name__}")
         if node.is_Number:
