@@ -224,7 +224,6 @@ class _Draft:
     expr: Expr
     op: str
     operands: tuple[int, ...]
-    origin: Expr  # what the user wrote, for error messages
 
 
 class _Decomposer:
@@ -237,10 +236,10 @@ class _Decomposer:
         self.known: dict[Expr, Symbol] = {}  # an expression in the inputs -> its line's v symbol
         self.bodies: dict[Expr, Symbol] = {}  # a line's expression in v symbols -> its v symbol
         self.names: dict[int, Symbol] = {}
-        self.names_of_inputs = tuple(inputs)
+        self.inputs = tuple(inputs)
         for k, symbol in enumerate(inputs):
             index = k - len(inputs) + 1
-            self.drafts.append(_Draft(index, symbol, "input", (), symbol))
+            self.drafts.append(_Draft(index, symbol, "input", ()))
             self.known[symbol] = v(index)
             self.names[index] = symbol
 
@@ -258,20 +257,21 @@ class _Decomposer:
         elif isinstance(expr, Symbol):
             raise TraceError(f"{expr} is neither an input nor a definition")
         else:
-            result = self.emit(*self.elementary(expr), origin=expr)
+            result = self.emit(*self.elementary(expr))
         self.known[expr] = result
         return result
 
-    def emit(self, body: Expr, op: str, origin: Expr) -> Expr:
+    def emit(self, body: Expr, op: str) -> Expr:
+        """The v symbol of a new line `body` (in earlier lines' symbols), or of the line that computes it already."""
         if not body.free_symbols:
             return body
         if body in self.bodies:
             return self.bodies[body]
         if isinstance(body, Symbol):  # x + 0 and the like: nothing to compute
             return body
-        index = len(self.drafts) - len(self.names_of_inputs) + 1
+        index = len(self.drafts) - len(self.inputs) + 1
         operands = tuple(sorted(_index_of(s) for s in body.free_symbols))
-        self.drafts.append(_Draft(index, body, op, operands, origin))
+        self.drafts.append(_Draft(index, body, op, operands))
         self.bodies[body] = v(index)
         return v(index)
 
@@ -301,16 +301,16 @@ class _Decomposer:
         items = [(1, self.operand(t)) for t in positive] + [(-1, self.operand(t)) for t in negative]
         if constant != 0:
             items.insert(1 if positive else 0, (1, constant))
-        return self._fold(items, lambda acc, sign, item: acc + sign * item, expr)
+        return self._fold(items, lambda acc, sign, item: acc + sign * item)
 
-    def _fold(self, items, combine, origin) -> tuple[Expr, str]:
+    def _fold(self, items, combine) -> tuple[Expr, str]:
         """Every line but the last emitted here; the last is returned for the caller to emit."""
         accumulated = items[0][0] * items[0][1]
         for position, (sign, item) in enumerate(items[1:], start=1):
             body = combine(accumulated, sign, item)
             if position == len(items) - 1:
                 return body, _kind(body)
-            accumulated = self.emit(body, _kind(body), origin)
+            accumulated = self.emit(body, _kind(body))
         return accumulated, _kind(accumulated)
 
     def _product(self, expr: Expr) -> tuple[Expr, str]:
@@ -324,7 +324,7 @@ class _Decomposer:
             return -self.operand(factors[0]), "neg"
         operands = [self.operand(f) for f in self._ordered(factors)]
         items = [(1, coefficient * operands[0])] + [(1, o) for o in operands[1:]]
-        return self._fold(items, lambda acc, _, item: acc * item, expr)
+        return self._fold(items, lambda acc, _, item: acc * item)
 
 
 def _in_denominator(factor: Expr) -> bool:
