@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from . import render
-from .stochastic import expert_derivation, log_softmax_derivation, sympy_exact_gradient
+from .stochastic import (NetworkExpert, expert_derivation, log_softmax_derivation, sympy_exact_gradient,
+                         sympy_expert_gradient)
 
 MARKS = ("*", "square*", "triangle*", "o", "diamond*", "pentagon*")
 
@@ -57,9 +58,33 @@ class Numbers:
 def _engine_body(report, fmt: str) -> str:
     """derive's own worked solutions for d log p_i / d W_r and for an expert's d L / d u, numbered in sequence."""
     problem = report.problem
-    parts = [log_softmax_derivation(problem.k, problem.d).part(with_check=False),
-             expert_derivation(problem.d, problem.loss).part(with_check=False)]
+    parts = [log_softmax_derivation(problem.k, problem.d).part(with_check=False)]
+    trained = [problem.experts[i] for i in problem.trained_experts]
+    if any(not isinstance(expert, NetworkExpert) for expert in trained):
+        parts.append(expert_derivation(problem.d, problem.loss).part(with_check=False))
+    parts += [expert.loss_solution(problem.loss, problem.y).part(with_check=False)
+              for expert in trained if isinstance(expert, NetworkExpert)]
     return render.render_body(render.DocumentData("", parts, fmt))
+
+
+def _parameter_groups(report) -> list[tuple[int, str]]:
+    """The trained experts' weights as maths, grouped by expert: [(expert number, "a_{1}, a_{2}, v"), ...]."""
+    from .printing import latex
+
+    groups: dict = {}
+    for index, name in report.model.labels:
+        expert = report.problem.experts[index]
+        if isinstance(expert, NetworkExpert):
+            maths = latex(next(s for s in expert.parameters if s.name == name))
+        else:
+            maths = "u_{" + name[2:] + "}"
+        groups.setdefault(index + 1, []).append(maths)
+    return [(number, ", ".join(names)) for number, names in groups.items()]
+
+
+def _expert_mean_rows(report, n: "Numbers") -> list[str]:
+    return [rf"\bar{{g}}^{{\theta}}_{{\text{{{n.text(r.name)}}}}} &= {n.row(r.experts.mean)}, \qquad "
+            rf"\mathrm{{se}} = {n.row(r.experts.standard_error)}" for r in report.results if r.experts is not None]
 
 
 def _score_values(report, n: Numbers) -> list[str]:
@@ -85,12 +110,18 @@ def _plot_series(report) -> list[dict]:
 def render_report(report, fmt: str, plot: str | None = None) -> str:
     """The comparison document: `fmt` "tex" (compiles with pdflatex, plot in pgfplots) or "md" (plot as a table)."""
     check = sympy_exact_gradient(report.problem)
+    expert_check = sympy_expert_gradient(report.problem) if report.model.labels else None
     template = render.environment().get_template(f"estimate.{fmt}.j2")
     return template.render(r=report, model=report.model, problem=report.problem, n=Numbers(fmt),
                            engine=_engine_body(report, fmt), series=_plot_series(report), plot=plot,
                            jacobian=np.diag(report.model.p) - np.outer(report.model.p, report.model.p),
                            sf_values=_score_values(report, Numbers(fmt)), mean_rows=_mean_rows(report, Numbers(fmt)),
-                           sympy_gap=float(np.max(np.abs(check - report.exact))) if check is not None else None)
+                           sympy_gap=float(np.max(np.abs(check - report.exact))) if check is not None else None,
+                           networks=[i + 1 for i, e in enumerate(report.problem.experts) if isinstance(e, NetworkExpert)],
+                           parameter_groups=_parameter_groups(report),
+                           expert_mean_rows=_expert_mean_rows(report, Numbers(fmt)),
+                           expert_gap=float(np.max(np.abs(np.asarray(expert_check) - report.expert_gradient)))
+                           if expert_check else None)
 
 
 def report_json(report) -> str:
@@ -100,7 +131,9 @@ def report_json(report) -> str:
         "title": report.problem.title, "node": report.problem.node, "parameter": report.problem.parameter,
         "samples": report.samples, "seed": report.seed, "alpha": report.alpha,
         "p": model.p.tolist(), "expert_outputs": model.e.tolist(), "losses": model.L.tolist(),
-        "exact_gradient": report.exact.tolist(),
+        "exact_gradient": report.exact.tolist(), "correction": report.correction,
+        "expert_parameters": [{"expert": index + 1, "name": name} for index, name in model.labels],
+        "expert_exact_gradient": report.expert_gradient.tolist(),
         "estimators": [_result_json(r) for r in report.results],
     }
     return json.dumps(data, indent=2) + "\n"
@@ -112,8 +145,22 @@ def _result_json(result) -> dict:
         "verdict": result.verdict, "consistent_with_unbiased": result.consistent if result.decided else None, "draws": result.draws,
         "mean": result.mean.tolist(), "standard_error": result.standard_error.tolist(), "z": _finite(result.z),
         "bias": result.bias.tolist(), "max_abs_z": _finite(result.max_abs_z), "bonferroni_limit": result.threshold,
+        "correction": result.correction, "rejected": result.rejected.tolist(),
         "total_variance_per_draw": result.total_variance,
         "error_curve": [{"draws": n, "rms_error": e} for n, e in result.curve],
+        "experts": _comparison_json(result.experts, result.experts_rule),
+    }
+
+
+def _comparison_json(comparison, rule: str) -> dict | None:
+    if comparison is None:
+        return None
+    return {
+        "rule": rule, "biased_by_design": comparison.biased_by_design, "verdict": comparison.verdict,
+        "consistent_with_unbiased": comparison.consistent if comparison.decided else None,
+        "mean": comparison.mean.tolist(), "standard_error": comparison.standard_error.tolist(),
+        "z": _finite(comparison.z), "bias": comparison.bias.tolist(), "rejected": comparison.rejected.tolist(),
+        "max_abs_z": _finite(comparison.max_abs_z), "bonferroni_limit": comparison.threshold,
     }
 
 
@@ -123,6 +170,8 @@ def _finite(values):
     listed = np.where(np.isfinite(array), array, np.nan).tolist()
     if isinstance(listed, float):
         return None if math.isnan(listed) else listed
+    if listed and not isinstance(listed[0], list):
+        return [None if math.isnan(v) else v for v in listed]
     return [[None if math.isnan(v) else v for v in row] for row in listed]
 
 

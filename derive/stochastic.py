@@ -306,7 +306,8 @@ class NetworkExpert:
         clash = sorted(given & set(inputs))
         if clash:
             raise ProblemError(f"{label} gives a value for {clash[0]}, which is the problem's input x", where)
-        free = sorted(set(network.inputs) - given - set(inputs))
+        used = {s.name for s in network.expand(problem.loss).free_symbols}  # a file's own loss may use more
+        free = sorted(used - given - set(inputs))
         if free:
             raise ProblemError(f"{label}'s {free[0]} is neither an input x_1, ..., x_{d} nor given in 'values'", where)
         numbers = tuple(_number(values[key], f"{label} value of {key}", where) for key in values)
@@ -337,7 +338,8 @@ class NetworkExpert:
 
     def loss_solution(self, loss: str, y: float):
         """derive's engine on d L_i / d theta_i, with the problem's loss on top of the expert's output."""
-        network = Network(self.problem.network.inputs.values(), title=f"{self.label}: d L / d theta")
+        title = f"{self.label.capitalize()}: d L / d theta, the engine's backpropagation through it"
+        network = Network(self.problem.network.inputs.values(), title=title)
         for name, expr in self.problem.network.definitions.items():
             network.define(name, expr, where=self.problem.network.where.get(name))
         taken = set(network.names())
