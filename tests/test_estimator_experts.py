@@ -339,3 +339,12 @@ def test_cli_bad_expert_network(tmp_path):
                        encoding="utf-8")
     message = assert_bad_input(run_cli(tmp_path, "estimate", problem, "-o", "out.tex"), tmp_path)
     assert "p.yaml" in message and "expert 2 needs 'values'" in message
+
+
+def test_the_correction_from_the_problem_file(tmp_path):
+    text = ROUTER.read_text(encoding="utf-8") + "  correction: bonferroni\n"
+    problem = StochasticProblem.from_text(text, "r.yaml")
+    assert problem.correction == "bonferroni"
+    assert derive.estimate(problem, ["reinforce"], samples=1000).results[0].correction == "bonferroni"
+    with pytest.raises(ProblemError, match="stochastic.correction must be one of holm, bonferroni"):
+        StochasticProblem.from_text(text.replace("bonferroni", "sidak"), "r.yaml")
