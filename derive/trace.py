@@ -118,10 +118,13 @@ class Consistency:
     forward_vs_reverse: float  # the largest relative difference
     against_symbolic: float  # the largest relative difference of either mode from sympy.diff
     tolerance: float = TOLERANCE
+    at_kink: bool = False  # the derivative does not exist here: sympy.diff's value is shown, not judged
 
     @property
     def passed(self) -> bool:
-        return self.forward_vs_reverse <= self.tolerance and self.against_symbolic <= self.tolerance
+        """The modes agree, and agree with sympy.diff wherever the derivative exists (never a false failure at
+        a kink, where both modes take the same subgradient and sympy.diff another convention)."""
+        return self.forward_vs_reverse <= self.tolerance and (self.at_kink or self.against_symbolic <= self.tolerance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,9 +482,9 @@ def _relative(a, b) -> float:
     return 0.0 if scale == 0 else float(abs(a - b)) / scale
 
 
-def consistency(forward: ForwardTable, gradient, symbolic) -> Consistency:
+def consistency(forward: ForwardTable, gradient, symbolic, at_kink: bool = False) -> Consistency:
     """ybar^T (J xdot) = (J^T ybar)^T xdot, with ybar = 1, for each pass's direction xdot; and both modes
-    against the symbolic gradient."""
+    against the symbolic gradient (not judged `at_kink`)."""
     dot = lambda g, d: Float(sum((gi * di for gi, di in zip(g, d)), Float(0, DIGITS)), DIGITS)
     reverse = tuple(dot(gradient, d) for d in forward.directions)
     exact = tuple(dot(symbolic, d) for d in forward.directions)
@@ -491,6 +494,7 @@ def consistency(forward: ForwardTable, gradient, symbolic) -> Consistency:
         max((_relative(a, b) for a, b in zip(tangents, reverse)), default=0.0),
         max((_relative(a, e) for pair in zip(tangents, reverse, exact) for a, e in ((pair[0], pair[2]), (pair[1], pair[2]))),
             default=0.0),
+        at_kink=at_kink,
     )
 
 
@@ -521,7 +525,7 @@ def trace(target, at, *, mode: str = "both", direction=None, title: str = "") ->
     gradient = tuple(reverse.adjoint(line.index).value for line in lines if line.is_input)
     kept = tuple((name, definitions[name]) for name in definitions if name in decomposer.known)
     return Trace(title, function, tuple(inputs), tuple(point[x] for x in inputs), lines, forward, reverse,
-                 symbolic, symbolic_values, consistency(forward, gradient, symbolic_values), mode,
+                 symbolic, symbolic_values, consistency(forward, gradient, symbolic_values, any(line.at_kink for line in lines)), mode,
                  getattr(problem, "source", ""), kept, problem)
 
 

@@ -118,7 +118,7 @@ def _kink_note(trace: Trace) -> str:
     if not trace.kinks:
         return ""
     lines = ", ".join(f"{line.symbol} = {sympy.sstr(line.expr)}" for line in trace.kinks)
-    return f"; the point is at a kink of {lines}, where the derivative does not exist"
+    return f"; the point is at a kink of {lines}, where the derivative does not exist (sympy.diff not judged)"
 
 
 def trace_json(trace: Trace, methods=None) -> str:
