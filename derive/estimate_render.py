@@ -83,8 +83,13 @@ def _parameter_groups(report) -> list[tuple[int, str]]:
 
 
 def _expert_mean_rows(report, n: "Numbers") -> list[str]:
-    return [rf"\bar{{g}}^{{\theta}}_{{\text{{{n.text(r.name)}}}}} &= {n.row(r.experts.mean)}, \qquad "
-            rf"\mathrm{{se}} = {n.row(r.experts.standard_error)}" for r in report.results if r.experts is not None]
+    """Per estimator two lines (the mean, then its standard error): nine or more entries do not fit on one."""
+    rows = []
+    for r in report.results:
+        if r.experts is not None:
+            rows += [rf"\bar{{g}}^{{\theta}}_{{\text{{{n.text(r.name)}}}}} &= {n.row(r.experts.mean)},",
+                     rf"\mathrm{{se}} &= {n.row(r.experts.standard_error)}"]
+    return rows
 
 
 def _score_values(report, n: Numbers) -> list[str]:
