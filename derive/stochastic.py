@@ -292,7 +292,7 @@ class NetworkExpert:
         data, reader_source = dict(item), source
         if "problem" in item:
             data, node, reader_source = _expert_file(item, label, where, source)
-        output = item.get("output") or data.get("loss")
+        output = item.get("output")  # required, also with a problem file: its own loss is not an expert's output
         if not output:
             raise ProblemError(f"{label} needs 'output': the definition that is the expert's output e_{index}(x)", where)
         data = {key: data[key] for key in ("title", "symbols", "definitions", "syntax") if key in data}

@@ -348,3 +348,12 @@ def test_the_correction_from_the_problem_file(tmp_path):
     assert derive.estimate(problem, ["reinforce"], samples=1000).results[0].correction == "bonferroni"
     with pytest.raises(ProblemError, match="stochastic.correction must be one of holm, bonferroni"):
         StochasticProblem.from_text(text.replace("bonferroni", "sidak"), "r.yaml")
+
+
+def test_an_expert_file_needs_its_output_named(tmp_path):
+    (tmp_path / "expert.yaml").write_text("symbols: [x_1, a]\ndefinitions: ['e = a x_1']\nloss: e\nwrt: [a]\n",
+                                          encoding="utf-8")
+    text = "stochastic:\n  x: [1.0]\n  W_r: [[0.1], [0.3]]\n  experts:\n    - {problem: expert.yaml, values: {a: 2.0}}\n    - [1.0]\n"
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ProblemError, match="expert 1 needs 'output'"):
+        StochasticProblem.from_yaml(tmp_path / "r.yaml")
