@@ -277,6 +277,7 @@ class Comparison:
     correction: str
     estimates: int
     biased_by_design: bool
+    alpha: float = 0.01  # the family level
 
     @property
     def max_abs_z(self) -> float:
@@ -298,8 +299,6 @@ class Comparison:
     @property
     def verdict(self) -> str:
         return verdict(self.decided, self.consistent, self.estimates, self.max_abs_bias)
-
-    alpha: float = 0.01
 
     def describe(self) -> str:
         """The test in words, e.g. "max |z| = 0.25; Holm over 6 entries: none rejected (limits 3.14 to 2.58)"."""
@@ -352,6 +351,7 @@ class EstimatorResult:
     correction: str = "holm"
     experts: Comparison | None = None  # the experts' weights (None when no expert has trained weights)
     experts_rule: str = ""  # what the estimator does for the experts' weights
+    alpha: float = 0.01  # the family level of the corrected tests
 
     @property
     def estimates(self) -> int:
@@ -395,7 +395,8 @@ def study(model: Model, estimator: Estimator, samples: int, rng, alpha: float = 
                     if model.D.shape[1] else None)
     return EstimatorResult(estimator.name, estimator.label, estimator.biased_by_design, count * per, per, mean, se, z,
                            mean - exact, float(np.max(np.abs(z))), bonferroni_limit(z.size, alpha), variance,
-                           _curve(model, gz, per, exact), rejected, correction, expert_study, estimator.experts_rule)
+                           _curve(model, gz, per, exact), rejected, correction, expert_study, estimator.experts_rule,
+                           alpha)
 
 
 def _curve(model: Model, gz, per: int, exact) -> tuple:
@@ -461,7 +462,7 @@ class EstimateReport:
 
 def _summary_line(r: EstimatorResult) -> str:
     line = (f"{r.label}: {r.verdict}{'; biased by design' if r.biased_by_design else ''} "
-            f"({describe_test(r.z, r.rejected, r.correction, r.experts.alpha if r.experts else 0.01)}; "
+            f"({describe_test(r.z, r.rejected, r.correction, r.alpha)}; "
             f"variance per draw {r.total_variance:.4g})")
     if r.experts is not None:
         design = "; biased by design" if r.experts.biased_by_design else ""
