@@ -16,16 +16,17 @@ __version__ = "0.1.0"
 from .check import CheckReport
 from .derivation import Derivation, Solution
 from .engine import differentiate
-from .estimators import EstimateReport, StochasticProblem, estimate  # issue 7: gradient estimators
+from .estimators import EstimateReport, StochasticProblem, estimate
 from .errors import CheckError, DeriveError, LatexError, MissingRuleError, PdfError, ProblemError
 from .network import Network
 from .ops import relu, sigmoid, softplus, tanh
 from .problem import Problem
 from .rules import RULES, Rule
-from .trace import Trace, trace  # issue 6: evaluation traces, forward and reverse mode
-from .verify import Verdict, verify  # issue 5: checking student answers
+from .trace import Trace, trace
+from .verify import Verdict, verify
 
 __all__ = [
-    "CheckError", "CheckReport", "Derivation", "DeriveError", "PdfError", "LatexError", "MissingRuleError", "Network", "Problem",
-    "ProblemError", "RULES", "Rule", "Solution", "differentiate", "relu", "sigmoid", "softplus", "tanh",
+    "CheckError", "CheckReport", "Derivation", "DeriveError", "EstimateReport", "LatexError", "MissingRuleError",
+    "Network", "PdfError", "Problem", "ProblemError", "RULES", "Rule", "Solution", "StochasticProblem", "Trace",
+    "Verdict", "differentiate", "estimate", "relu", "sigmoid", "softplus", "tanh", "trace", "verify",
 ]

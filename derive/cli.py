@@ -1,4 +1,7 @@
-"""The `derive` command line: `solve`, `demo`, `--version`.
+"""The `derive` command line: `solve`, `check`, `trace`, `verify`, `grade`, `estimate`, `demo`, `--version`.
+
+Each command reads its input, calls the library, and writes through `derive.output`; the work lives in the
+library modules (a command's own module is imported inside the command, so `derive --help` stays quick).
 
 Bad input prints one line, `derive: error: ...`, on standard error and exits with status 2; a failed
 numeric check exits with status 1. Output files are written atomically, or not at all.
