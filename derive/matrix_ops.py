@@ -3,8 +3,8 @@
 Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, `MatMul`, `MatAdd`,
 `Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `OneMatrix`) plus the nodes defined
 here: an activation applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z), exp(Z),
-log(Z), and their derivatives sigma'(Z), ...), the row-wise `Softmax`, and the scalar-valued `SumEntries`,
-`Mean` and `FrobeniusNorm`.
+log(Z), and their derivatives sigma'(Z), ...), the row-wise `Softmax`, the square diagonal matrix `Diag` of a
+vector, and the scalar-valued `SumEntries`, `Mean` and `FrobeniusNorm`.
 
 The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
 they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
@@ -109,6 +109,25 @@ class Softmax(_SameShape):
     def _entry(self, i, j, **kwargs):
         row = [sympy.exp(self.arg._entry(i, k, **kwargs)) for k in range(self.arg.shape[1])]
         return row[j] / sympy.Add(*row)
+
+
+class Diag(_OfOneMatrix, MatrixExpr):
+    """diag(v): the n x n matrix with the entries of the vector v (n x 1 or 1 x n) on its diagonal."""
+
+    @property
+    def shape(self):
+        length = self.arg.shape[0] if self.arg.shape[1] == 1 else self.arg.shape[1]
+        return length, length
+
+    def entry_of_arg(self, k, **kwargs):
+        """The k-th entry of the vector, whether it is a column or a row."""
+        return self.arg._entry(k, 0, **kwargs) if self.arg.shape[1] == 1 else self.arg._entry(0, k, **kwargs)
+
+    def _entry(self, i, j, **kwargs):
+        return self.entry_of_arg(i, **kwargs) if i == j else S.Zero
+
+    def _eval_transpose(self):
+        return self
 
 
 class _ScalarOfMatrix(_OfOneMatrix, Expr):
@@ -355,6 +374,16 @@ def softmax(x):
     return Softmax(x)
 
 
+def diag(x):
+    """The square diagonal matrix of a vector (n x 1 or 1 x n); a scalar stays itself. A matrix that is not
+    a vector is refused: diag of a square matrix means its diagonal in some libraries, a block in others."""
+    if not is_matrix(x):
+        return x
+    if not (same(x.shape[1], 1) or same(x.shape[0], 1)):
+        raise ShapeMismatch(f"diag needs a vector (n x 1 or 1 x n); {describe(x)} is not a vector")
+    return Diag(x)
+
+
 def trace(x):
     _square(x, "the trace")
     return Trace(x) if is_matrix(x) else x
@@ -467,6 +496,9 @@ def _explicit_node(node, ev, values):
             total = sympy.Add(*e)
             rows.append([v / total for v in e])
         return ImmutableMatrix(rows)
+    if isinstance(node, Diag):
+        v = ev(node.arg)
+        return ImmutableMatrix.diag(*list(v))
     if isinstance(node, Trace):
         return ev(node.arg).trace()
     if isinstance(node, Determinant):

@@ -26,7 +26,7 @@ from sympy.matrices.expressions import HadamardPower
 
 from .errors import LatexError
 from .matrix_ops import (
-    ENTRYWISE_FUNCTIONS, add, apply, det, dimensions_of, divide, entrywise_class, hadamard, is_matrix,
+    ENTRYWISE_FUNCTIONS, add, apply, det, diag, dimensions_of, divide, entrywise_class, hadamard, is_matrix,
     matmul, mean, negate, norm, ones, power, softmax, sum_entries, trace, transpose,
 )
 
@@ -72,7 +72,7 @@ def _entrywise(name: str) -> Callable:
 _FUNCTIONS: dict[str, Callable] = {
     "sigmoid": _entrywise("sigmoid"), "tanh": _entrywise("tanh"), "relu": _entrywise("relu"),
     "softplus": _entrywise("softplus"), "exp": _entrywise("exp"), "log": _entrywise("log"),
-    "softmax": softmax, "sum": sum_entries, "mean": mean, "tr": trace, "det": det,
+    "softmax": softmax, "sum": sum_entries, "mean": mean, "tr": trace, "det": det, "diag": diag,
 }
 _SCALAR_FUNCTIONS = {"max": sympy.Max, "min": sympy.Min}  # any number of scalar arguments
 _ALIASES = {"sigma": "sigmoid", "ln": "log", "trace": "tr"}

@@ -86,6 +86,13 @@ def _softmax_vjp(G, node, operands, i):
     return mo.hadamard(node, mo.subtract(G, row_sums))
 
 
+def _diag_vjp(G, node, operands, i):
+    """For diag(v): the diagonal of G, (G (.) I) 1, as a column, or as a row for a row v."""
+    size = node.shape[0]
+    diagonal = mo.matmul(mo.hadamard(G, Identity(size)), OneMatrix(size, 1))
+    return diagonal if mo.same(operands[0].shape[1], 1) else mo.transpose(diagonal)
+
+
 def _inverse_vjp(G, node, operands, i):
     return mo.negate(mo.matmul(mo.transpose(node), G, mo.transpose(node)))
 
@@ -161,6 +168,9 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
     *(_entrywise_rule(name) for name in mo.ENTRYWISE_FUNCTIONS),
     MatrixRule("softmax rule", mo.Softmax, _softmax_vjp,
                lambda s: mo.SumEntries(mo.hadamard(mo.matmul(s["X"], s["A"]), mo.softmax(mo.matmul(s["X"], s["B"]))))),
+    MatrixRule("diag rule", mo.Diag, _diag_vjp,
+               lambda s: mo.SumEntries(mo.matmul(s["X"], mo.diag(mo.matmul(s["A"], s["x"])), s["B"]))
+               + Trace(mo.matmul(s["A"], mo.diag(mo.matmul(mo.transpose(s["x"]), s["B"]))))),
     MatrixRule("inverse rule", Inverse, _inverse_vjp,
                lambda s: Trace(mo.matmul(s["B"], mo.inverse(mo.add(s["A"], mo.matmul(4, Identity(3))))))),
     MatrixRule("trace rule", Trace, _scalar_of_matrix(lambda node, A: Identity(A.shape[0])),

@@ -226,6 +226,10 @@ class MatrixEvaluator:
             return self._entrywise(node.name, node.prime, argument)
         if isinstance(node, mo.Softmax):
             return _softmax_rows(self(node.arg))
+        if isinstance(node, mo.Diag):
+            vector = self(node.arg)
+            entries = vector.reshape(vector.shape[:-2] + (-1,))  # a column or a row, with any batch dimension
+            return entries[..., :, None] * np.eye(entries.shape[-1], dtype=self.dtype)
         if isinstance(node, Trace):
             return self._scalar(np.trace(self(node.arg), axis1=-2, axis2=-1))
         if isinstance(node, Determinant):

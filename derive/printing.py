@@ -136,6 +136,9 @@ class DerivePrinter(LatexPrinter):
     def _print_Softmax(self, expr):
         return rf"\operatorname{{softmax}}\left({self._print(expr.arg)}\right)"
 
+    def _print_Diag(self, expr):
+        return rf"\operatorname{{diag}}\left({self._print(expr.arg)}\right)"
+
     def _print_SumEntries(self, expr, exp=None):
         return self._powered(rf"\operatorname{{sum}}\left({self._print(expr.arg)}\right)", exp)
 

@@ -12,7 +12,7 @@ from sympy import MatrixSymbol, Rational, Symbol
 
 from derive.errors import LatexError
 from derive.matrix_ops import (
-    ENTRYWISE_FUNCTIONS, ShapeMismatch, add, apply, det, divide, entrywise_class, hadamard, inverse, matmul,
+    ENTRYWISE_FUNCTIONS, ShapeMismatch, add, apply, det, diag, divide, entrywise_class, hadamard, inverse, matmul,
     mean, negate, norm, ones, power, softmax, subtract, sum_entries, trace, transpose,
 )
 from derive.matrix_parse import MAX_DEPTH, MAX_LENGTH, parse_matrix_latex
@@ -40,6 +40,12 @@ def prime(name, u):
 half = Rational(1, 2)
 
 PARSES = [
+    # diag of a column or a row is the square diagonal matrix
+    (r"X^T \operatorname{diag}(\sigma'(X W)) (Y - X W)",
+     matmul(transpose(X), diag(prime("sigmoid", matmul(X, W))), subtract(Y, matmul(X, W)))),
+    (r"\mathrm{diag}(x) A", matmul(diag(x), A)),
+    (r"\operatorname{diag}\left(x^T\right)", diag(transpose(x))),
+    (r"\operatorname{diag}(y)", y),
     # products keep their order and check shapes
     (r"X W", matmul(X, W)),
     (r"X \cdot W", matmul(X, W)),
@@ -227,6 +233,9 @@ ERRORS = [
     (r"\frac{y}{x}", ShapeMismatch, ["divide by the matrix x (3x1)"]),
     (r"\sqrt{X}", ShapeMismatch, ["nx3"]),
     (r"\operatorname{softmax}(y)", ShapeMismatch, ["softmax"]),
+    (r"\operatorname{diag}(A)", ShapeMismatch, ["diag needs a vector", "A (3x3) is not a vector"]),
+    (r"\operatorname{diag}(x) X", ShapeMismatch, ["cannot multiply", "3x3", "nx3"]),
+    (r"\operatorname{diag}'(x)", LatexError, ["prime"]),
     # syntax, with the position
     (r"y + )", LatexError, ["at position 4", "expected an operand"]),
     (r"\sigma(Z \odot )", LatexError, ["at position 15", "expected an operand"]),
