@@ -165,7 +165,8 @@ def estimate(problem: Path, estimators: tuple[str, ...], samples: int, seed: int
 @main.command("trace")
 @click.argument("problem", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--expr", "expression", metavar="LATEX", help="Trace this LaTeX expression instead of a problem file.")
-@click.option("--at", "at", metavar="NAME=VALUE,...", help="The point, e.g. x1=2,x2=5: every input needs a value.")
+@click.option("--at", "at", metavar="NAME=VALUE,...",
+              help="The point, e.g. x1=2,x2=5: every input needs a value; a matrix as rows, X=[[1,2],[3,4]].")
 @click.option("--mode", type=click.Choice(["forward", "reverse", "both"]), default="both", show_default=True,
               help="Which tables the document shows (the consistency check always runs both).")
 @click.option("--direction", metavar="NAME=VALUE,...",
@@ -176,14 +177,16 @@ def estimate(problem: Path, estimators: tuple[str, ...], samples: int, seed: int
 @click.option("--graph", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the computational graph: .svg or .png (Graphviz dot), or .dot.")
 @click.option("--adjoints", is_flag=True, help="In the graph, show the adjoints flowing back (reverse mode).")
-def trace_command(problem, expression, at, mode, direction, output, graph, adjoints):
+@click.option("--size", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="A matrix problem is traced entry by entry with its symbolic sizes (n) set to this.")
+def trace_command(problem, expression, at, mode, direction, output, graph, adjoints, size):
     """The evaluation trace of PROBLEM's loss (or of --expr) at --at, with forward- and reverse-mode tables.
 
     Exits 1 if forward mode, reverse mode and sympy.diff disagree, 2 on bad input.
     """
     from .trace_render import trace_files
 
-    files, summary, passed = trace_files(problem, expression, at, mode, direction, output, graph, adjoints)
+    files, summary, passed = trace_files(problem, expression, at, mode, direction, output, graph, adjoints, size)
     for path, content in files:
         if path is None:
             click.echo(content, nl=False)

@@ -16,7 +16,7 @@ Numbers are computed with SymPy at 50 significant digits. Plain data only: no Ji
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import sympy
@@ -119,12 +119,16 @@ class Consistency:
     against_symbolic: float  # the largest relative difference of either mode from sympy.diff
     tolerance: float = TOLERANCE
     at_kink: bool = False  # the derivative does not exist here: sympy.diff's value is shown, not judged
+    against_derivation: float | None = None  # a matrix problem: the entries' adjoints vs derive's matrix gradient
 
     @property
     def passed(self) -> bool:
-        """The modes agree, and agree with sympy.diff wherever the derivative exists (never a false failure at
-        a kink, where both modes take the same subgradient and sympy.diff another convention)."""
-        return self.forward_vs_reverse <= self.tolerance and (self.at_kink or self.against_symbolic <= self.tolerance)
+        """The modes agree, and agree with sympy.diff (and, for a matrix problem, with derive's matrix gradient)
+        wherever the derivative exists (never a false failure at a kink, where both modes take the same
+        subgradient and sympy.diff another convention)."""
+        derivation = self.against_derivation or 0.0
+        return self.forward_vs_reverse <= self.tolerance and (
+            self.at_kink or max(self.against_symbolic, derivation) <= self.tolerance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,8 @@ class Trace:
     source: str = ""  # the problem file, or "" for an expression
     definitions: tuple[tuple[Symbol, Expr], ...] = ()  # a problem's definitions on the way to the output
     problem: object = None  # the derive.Problem traced, if any (its derivation is the analytic method)
+    expansion: object = None  # a matrix problem: its `derive.trace_matrix.Expansion` (sizes, matrix inputs)
+    derived: tuple[Float, ...] = ()  # a matrix problem: derive's matrix gradient, entry by entry, at the point
 
     @property
     def output(self) -> TraceLine:
@@ -499,19 +505,21 @@ def consistency(forward: ForwardTable, gradient, symbolic, at_kink: bool = False
 
 
 # -- the entry points -------------------------------------------------------------------------------------
-def trace(target, at, *, mode: str = "both", direction=None, title: str = "") -> Trace:
+def trace(target, at, *, mode: str = "both", direction=None, title: str = "", size: int = 2) -> Trace:
     """The evaluation trace of `target` at the point `at`, with its forward and reverse tables.
 
     `target`: a `derive.Problem` (its loss, definitions kept as named lines), a path to a problem file (a
     `Path`, or text ending in .yaml), a SymPy expression, or a LaTeX string (read by derive's LaTeX reader). `at`: the point, as a mapping
     {name or symbol: number} or text "x1=2,x2=5"; names as in the problem (x_1 and x1 both work). `direction`:
     one forward pass along this tangent (same forms as `at`, missing inputs 0); default one pass per input.
+    A problem with matrices is traced entry by entry with its symbolic sizes (n) set to `size`; `at` gives a
+    matrix as rows, "X=[[1,2,3],[4,5,6]]" (or nested lists, an array), or entry by entry, "X[0,1]=2".
     """
     if mode not in ("forward", "reverse", "both"):
         raise TraceError(f"mode must be forward, reverse or both, not '{mode}'")
-    function, definitions, output, inputs, problem, title = _target(target, title)
-    point = read_point(at, inputs, "value")
-    directions = _directions(direction, inputs)
+    function, definitions, output, inputs, problem, title, expansion = _target(target, title, size)
+    point = read_point(at, inputs, "value", expansion=expansion)
+    directions = _directions(direction, inputs, expansion)
     decomposer = _Decomposer(inputs, definitions)
     if not isinstance(decomposer.operand(output), Symbol) or len(decomposer.drafts) == len(inputs):
         raise TraceError(f"nothing to trace: {sympy.sstr(function)} has no operation")
@@ -524,13 +532,28 @@ def trace(target, at, *, mode: str = "both", direction=None, title: str = "") ->
                             for g in symbolic)
     gradient = tuple(reverse.adjoint(line.index).value for line in lines if line.is_input)
     kept = tuple((name, definitions[name]) for name in definitions if name in decomposer.known)
+    checked = consistency(forward, gradient, symbolic_values, any(line.at_kink for line in lines))
+    derived = ()
+    if expansion is not None:
+        derived = _derived_entries(problem, expansion, inputs, point, point_text)
+        checked = replace(checked, against_derivation=max(map(_relative, gradient, derived), default=0.0))
     return Trace(title, function, tuple(inputs), tuple(point[x] for x in inputs), lines, forward, reverse,
-                 symbolic, symbolic_values, consistency(forward, gradient, symbolic_values, any(line.at_kink for line in lines)), mode,
-                 getattr(problem, "source", ""), kept, problem)
+                 symbolic, symbolic_values, checked, mode, getattr(problem, "source", ""), kept, problem,
+                 expansion, derived)
 
 
-def _target(target, title: str):
-    """(function, definitions, output expression, inputs, source, title) for any kind of target."""
+def _derived_entries(problem, expansion, inputs, point, point_text) -> tuple[Float, ...]:
+    """derive's matrix gradient by every input, expanded to entries, at the point, in the order of `inputs`."""
+    from .trace_matrix import entry_gradients
+
+    wrts = [m for m, _ in expansion.matrices] + [x for x in inputs if x in problem.network.inputs.values()]
+    entries = entry_gradients(problem, expansion, wrts)
+    return tuple(_number(entries[x], point, lambda: f"derive's gradient by {x} is not finite at {point_text}")
+                 for x in inputs)
+
+
+def _target(target, title: str, size: int = 2):
+    """(function, definitions, output expression, inputs, problem, title, expansion) for any kind of target."""
     from pathlib import Path
 
     from .problem import Problem
@@ -538,25 +561,26 @@ def _target(target, title: str):
     if isinstance(target, Path) or (isinstance(target, str) and target.strip().endswith((".yaml", ".yml"))):
         target = Problem.from_yaml(Path(target.strip() if isinstance(target, str) else target))
     if isinstance(target, Problem):
-        return _problem_target(target, title)
+        return _problem_target(target, title, size)
     if isinstance(target, str):
         target = parse_expression(target)
     if not isinstance(target, Expr) or getattr(target, "is_Matrix", False):
         raise TraceError("traces are for scalar functions: give a SymPy expression, LaTeX text or a problem")
     inputs = sorted(target.free_symbols, key=lambda s: _natural(s.name))
-    return target, {}, target, inputs, None, title
+    return target, {}, target, inputs, None, title, None
 
 
-def _problem_target(problem, title: str):
+def _problem_target(problem, title: str, size: int):
     network = problem.network
     if network.has_matrices:
-        matrices = [s.name for s in network.all_symbols() if getattr(s, "is_Matrix", False)]
-        raise TraceError(f"traces are for scalar problems; this one has matrices ({', '.join(sorted(matrices))}): "
-                         "write it in scalars (x_1, x_2, ...)", problem.source or None)
+        from .trace_matrix import expand_problem
+
+        function, definitions, output, inputs, expansion = expand_problem(problem, size, TraceError)
+        return function, definitions, output, inputs, problem, title or problem.title, expansion
     used = network.ancestors(problem.loss)
     inputs = [s for s in network.inputs.values() if s in used]
     definitions = {name: network.definitions[name] for name in network.definitions}
-    return network.expand(problem.loss), definitions, problem.loss, inputs, problem, title or problem.title
+    return network.expand(problem.loss), definitions, problem.loss, inputs, problem, title or problem.title, None
 
 
 def _natural(name: str) -> list:
@@ -590,9 +614,12 @@ def _key(name: str) -> str:
     return re.sub(r"[_{}\\ ]", "", name)
 
 
-def read_point(at, inputs, what: str = "value", missing_is_zero: bool = False) -> dict:
-    """{input symbol: exact number} from a mapping or from text "x1=2,x2=5/2"; names as x_1 or x1."""
+def read_point(at, inputs, what: str = "value", missing_is_zero: bool = False, expansion=None) -> dict:
+    """{input symbol: exact number} from a mapping or from text "x1=2,x2=5/2"; names as x_1 or x1. For a
+    matrix problem (`expansion`), a matrix input may be given whole: "X=[[1,2],[3,4]]" or nested lists."""
     given = _pairs(at) if isinstance(at, str) else {str(getattr(k, "name", k)): val for k, val in dict(at or {}).items()}
+    if expansion is not None:
+        given = _matrix_pairs(given, expansion, what)
     by_name = {x.name: x for x in inputs}
     loose: dict[str, list] = {}
     for x in inputs:
@@ -609,6 +636,11 @@ def read_point(at, inputs, what: str = "value", missing_is_zero: bool = False) -
             raise TraceError(f"two {what}s given for the input {symbol.name}")
         point[symbol] = _exact(raw, name, what)
     missing = [x.name for x in inputs if x not in point]
+    if missing and not missing_is_zero and expansion is not None:
+        from .trace_matrix import missing_matrices
+
+        raise TraceError(f"no {what} given for {', '.join(missing_matrices([x for x in inputs if x not in point], expansion))} "
+                         f"(give a matrix as rows, e.g. --at 'X=[[1,2,3],[4,5,6]]', or entry by entry, X[0,1]=2)")
     if missing and not missing_is_zero:
         raise TraceError(f"no {what} given for the input {', '.join(missing)} (give it with --at, e.g. "
                          f"--at {','.join(f'{x.name}=1' for x in inputs)})")
@@ -624,9 +656,52 @@ def _plain(name: str) -> str:
         return name
 
 
+_BRACES = str.maketrans("", "", "^()")
+_ENTRY = re.compile(r"^(.+)\[\s*(\d+)\s*,\s*(\d+)\s*\]$")
+
+
+def _matrix_named(name: str, matrices: dict, loose: dict):
+    """(matrix, shape) for a name as the problem writes it, or loosely (W1 for W^{(1)}); else None."""
+    return (matrices.get(name) or matrices.get(_plain(name))
+            or matrices.get(loose.get(_key(name).translate(_BRACES), "")))
+
+
+def _matrix_pairs(given: dict, expansion, what: str) -> dict:
+    """`given` with each whole matrix replaced by its entries {"X[0,1]": value}, checked against its shape."""
+    from .trace_matrix import _Error, matrix_entries
+
+    matrices = {m.name: (m, shape) for m, shape in expansion.matrices}
+    loose = {_key(name).translate(_BRACES): name for name in matrices}  # W1 for W^{(1)}
+    result: dict = {}
+    for name, raw in given.items():
+        found = _matrix_named(name, matrices, loose)
+        entry = _ENTRY.match(name)
+        if found is None and entry and _matrix_named(entry.group(1), matrices, loose) is not None:
+            matrix = _matrix_named(entry.group(1), matrices, loose)[0]
+            entries = {f"{matrix.name}[{int(entry.group(2))},{int(entry.group(3))}]": raw}
+        elif found is None:
+            entries = {name: raw}
+        else:
+            try:
+                entries = matrix_entries(name, found[0], raw, found[1])
+            except _Error as problem:
+                raise TraceError(f"the {what} of {problem}" if what != "value" else str(problem)) from None
+        for entry, value in entries.items():
+            if entry in result:
+                raise TraceError(f"two {what}s given for {entry} (as a matrix and as an entry)")
+            result[entry] = value
+    return result
+
+
 def _pairs(text: str) -> dict[str, str]:
+    from .trace_matrix import _Error, split_top
+
     pairs: dict[str, str] = {}
-    for item in filter(None, (piece.strip() for piece in text.split(","))):
+    try:
+        pieces = split_top(text)
+    except _Error as problem:
+        raise TraceError(f"cannot read the point: {problem}") from None
+    for item in filter(None, (piece.strip() for piece in pieces)):
         name, equals, value = item.partition("=")
         if not equals or not name.strip() or not value.strip():
             raise TraceError(f"cannot read '{item}' in '{text}': write name=value, e.g. x1=2,x2=5")
@@ -654,10 +729,10 @@ def _exact(raw, name: str, what: str) -> Rational:
     return Rational(fraction.numerator, fraction.denominator)
 
 
-def _directions(direction, inputs) -> list[tuple[Rational, ...]]:
+def _directions(direction, inputs, expansion=None) -> list[tuple[Rational, ...]]:
     if direction is None:
         return [tuple(sympy.S.One if j == k else sympy.S.Zero for j in range(len(inputs))) for k in range(len(inputs))]
-    chosen = read_point(direction, inputs, "direction component", missing_is_zero=True)
+    chosen = read_point(direction, inputs, "direction component", missing_is_zero=True, expansion=expansion)
     if all(value == 0 for value in chosen.values()):
         raise TraceError("the direction is zero: give at least one non-zero component, e.g. --direction x1=1")
     return [tuple(chosen[x] for x in inputs)]

@@ -95,6 +95,13 @@ def _central_difference(f, x) -> np.ndarray:
 def _analytic(trace: Trace, problem, x) -> np.ndarray:
     if problem is None:
         formulas = list(trace.symbolic_gradient)
+    elif trace.expansion is not None:  # a matrix problem: derive's matrix gradients, expanded to the entries
+        from .trace_matrix import entry_gradients
+
+        inputs = problem.network.inputs.values()
+        wrts = [m for m, _ in trace.expansion.matrices] + [x for x in trace.inputs if x in inputs]
+        entries = entry_gradients(problem, trace.expansion, wrts)
+        formulas = [entries[x] for x in trace.inputs]
     else:
         from .derivation import Solution
 

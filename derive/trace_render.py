@@ -51,6 +51,14 @@ class TraceContext:
         """x_1 = 2, x_2 = 5 as maths."""
         return ", ".join(f"{self.math(x)} = {self.math(p)}" for x, p in zip(self.trace.inputs, self.trace.point))
 
+    def expansion_words(self) -> str:
+        """n = 2, X is 2×3, y is 2×1, W is 3×1 (as maths): the sizes a matrix problem was expanded at."""
+        e = self.trace.expansion
+        sizes = [self.m(f"{self.math(d)} = {e.size}") for d in e.dimensions]
+        times = r" \times "
+        shapes = [f"{self.m(m)} is {self.m(f'{rows}{times}{cols}')}" for m, (rows, cols) in e.matrices]
+        return ", ".join(sizes + shapes)
+
     def chunks(self) -> list[range]:
         """The forward passes in groups that fit side by side."""
         n = self.trace.forward.passes
@@ -111,7 +119,21 @@ def summary(trace: Trace) -> str:
     return (f"f = {number(trace.value)} at {point}; gradient ({gradient}); forward mode {passes} "
             f"pass{'es' if passes > 1 else ''}, reverse mode 1 pass; consistency check: "
             f"{'PASS' if c.passed else 'FAIL'} (forward vs reverse {c.forward_vs_reverse:.1e}, against sympy.diff "
-            f"{c.against_symbolic:.1e}, tolerance {c.tolerance:.0e}){_kink_note(trace)}")
+            f"{c.against_symbolic:.1e}{_derivation_note(trace)}, tolerance {c.tolerance:.0e}){_kink_note(trace)}"
+            f"{_expansion_note(trace)}")
+
+
+def _derivation_note(trace: Trace) -> str:
+    against = trace.consistency.against_derivation
+    return "" if against is None else f", adjoints against derive's matrix gradient {against:.1e}"
+
+
+def _expansion_note(trace: Trace) -> str:
+    e = trace.expansion
+    if e is None:
+        return ""
+    sizes = ", ".join(f"{d} = {e.size}" for d in e.dimensions)
+    return f"; traced entry by entry{' at ' + sizes if sizes else ''} ({len(trace.inputs)} inputs, {len(trace.lines) - len(trace.inputs)} lines)"
 
 
 def _kink_note(trace: Trace) -> str:
@@ -150,11 +172,22 @@ def trace_json(trace: Trace, methods=None) -> str:
         "consistency": {"passed": c.passed, "forward": [float(x) for x in c.forward],
                         "reverse": [float(x) for x in c.reverse], "symbolic": [float(x) for x in c.symbolic],
                         "forward_vs_reverse": c.forward_vs_reverse, "against_symbolic": c.against_symbolic,
-                        "tolerance": c.tolerance},
+                        "tolerance": c.tolerance, "against_derivation": c.against_derivation},
+        "expansion": _expansion_json(trace),
         "methods": [{"method": m.method, "formula": m.formula, "cost": m.cost, "arithmetic": m.arithmetic, "values": list(m.values),
                      "absolute_error": m.absolute_error, "relative_error": m.relative_error} for m in methods],
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def _expansion_json(trace: Trace) -> dict | None:
+    """A matrix problem: the sizes it was traced at, each matrix's shape, derive's gradient per entry."""
+    e = trace.expansion
+    if e is None:
+        return None
+    return {"size": e.size, "dimensions": [d.name for d in e.dimensions],
+            "matrices": {m.name: list(shape) for m, shape in e.matrices},
+            "derived_gradient": {x.name: float(g) for x, g in zip(trace.inputs, trace.derived)}}
 
 
 def _line_json(line, p) -> dict:
@@ -168,7 +201,7 @@ def _line_json(line, p) -> dict:
 DOCUMENT_FORMATS = (".tex", ".pdf", ".md", ".json")
 
 
-def trace_files(problem, expression, at, mode, direction, output, graph, adjoints):
+def trace_files(problem, expression, at, mode, direction, output, graph, adjoints, size: int = 2):
     """What `derive trace` writes: [(path or None for standard output, content)], the summary line, and
     whether the consistency check passed. Everything is computed before anything is written."""
     from pathlib import Path
@@ -191,7 +224,8 @@ def trace_files(problem, expression, at, mode, direction, output, graph, adjoint
                           else "give a problem file or --expr 'LATEX' to trace")
     if problem is not None and not Path(problem).is_file():
         raise DeriveError(f"no problem file '{problem}'")
-    traced = trace(Path(problem) if problem is not None else expression, at or {}, mode=mode, direction=direction)
+    traced = trace(Path(problem) if problem is not None else expression, at or {}, mode=mode, direction=direction,
+                   size=size)
     if suffix in GRAPH_FORMATS:
         content = graph_file(traced, suffix, adjoints)
     else:

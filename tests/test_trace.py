@@ -198,9 +198,98 @@ def test_a_weight_used_twice_accumulates_in_the_problem():
     assert t.consistency.passed
 
 
-def test_matrix_problems_are_refused_in_one_line():
-    with pytest.raises(TraceError, match="traces are for scalar problems.*matrices"):
-        derive.trace(EXAMPLES / "one_layer_batch.yaml", {})
+# -- matrix problems, entry by entry -------------------------------------------------------------------------
+BATCH_POINT = "X=[[1,2,3],[0.5,-1,2]], y=[[1],[0]], W=[[0.1],[-0.2],[0.3]]"
+
+
+def test_a_matrix_problem_is_traced_entry_by_entry():
+    t = derive.trace(EXAMPLES / "one_layer_batch.yaml", BATCH_POINT)
+    assert [x.name for x in t.inputs][:3] == ["X[0,0]", "X[0,1]", "X[0,2]"] and len(t.inputs) == 11
+    assert t.expansion.size == 2 and {m.name: shape for m, shape in t.expansion.matrices} == {
+        "X": (2, 3), "y": (2, 1), "W": (3, 1)}
+    names = {line.name.name for line in t.lines if line.name is not None and not line.is_input}
+    assert names == {r"\hat{y}[0,0]", r"\hat{y}[1,0]", "L"} and t.output.name.name == "L"
+    assert len(t.lines) - len(t.inputs) == 19  # 2 rows x (3 products, 2 sums, sigmoid, difference, square, half) + 1
+    assert t.consistency.passed and t.consistency.against_derivation < 1e-40
+
+
+def test_matrix_adjoints_equal_the_matrix_gradient_by_hand():
+    """The adjoints of W's entries are X^T ((yhat - y) * yhat * (1 - yhat)) at the point, computed here in
+    exact arithmetic independently of derive; the adjoints of X's entries (delta W^T) too."""
+    t = derive.trace(EXAMPLES / "one_layer_batch.yaml", BATCH_POINT)
+    R = sympy.Rational
+    X = sympy.Matrix([[1, 2, 3], [R(1, 2), -1, 2]])
+    y, W = sympy.Matrix([1, 0]), sympy.Matrix([R(1, 10), R(-1, 5), R(3, 10)])
+    yhat = (X * W).applyfunc(lambda z: 1 / (1 + sympy.exp(-z)))
+    delta = sympy.Matrix([(yhat[i] - y[i]) * yhat[i] * (1 - yhat[i]) for i in range(2)])
+    expected = {**{f"W[{i},0]": g for i, g in enumerate(X.T * delta)},
+                **{f"X[{i},{j}]": (delta * W.T)[i, j] for i in range(2) for j in range(3)},
+                **{f"y[{i},0]": y[i] - yhat[i] for i in range(2)}}
+    got = dict(zip((x.name for x in t.inputs), t.gradient))
+    assert got.keys() == expected.keys()
+    for name, value in expected.items():
+        assert abs(got[name] - sympy.N(value, 50)) < sympy.Float("1e-45"), name
+    assert all(abs(a - b) < sympy.Float("1e-45") for a, b in zip(t.gradient, t.derived))
+
+
+def test_matrix_point_as_entries_and_as_lists_and_sizes():
+    by_rows = derive.trace(EXAMPLES / "one_layer_batch.yaml", BATCH_POINT)
+    entries = ",".join(f"X[{i},{j}]={v}" for i, row in enumerate([[1, 2, 3], [0.5, -1, 2]]) for j, v in enumerate(row))
+    by_entries = derive.trace(EXAMPLES / "one_layer_batch.yaml", entries + ",y=[1,0],W=[[0.1],[-0.2],[0.3]]")
+    assert by_entries.gradient == by_rows.gradient
+    import numpy as np
+
+    lists = derive.trace(EXAMPLES / "one_layer_batch.yaml",
+                         {"X": np.array([[1, 2, 3], [0.5, -1, 2]]), "y": [[1], [0]], "W": [0.1, -0.2, 0.3]})
+    assert lists.gradient == by_rows.gradient
+    three = derive.trace(EXAMPLES / "one_layer_batch.yaml", "X=[[1,2,3],[0.5,-1,2],[0,1,0]], y=[1,0,1], W=[1,2,3]",
+                         size=3, mode="reverse")
+    assert len(three.inputs) == 15 and three.consistency.passed and three.expansion.size == 3
+
+
+def test_two_layer_vector_traces_and_agrees_with_derive():
+    t = derive.trace(EXAMPLES / "two_layer_vector.yaml",
+                     "x=[1,-1,2], y=1, W1=[[0.1,0.2,0.3],[0,1,-1],[0.5,0.5,0.5],[1,0,-2]], W2=[[1,-1,0.5,2]]",
+                     direction="W1[0,0]=1, y=-1")
+    assert t.consistency.passed and t.consistency.against_derivation < 1e-40 and t.forward.passes == 1
+    assert {r"h[3,0]", r"\hat{y}[0,0]", "L"} <= {line.name.name for line in t.lines if line.name is not None}
+
+
+@pytest.mark.parametrize("at, expected", [
+    ("X=[[1,2],[3,4]], y=[1,0], W=[1,2,3]", ["X must be 2\u00d73", "2\u00d72", "X=[[1,2,3],[4,5,6]]"]),
+    ("y=[1,0], W=[1,2,3]", ["no value given for the matrix X (2\u00d73, n = 2)"]),
+    ("X=[[1,2,3],[4,5,6], y=[1,0], W=[1,2,3]", ["'[' without its ']'"]),
+    ("X=[[1,2,3],[4,five,6]], y=[1,0], W=[1,2,3]", ["value of X[1,1] must be a number", "five"]),
+    ("X=[[1,2,3],[4,5]], y=[1,0], W=[1,2,3]", ["rows of X have different lengths"]),
+    ("X=7, y=[1,0], W=[1,2,3]", ["cannot read the matrix X from '7'", "X=[[1,2,3],[4,5,6]]"]),
+    ("X=[[1,2,3],[4,5,6]], X[0,0]=1, y=[1,0], W=[1,2,3]", ["two values given for X[0,0]"]),
+])
+def test_bad_matrix_points_are_one_line(at, expected):
+    with pytest.raises(TraceError) as error:
+        derive.trace(EXAMPLES / "one_layer_batch.yaml", at)
+    message = str(error.value)
+    assert "\n" not in message
+    for piece in expected:
+        assert piece in message, (piece, message)
+
+
+def test_one_hot_targets_are_refused_in_one_line():
+    with pytest.raises(TraceError, match="one-hot targets .*Y"):
+        derive.trace(EXAMPLES / "mlp_softmax.yaml", {})
+
+
+def test_a_matrix_trace_compiles_and_says_it_was_expanded():
+    require_pdflatex()
+    t = derive.trace(EXAMPLES / "one_layer_batch.yaml", BATCH_POINT)
+    tex = t.document()
+    assert "traced at concrete sizes, entry by entry" in tex and r"\(n = 2\)" in tex
+    assert "derive's matrix gradient" in tex
+    assert compile_pdf(tex)[:4] == b"%PDF"
+    data = json.loads(t.to_json())
+    assert data["expansion"]["size"] == 2 and data["expansion"]["matrices"]["X"] == [2, 3]
+    assert data["consistency"]["against_derivation"] < 1e-12
+    methods = {m.method: m for m in compare_methods(t)}
+    assert methods["manual analytic"].absolute_error < 1e-12 and methods["central difference"].absolute_error < 1e-8
 
 
 # -- bad input ----------------------------------------------------------------------------------------------
