@@ -204,7 +204,10 @@ def trace_command(problem, expression, at, mode, direction, output, graph, adjoi
 @click.option("--answer-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the answer from this file.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for the sample points.")
-def verify(problem: Path, wrt: str, answer: str | None, answer_file: Path | None, fmt: str, seed: int):
+@click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0, 3600, min_open=True),
+              help="Seconds of clock time; when they run out the answer is undecided (exit 3).")
+def verify(problem: Path, wrt: str, answer: str | None, answer_file: Path | None, fmt: str, seed: int,
+           time_limit: float):
     """Decide whether an answer is the gradient of PROBLEM's loss with respect to --wrt.
 
     Exits 0 correct, 1 incorrect, 3 undecided, 2 bad input."""
@@ -214,7 +217,7 @@ def verify(problem: Path, wrt: str, answer: str | None, answer_file: Path | None
     if (answer is None) == (answer_file is None):
         raise DeriveError("give the answer with exactly one of --answer or --answer-file")
     text = answer if answer is not None else read_submission(answer_file)
-    verdict = decide(load_problem(problem), wrt, text, seed=seed)
+    verdict = decide(load_problem(problem), wrt, text, seed=seed, time_limit=time_limit)
     click.echo(verdict.to_json() if fmt == "json" else verdict.summary())
     sys.exit(verdict.exit_code)
 

@@ -28,6 +28,7 @@ from sympy.matrices.expressions import HadamardProduct, MatMul
 from . import matrix_ops as mo
 from .answers import AnswerError, AnswerLine, read_answer
 from .check import kink_expressions
+from .deadline import TimeLimitReached, within
 from .numeric import MatrixEvaluator, compile_expression
 from .ops import sigmoid
 from .printing import latex
@@ -39,7 +40,8 @@ POINTS = 6
 SIZES = (2, 3)  # symbolic sizes (n) alternate between these, to catch slips that only show at one size
 MIN_POINTS = 3
 KINK_DISTANCE = 1e-3
-SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (it has no clock)
+SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
+TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient included
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +124,23 @@ class Verdict:
         }
 
 
-def verify(problem, wrt, answer_latex: str, seed: int = 0) -> Verdict:
-    """The verdict on `answer_latex` as the gradient of `problem`'s loss with respect to `wrt`.
+def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | None = TIME_LIMIT) -> Verdict:
+    """The verdict on `answer_latex` as the gradient of `problem`'s loss with respect to `wrt`, within
+    `time_limit` seconds of clock time (None: no limit), deriving the gradient included; when the time is
+    up the verdict is undecided, its reason naming the layer that was running (`derive.deadline.within`).
 
     Raises `AnswerError` (a `DeriveError`) for bad input: empty, unreadable, unknown symbols, wrong variable."""
-    return Judge(problem, wrt, seed).verdict(answer_latex)
+    def work(report):
+        report("derivation", answer_latex)
+        judge = Judge(problem, wrt, seed)
+        judge.report = report
+        return judge.verdict(answer_latex)
+
+    try:
+        return within(work, time_limit)
+    except TimeLimitReached as reached:
+        return Verdict("undecided", wrt=getattr(wrt, "name", str(wrt)), read_as=reached.note,
+                       reason=str(reached), layer=reached.stage)
 
 
 def shape_words(shape) -> str:
@@ -155,6 +169,7 @@ class Judge:
         self._compiled: dict = {}
         self.points = self._draw_points(np.random.default_rng(seed))
         self.truth_values = [self._value(self.truth, p) for p in self.points]
+        self.report = lambda stage, note="": None  # where a time limit is watching: the layer now running
 
     # -- the problem's side
 
@@ -229,6 +244,7 @@ class Judge:
     # -- the answer's side
 
     def verdict(self, answer_latex: str) -> Verdict:
+        self.report("reading", answer_latex)
         lines = read_answer(answer_latex, self.network, self.loss, self.wrt)
         if len(lines) == 1:
             return self.judge_line(lines[0])
@@ -240,6 +256,7 @@ class Judge:
         if line.expr is None:
             return Verdict("incorrect", diagnosis=Diagnosis("shape_mismatch", line.shape_error), layer="structural",
                            **base)
+        self.report("structural", base["read_as"])
         answer = self.network.expand(line.expr)
         ambiguity = self._ambiguity(line, answer)
         if ambiguity:
@@ -248,8 +265,10 @@ class Judge:
             return Verdict("correct", layer="structural", **base)
         if _shape(answer) != _shape(self.truth):
             return Verdict("incorrect", diagnosis=self._shape_diagnosis(answer), layer="structural", **base)
+        self.report("symbolic", base["read_as"])
         if self._symbolically_equal(answer):
             return Verdict("correct", layer="symbolic", **base)
+        self.report("numeric", base["read_as"])
         kinks = self._kinks(answer)
         evidence, undecided = self._compare(answer, kinks)
         if undecided:

@@ -186,3 +186,99 @@ def test_cli_verify_binary_answer_file_exits_2(tmp_path):
     (tmp_path / "a.pdf").write_bytes(b"%PDF\x00\x01\x02")
     result = run_cli(tmp_path, "verify", SCALAR, "--wrt", "w", "--answer-file", "a.pdf")
     assert "binary" in assert_bad_input(result, tmp_path, output=None)
+
+
+# -- the clock: a verify that runs out of time is undecided, never incorrect
+
+DIAG_ANSWER = r"X^T \operatorname{diag}(\sigma'(X W)) (\hat{y} - y)"
+LAYERS = ("derivation", "reading", "structural", "symbolic", "numeric")
+
+
+def _batch_problem():
+    return derive.Problem.from_yaml(EXAMPLES / "one_layer_batch.yaml")
+
+
+def test_a_tiny_time_limit_makes_a_real_answer_undecided_naming_the_layer():
+    verdict = verify(_batch_problem(), "W", DIAG_ANSWER, time_limit=0.001)
+    assert verdict.outcome == "undecided" and verdict.exit_code == 3
+    assert verdict.layer in LAYERS
+    assert verdict.reason == f"time limit of 0.001 s reached in the {verdict.layer} layer"
+    assert verdict.read_as  # what it was read as so far, never empty
+    assert verify(_batch_problem(), "W", DIAG_ANSWER, time_limit=20).outcome == "correct"
+    assert verify(_batch_problem(), "W", DIAG_ANSWER, time_limit=None).outcome == "correct"
+
+
+def test_the_time_limit_works_outside_the_main_thread_and_bad_input_still_raises():
+    from concurrent.futures import ThreadPoolExecutor
+
+    problem = _batch_problem()
+    with ThreadPoolExecutor(1) as pool:
+        tiny = pool.submit(verify, problem, "W", DIAG_ANSWER, time_limit=0.001).result()
+        ample = pool.submit(verify, problem, "W", DIAG_ANSWER, time_limit=20).result()
+        bad = pool.submit(verify, problem, "W", r"(\hat y - y", time_limit=20)
+        with pytest.raises(AnswerError, match="at the end"):
+            bad.result()
+    assert tiny.outcome == "undecided" and "time limit of 0.001 s reached in the" in tiny.reason
+    assert ample.outcome == "correct" and ample.layer == "numeric"
+
+
+@pytest.mark.parametrize("in_thread", [False, True])
+def test_the_deadline_names_the_last_layer_reported(in_thread):
+    import threading
+    import time
+
+    from derive.deadline import TimeLimitReached, within
+
+    def work(report):
+        report("symbolic", "x")
+        report("numeric", "read so far")
+        time.sleep(5)
+
+    caught = []
+
+    def run():
+        try:
+            within(work, 0.2)
+        except TimeLimitReached as reached:
+            caught.append(reached)
+
+    started = time.monotonic()
+    if in_thread:
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+    else:
+        run()
+    assert time.monotonic() - started < 3
+    assert str(caught[0]) == "time limit of 0.2 s reached in the numeric layer" and caught[0].note == "read so far"
+
+
+def test_the_deadline_is_not_swallowed_by_except_exception():
+    import time
+
+    from derive.deadline import TimeLimitReached, within
+
+    def work(report):
+        report("numeric")
+        try:
+            time.sleep(5)
+        except Exception:  # noqa: BLE001 - what careless code inside a layer might do
+            pass
+        return "finished"
+
+    with pytest.raises(TimeLimitReached):
+        within(work, 0.1)
+
+
+def test_cli_verify_time_limit_exits_3(tmp_path):
+    result = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", DIAG_ANSWER, "--time-limit", "0.001")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "undecided" in result.stdout and "reason: time limit of 0.001 s reached in the" in result.stdout
+    assert_no_traceback(result)
+    ample = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", DIAG_ANSWER, "--time-limit", "30")
+    assert ample.returncode == 0, ample.stdout + ample.stderr
+
+
+def test_cli_verify_refuses_a_time_limit_that_is_not_positive(tmp_path):
+    result = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", DIAG_ANSWER, "--time-limit", "0")
+    assert "--time-limit" in assert_bad_input(result, tmp_path, output=None)
