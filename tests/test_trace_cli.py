@@ -105,7 +105,15 @@ def test_a_kink_is_reported_and_exits_0(tmp_path):
     (["--at", "x=1"], ["give a problem file or --expr"]),
     ([str(EXAMPLES / "one_layer_scalar.yaml"), "--expr", "x", "--at", "x=1"], ["not both"]),
     ([str(EXAMPLES / "one_layer_scalar.yaml"), "--at", "x=1,y=2"], ["no value given for the input w"]),
-    ([str(EXAMPLES / "one_layer_batch.yaml"), "--at", "x=1"], ["traces are for scalar problems", "matrices"]),
+    ([str(EXAMPLES / "one_layer_batch.yaml"), "--at", "X=[[1,2],[3,4]],y=[1,0],W=[1,2,3]"],
+     ["X must be 2\u00d73", "given is 2\u00d72"]),
+    ([str(EXAMPLES / "one_layer_batch.yaml"), "--at", "y=[1,0],W=[1,2,3]"], ["no value given for the matrix X (2\u00d73, n = 2)"]),
+    ([str(EXAMPLES / "one_layer_batch.yaml"), "--at", "X=[[1,2,3],[4,5,6]],y=[1,0],W=[[1,2,3]"], ["'[' without its ']'"]),
+    ([str(EXAMPLES / "one_layer_batch.yaml"), "--at", "X=[[1,2,3],[4,5,6]],y=[1,0],W=[1,2,w]"],
+     ["value of W[2,0] must be a number", "'w'"]),
+    ([str(EXAMPLES / "one_layer_batch.yaml"), "--at", "X=[[1,2,3],[4,5,6]],y=[1,0],W=[1,2,3]", "--size", "3"],
+     ["X must be 3\u00d73"]),
+    ([str(EXAMPLES / "mlp_softmax.yaml"), "--at", "X=[[1]]"], ["one-hot targets"]),
     (["missing.yaml", "--at", "x=1"], ["no problem file 'missing.yaml'"]),
     (["--expr", TEXTBOOK, "--at", "x1=2,x2=5", "--mode", "sideways"], ["sideways"]),
 ])
@@ -134,3 +142,32 @@ def test_bad_problem_file_names_its_line(tmp_path):
     """)
     message = assert_bad_input(run_cli(tmp_path, "trace", "p.yaml", "--at", "x=1,w=2", "-o", "out.tex"), tmp_path)
     assert "p.yaml, line 3" in message
+
+
+BATCH_POINT = "X=[[1,2,3],[0.5,-1,2]], y=[[1],[0]], W=[[0.1],[-0.2],[0.3]]"
+
+
+def test_matrix_problem_to_pdf_and_json(tmp_path):
+    require_pdflatex()
+    for name in ("t.pdf", "t.json"):
+        result = run_cli(tmp_path, "trace", EXAMPLES / "one_layer_batch.yaml", "--at", BATCH_POINT, "-o", name)
+        assert_no_traceback(result)
+        assert result.returncode == 0, result.stderr
+        assert "traced entry by entry at n = 2 (11 inputs, 19 lines)" in result.stdout
+        assert "adjoints against derive's matrix gradient" in result.stdout and "PASS" in result.stdout
+    assert (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"
+    data = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert data["expansion"]["matrices"] == {"X": [2, 3], "y": [2, 1], "W": [3, 1]}
+    assert data["consistency"]["passed"] and data["consistency"]["against_derivation"] < 1e-12
+    for name, value in data["gradient"].items():
+        assert abs(value - data["expansion"]["derived_gradient"][name]) < 1e-12
+    assert round(data["gradient"]["W[1,0]"], 3) == -0.309
+
+
+def test_matrix_problem_at_size_three_with_entries(tmp_path):
+    at = "X=[[1,2,3],[0.5,-1,2],[0,0,1]], y[0,0]=1, y[1,0]=0, y[2,0]=1/2, W=[0.1,-0.2,0.3]"
+    result = run_cli(tmp_path, "trace", EXAMPLES / "one_layer_batch.yaml", "--at", at, "--size", "3",
+                     "--mode", "reverse", "-o", "t.tex")
+    assert result.returncode == 0, result.stderr
+    assert "n = 3 (15 inputs" in result.stdout
+    assert r"\(n = 3\)" in (tmp_path / "t.tex").read_text(encoding="utf-8")
