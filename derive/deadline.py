@@ -30,27 +30,34 @@ class TimeLimitReached(BaseException):
         self.note = note
 
 
+class ChildCrashed(RuntimeError):
+    """The child process running the work ended without a result (killed, or out of memory in C code)."""
+
+
 Report = Callable[[str, str], None]  # (stage, note)
 
 
-def within(work: Callable[[Report], object], seconds: float | None):
+def within(work: Callable[[Report], object], seconds: float | None, child_setup: Callable[[], None] | None = None,
+           start: tuple[str, str] = ("", "")):
     """`work(report)` with at most `seconds` of clock time (None: no limit); raises `TimeLimitReached`.
-    Exceptions from the work are raised here as they are (from a child: re-raised after pickling)."""
+    Exceptions from the work are raised here as they are (from a child: re-raised after pickling).
+    `child_setup()` runs first in a forked child (a memory limit, say); it is not run in the main thread.
+    `start` is the (stage, note) the work is in until it reports another (a child may be killed before)."""
     if seconds is None:
         return work(lambda stage, note="": None)
     if seconds <= 0:
         raise ValueError(f"a time limit must be positive, not {seconds:g}")
     if threading.current_thread() is threading.main_thread():
-        return _with_timer(work, seconds)
-    return _in_child(work, seconds)
+        return _with_timer(work, seconds, start)
+    return _in_child(work, seconds, child_setup, start)
 
 
 class _Expired(BaseException):
     pass
 
 
-def _with_timer(work, seconds: float):
-    reports = [("", "")]
+def _with_timer(work, seconds: float, start: tuple[str, str]):
+    reports = [start]
 
     def expire(signum, frame):
         raise _Expired
@@ -91,13 +98,15 @@ def _frames(data: bytes) -> list:
     return found
 
 
-def _in_child(work, seconds: float):
+def _in_child(work, seconds: float, setup: Callable[[], None] | None, start: tuple[str, str]):
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report, compute, write, leave without running the parent's clean-up
         os.close(read)
         try:
             try:
+                if setup is not None:
+                    setup()
                 result = _frame("result", work(lambda stage, note="": _write_all(write, _frame("stage", (stage, note)))))
             except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
                 result = _frame("error", error)
@@ -119,8 +128,8 @@ def _in_child(work, seconds: float):
     outcome = next((f for f in frames if f[0] in ("result", "error")), None)
     if outcome is None:
         if finished:
-            raise RuntimeError("the process deciding the answer ended without a result")
-        raise TimeLimitReached(seconds, *next((v for k, v in reversed(frames) if k == "stage"), ("", "")))
+            raise ChildCrashed("the process doing the work ended without a result")
+        raise TimeLimitReached(seconds, *next((v for k, v in reversed(frames) if k == "stage"), start))
     if outcome[0] == "error":
         raise outcome[1]
     return outcome[1]

@@ -191,10 +191,6 @@ def _limit_memory(memory: int | None, warm: bool = True) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
-class _TimeLimit(Exception):
-    pass
-
-
 @dataclass(frozen=True, slots=True)
 class ProblemText:
     """A problem file's text and name, sent to workers (which may be on other machines) instead of a path."""
@@ -209,75 +205,27 @@ class ProblemText:
 
 def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT,
            memory: int | None = None) -> dict:
-    """One answer's verdict as a dictionary, within `time_limit` seconds. In a worker process's main thread
-    (the local pool) an interval timer bounds it; anywhere else (a thread, a dask worker) it runs in a
+    """One answer's verdict as a dictionary, within `time_limit` seconds (`deadline.within`): in a worker
+    process's main thread an interval timer bounds it; anywhere else (a thread, a dask worker) it runs in a
     forked child process with the memory limit, killed at the deadline."""
-    import threading
+    from .deadline import ChildCrashed, TimeLimitReached, within
 
     judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
-    if threading.current_thread() is threading.main_thread():
-        return _with_timer(lambda: _verdict(judge, wrt, answer), time_limit, wrt, answer)
-    return _in_child(lambda: _verdict(judge, wrt, answer), time_limit, memory, wrt, answer)
 
-
-def _with_timer(work, time_limit: float, wrt: str, answer: str) -> dict:
-    import signal
-
-    def expire(signum, frame):
-        raise _TimeLimit
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, time_limit)
-    try:
-        return work()
-    except _TimeLimit:
-        return _timed_out(wrt, answer, time_limit)
-    except MemoryError:
-        return _undecided(wrt, answer, "the answer needed more memory than the limit allows")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _in_child(work, time_limit: float, memory: int | None, wrt: str, answer: str) -> dict:
-    """`work()` in a forked child (os.fork: dask's daemonic workers may not start multiprocessing children),
-    its result pickled back through a pipe; the child is killed at the deadline."""
-    import os
-    import pickle
-    import select
-    import signal
-
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: compute, write, leave without running the parent's clean-up
-        os.close(read)
+    def work(report):
+        judge.report = report
         try:
-            _limit_memory(memory, warm=False)
-            try:
-                result = work()
-            except MemoryError:
-                result = _undecided(wrt, answer, "the answer needed more memory than the limit allows")
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(pickle.dumps(result))
-        finally:
-            os._exit(0)
-    os.close(write)
-    data, deadline, finished = b"", time.monotonic() + time_limit, False
-    with os.fdopen(read, "rb", buffering=0) as pipe:
-        while not finished and (left := deadline - time.monotonic()) > 0 and select.select([pipe], [], [], left)[0]:
-            chunk = pipe.read(1 << 16)
-            finished = not chunk  # the child closed its end: all of the result is here
-            data += chunk
-    if not finished:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    if not finished:
-        return _timed_out(wrt, answer, time_limit)
-    return pickle.loads(data) if data else _undecided(wrt, answer, "the checker's process crashed on this answer")
+            return _verdict(judge, wrt, answer)
+        except MemoryError:
+            return _undecided(wrt, answer, "the answer needed more memory than the limit allows")
 
-
-def _timed_out(wrt: str, answer: str, time_limit: float) -> dict:
-    return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s")
+    try:
+        return within(work, time_limit, child_setup=lambda: _limit_memory(memory, warm=False))
+    except TimeLimitReached as reached:
+        where = f" (in the {reached.stage} layer)" if reached.stage else ""
+        return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s{where}")
+    except ChildCrashed:
+        return _undecided(wrt, answer, "the checker's process crashed on this answer")
 
 
 def _judge(problem: ProblemText, wrt: str, seed: int):

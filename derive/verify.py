@@ -131,13 +131,12 @@ def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | N
 
     Raises `AnswerError` (a `DeriveError`) for bad input: empty, unreadable, unknown symbols, wrong variable."""
     def work(report):
-        report("derivation", answer_latex)
         judge = Judge(problem, wrt, seed)
         judge.report = report
         return judge.verdict(answer_latex)
 
     try:
-        return within(work, time_limit)
+        return within(work, time_limit, start=("derivation", answer_latex))
     except TimeLimitReached as reached:
         return Verdict("undecided", wrt=getattr(wrt, "name", str(wrt)), read_as=reached.note,
                        reason=str(reached), layer=reached.stage)
