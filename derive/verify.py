@@ -5,7 +5,8 @@ derived gradient as an expression), symbolic (for small scalar answers: the expa
 numeric (the answer and the derived gradient at seeded random points and random matrices, every symbolic
 size set to 2 and to 3, relative tolerance `RTOL` against the larger magnitude; points where either is not
 finite or lies near a ReLU kink are skipped). Correct needs agreement at every valid point; a disagreement
-at a valid point is incorrect, then diagnosed; too few valid points is undecided, never incorrect.
+at a valid point is incorrect, then diagnosed; too few valid points, or running out of the clock time
+limit (`verify(..., time_limit=)`, the layer named), is undecided, never incorrect.
 
 Diagnoses compare numerically as well: the ratio to the truth (sign, constant factor), the gradient with
 respect to another variable (wrong index), the truth without one of its factors (missing factor) or the
