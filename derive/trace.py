@@ -9,7 +9,8 @@ Each line's local partials come from the rule registry (`derive.rules`): the cha
 tiny expression, entry by entry, so that the tables are correct by construction; an operation without a rule
 is a `MissingRuleError`. The forward table holds each tangent `\\dot v_i` (one pass per direction), the reverse
 table each adjoint `\\bar v_i` with the sum over the lines that use v_i written out (accumulation at branches).
-Numbers are computed with SymPy at 50 significant digits. Plain data only: no Jinja2, no NumPy here;
+A problem with matrices is first expanded to its entries at concrete sizes (`derive.trace_matrix`), and its
+entries' adjoints are checked against derive's matrix gradient. Numbers are computed with SymPy at 50 significant digits. Plain data only: no Jinja2, no NumPy here;
 `derive.trace_render` writes documents, `derive.graph` draws the graph, `derive.trace_methods` compares methods.
 """
 
@@ -31,7 +32,7 @@ TOLERANCE = 1e-12  # relative: forward, reverse and symbolic must agree to this
 
 
 class TraceError(DeriveError):
-    """A trace cannot be made: a point outside the domain, a missing value, a non-scalar problem."""
+    """A trace cannot be made: a point outside the domain, a missing or malformed value, one-hot targets."""
 
 
 # -- the data ---------------------------------------------------------------------------------------------
