@@ -57,7 +57,7 @@ def _output_format(path: Path | None) -> str:
               help="Write to this file: .tex, .pdf (runs pdflatex), .md or .json. Default: .tex on standard output.")
 @click.option("--points", default=3, show_default=True, type=click.IntRange(1, 1000),
               help="Random points for the numeric check.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the check's random points.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed for the check's random points.")
 @click.option("--method", default="central", show_default=True, help="The check's method (see 'derive check --help').")
 @click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf).")
 @click.option("--compare", is_flag=True, help="Add the table comparing every check method to the document.")
@@ -262,7 +262,8 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: P
 @click.option("--points", default=3, show_default=True, type=click.IntRange(1, 1000), help="Random points.")
 @click.option("--at", "at", multiple=True, metavar="POINT",
               help="Check at this point instead, e.g. 'w=0, x=1.5' (repeatable; inputs left out are drawn).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the random points and directions.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seed for the random points and directions.")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--step", type=float, help="Relative step h (x +- h max(1, |x|)); default: the method's for the dtype.")
 @click.option("--probes", default=3, show_default=True, type=click.IntRange(1, 1000),

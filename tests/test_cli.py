@@ -221,7 +221,9 @@ def test_demo_into_missing_folder(tmp_path):
     ["solve", "adir", "-o", "out.tex"],
     ["solve", str(SCALAR), "-o", "adir"],
     ["solve", str(SCALAR), "--points", "0"],
-], ids=["problem-is-a-folder", "output-is-a-folder", "points-0"])
+    ["solve", str(SCALAR), "--seed", "-1"],
+    ["check", str(SCALAR), "--seed", "-1"],
+], ids=["problem-is-a-folder", "output-is-a-folder", "points-0", "solve-negative-seed", "check-negative-seed"])
 def test_usage_errors_are_one_line(tmp_path, args):
     (tmp_path / "adir").mkdir()
     assert_bad_input(run_cli(tmp_path, *args), tmp_path)
