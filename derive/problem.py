@@ -107,8 +107,8 @@ class _Reader:
 
     def problem(self) -> Problem:
         if "stochastic" in self.data:
-            raise ProblemError("this problem has a stochastic node (a sampled router or gate), which "
-                               "'derive solve' cannot differentiate: use 'derive estimate' on it", self.where("stochastic"))
+            raise ProblemError("this problem has a stochastic node (a sampled router or gate): backpropagation stops "
+                               "at the sample: use 'derive estimate' on it", self.where("stochastic"))
         unknown = sorted(set(map(str, self.data)) - KNOWN_KEYS)
         if unknown:
             raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})", self.where(unknown[0]))

@@ -105,9 +105,11 @@ def test_estimate_bad_problem_files(tmp_path, text, expected):
     assert expected in message and "p.yaml" in message
 
 
-def test_solve_on_a_stochastic_problem_points_to_estimate(tmp_path):
-    message = assert_bad_input(run_cli(tmp_path, "solve", ROUTER, "-o", "out.tex"), tmp_path)
-    assert "router.yaml" in message and "use 'derive estimate'" in message
+@pytest.mark.parametrize("command", ["solve", "check"])
+def test_other_commands_on_a_stochastic_problem_point_to_estimate(tmp_path, command):
+    message = assert_bad_input(run_cli(tmp_path, command, ROUTER, "-o" if command == "solve" else "--points",
+                                       "out.tex" if command == "solve" else "1"), tmp_path)
+    assert "router.yaml" in message and "use 'derive estimate'" in message and "derive solve" not in message
 
 
 def test_too_few_estimates_give_no_verdict(tmp_path):
