@@ -80,7 +80,8 @@ def steps_for(theta: np.ndarray, step: float, prec: Precision, method: str) -> n
             x = float(theta[too_small[0]])
             raise StepError(f"step {step:.1e} is below {prec.name}'s resolution at x = {x:.3g} "
                              f"(eps * max(1, |x|) = {prec.eps * max(1.0, abs(x)):.1e}); "
-                             f"use a step of at least {10 * prec.eps:.0e}, e.g. {prec.default_step(method):.1e}")
+                             f"the {method} method's usual step is {prec.default_step(method):.1e} "
+                             f"(steps near eps are mostly round-off)")
     return step * scale
 
 
