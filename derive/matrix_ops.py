@@ -173,8 +173,16 @@ def shape_text(shape) -> str:
 
 
 def describe(x) -> str:
-    """'X (nx3)' for error messages."""
-    return f"{sympy.sstr(x)} ({shape_text(x.shape) if is_matrix(x) else 'scalar'})"
+    """'X (nx3)' for error messages; an expression as its LaTeX, as the user wrote it ('W^{(2)T} (\\hat{y} - y)'),
+    not SymPy's internal form."""
+    if isinstance(x, (MatrixSymbol, Symbol)):
+        name = x.name
+    else:
+        from .printing import latex  # the printer builds on this module
+
+        name = latex(x).replace(r"\left", "").replace(r"\right", "")
+        name = f"({name})" if " " in name else name
+    return f"{name} ({shape_text(x.shape) if is_matrix(x) else 'scalar'})"
 
 
 def same(a, b) -> bool:

@@ -138,7 +138,7 @@ BAD = [
                  ["p.yaml, line 8, definition of yhat", "cannot multiply", "X (nx3)", "W (4x1)",
                   "3 columns against 4 rows"], id="matmul-shapes"),
     pytest.param(shaped(r"L = \lVert X W + A \rVert^2"), ShapeMismatch,
-                 ["p.yaml, line 8, definition of L", "cannot add", "A (3x3)", "X*W (nx1)"], id="add-shapes"),
+                 ["p.yaml, line 8, definition of L", "cannot add", "A (3x3)", "(X W) (nx1)"], id="add-shapes"),
     pytest.param(shaped(r"L = \operatorname{sum}(X W \odot A)"), ShapeMismatch,
                  ["p.yaml, line 8, definition of L", "entrywise product", "(nx1)", "(3x3)"], id="hadamard-shapes"),
     pytest.param(shaped(r"L = \operatorname{tr}(X W)"), ShapeMismatch,
