@@ -4,7 +4,8 @@ Layers, cheapest first: structural (the answer, with the problem's intermediates
 derived gradient as an expression), symbolic (for small scalar answers: the expanded difference is 0),
 numeric (the answer and the derived gradient at seeded random points and random matrices, every symbolic
 size set to 2 and to 3, relative tolerance `RTOL` against the larger magnitude; points where either is not
-finite or lies near a ReLU kink are skipped). Correct needs agreement at every valid point; a disagreement
+finite or lies near a ReLU kink are skipped), and exact for a small scalar answer that passed the tolerance (its
+difference from the gradient at rational points, to `EXACT_DIGITS` digits: a near miss is incorrect). Correct needs agreement at every valid point; a disagreement
 at a valid point is incorrect, then diagnosed; too few valid points, or running out of the clock time
 limit (`verify(..., time_limit=)`, the layer named), is undecided, never incorrect.
 
@@ -42,6 +43,7 @@ SIZES = (2, 3)  # symbolic sizes (n) alternate between these, to catch slips tha
 MIN_POINTS = 3
 KINK_DISTANCE = 1e-3
 SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
+EXACT_DIGITS = 50  # a scalar answer that passes the float tolerance is evaluated again to this many digits
 TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient included
 
 
@@ -158,6 +160,7 @@ class Judge:
 
     def __init__(self, problem, wrt, seed: int = 0):
         self.problem = problem
+        self.seed = seed
         self.network = problem.network
         self.loss = problem.loss
         self.solution = problem.solve([wrt] if not isinstance(wrt, (list, tuple)) else wrt)
@@ -274,7 +277,10 @@ class Judge:
         if undecided:
             return Verdict("undecided", reason=undecided, layer="numeric", evidence=tuple(evidence), **base)
         if all(e.relative_error <= RTOL for e in evidence):
-            return Verdict("correct", layer="numeric", evidence=tuple(evidence), **base)
+            near_miss = self._exact_difference(answer)
+            if near_miss is None:
+                return Verdict("correct", layer="numeric", evidence=tuple(evidence), **base)
+            return Verdict("incorrect", diagnosis=near_miss, layer="exact", evidence=tuple(evidence), **base)
         return Verdict("incorrect", diagnosis=self.diagnose(line.expr, answer, kinks), layer="numeric",
                        evidence=tuple(evidence), **base)
 
@@ -301,6 +307,29 @@ class Judge:
         if any(p.exp.is_Integer and abs(p.exp) > 4 for p in answer.atoms(sympy.Pow)):
             return False
         return sympy.expand(answer - self.truth) == 0
+
+    def _exact_difference(self, answer) -> Diagnosis | None:
+        """A scalar answer that passed the float tolerance, evaluated again at rational points to EXACT_DIGITS
+        digits: an answer off by less than RTOL (the gradient + 10^{-9} x) is still wrong. None when it agrees
+        there, or when the check does not apply (matrices, large expressions, values that are not real)."""
+        if mo.is_matrix(answer) or sympy.count_ops(answer) > SYMBOLIC_OPS or sympy.count_ops(self.truth) > SYMBOLIC_OPS:
+            return None
+        difference = answer - self.truth
+        symbols = sorted(difference.free_symbols | self.truth.free_symbols, key=lambda s: s.name)
+        rng = np.random.default_rng(self.seed)
+        for _ in range(2):
+            point = {s: sympy.Rational(int(rng.integers(-40, 41)) or 3, int(rng.integers(11, 24))) for s in symbols}
+            gap = sympy.N(difference.xreplace(point), EXACT_DIGITS)
+            scale = sympy.N(self.truth.xreplace(point), EXACT_DIGITS)
+            if not (gap.is_real and scale.is_real and gap.is_finite and scale.is_finite):
+                return None
+            relative = abs(gap) / max(abs(scale), 1)
+            if relative > sympy.Float(10) ** (10 - EXACT_DIGITS):
+                where = ", ".join(f"{s.name} = {v}" for s, v in point.items())
+                return Diagnosis("other", f"close to the gradient but not equal to it: a relative difference of "
+                                          f"{float(relative):.1e} at {where}, below the numeric tolerance {RTOL:g} "
+                                          f"but not zero (evaluated to {EXACT_DIGITS} digits)")
+        return None
 
     def _compare(self, answer, kinks) -> tuple[list[Evidence], str]:
         evidence, skipped = [], 0
