@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .errors import DeriveError
-from .output import compile_pdf, pdflatex_path, write_atomically
+from .output import check_writable, compile_pdf, pdflatex_path, write_atomically
 
 FORMATS = (".tex", ".pdf", ".md", ".json")
 
@@ -236,8 +236,14 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: P
     """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
     from .grade import dask_executor, grade as grade_all, load_problem, submission_files
 
+    for path in (gradescope, csv_path):  # a bad output path fails before the class is graded, not after
+        if path:
+            check_writable(path)
     wrts = [w.name for w in load_problem(problem).wrt]
-    count = len(submission_files(submissions)) * len(wrts)
+    files = submission_files(submissions)
+    if not files:
+        raise DeriveError(f"no submission files in '{submissions}' (one file per student)")
+    count = len(files) * len(wrts)
     executor = dask_executor(address) if address else None
     with click.progressbar(length=count, label="grading", file=sys.stderr) as bar:
         batch = grade_all(problem, submissions, executor=executor, jobs=jobs, time_limit=time_limit,

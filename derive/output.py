@@ -34,6 +34,15 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
         raise DeriveError(f"cannot write {path}: {error.strerror or error}") from None
 
 
+def check_writable(path: str | Path) -> None:
+    """Fail now, before any work, where `write_atomically(path, ...)` would fail later: a missing folder, a folder."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise DeriveError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise DeriveError(f"cannot write {path}: it is a folder")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

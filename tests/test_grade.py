@@ -191,11 +191,17 @@ def test_cli_grade_writes_gradescope_and_csv(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["nowhere"], "no submissions folder"),
     (["subs", "--jobs", "0"], "jobs"),
+    (["empty"], "no submission files in 'empty'"),
+    (["subs", "--gradescope", "r.json", "--csv", "nodir/g.csv"], "the folder nodir does not exist"),
+    (["subs", "--csv", "subs"], "is a directory"),
 ])
 def test_cli_grade_bad_input_exits_2(tmp_path, args, message):
-    (tmp_path / "subs").mkdir()
+    """Output paths and the folder are checked before grading: one line, and nothing written (no r.json)."""
+    submissions(tmp_path / "subs", {"a.tex": RIGHT})
+    (tmp_path / "empty").mkdir()
     result = run_cli(tmp_path, "grade", BATCH, *args)
     assert message in assert_bad_input(result, tmp_path, output=None)
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_cli_grade_bad_problem_exits_2(tmp_path):
@@ -236,6 +242,6 @@ def test_dask_executor_on_a_local_cluster(tmp_path):
 
 def test_cli_grade_unreachable_dask_scheduler_exits_2(tmp_path):
     pytest.importorskip("distributed")
-    (tmp_path / "subs").mkdir()
+    submissions(tmp_path / "subs", {"a.tex": RIGHT})
     result = run_cli(tmp_path, "grade", BATCH, "subs", "--executor", "tcp://127.0.0.1:9")
     assert "dask scheduler" in assert_bad_input(result, tmp_path, output=None)
