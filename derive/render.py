@@ -27,6 +27,7 @@ from .rules import RULES
 
 
 _ENV: jinja2.Environment | None = None
+NOTE_WIDTH = 60  # characters of an annotation beside an equation that fit the line in a .tex document
 
 
 def environment() -> jinja2.Environment:
@@ -110,6 +111,19 @@ class Context:
     def small(self) -> str:
         """Annotations beside equations are set small in LaTeX (MathJax's \\text takes no size)."""
         return "\\small " if self.fmt == "tex" else ""
+
+    def note(self, words: str, beside: str = "") -> str:
+        """An annotation beside an equation (`beside`, its maths). In LaTeX a long one, or one beside long maths,
+        wraps in a narrow box instead of running past the margin (MathJax has no \\parbox: Markdown keeps one
+        line). Widths are estimated from the characters that print."""
+        if self.fmt != "tex":
+            return rf"\text{{{self.small}{words}}}"
+        printed = 2 * len(re.sub(r"\\[a-zA-Z]+|[{}_^ ]", "", beside))  # maths sets wider than words
+        wording = len(re.sub(r"\\\w+\{[^}]*\}", "(0)", words))
+        if wording + printed <= NOTE_WIDTH + 40:
+            return rf"\text{{{self.small}{words}}}"
+        width = "3.2cm" if printed > 70 else "5.4cm"
+        return rf"\parbox[t]{{{width}}}{{\raggedright\small {words}}}"
 
     def math(self, expr) -> str:
         return self.printer.doprint(expr)
