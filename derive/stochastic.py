@@ -377,7 +377,7 @@ def log_softmax_derivation(k: int, d: int):
     The logits are written as the row z = x^T W_r^T (1 x k) so that the row-wise softmax applies; the
     engine's result (s - p)^T x^T is (e_i - p) x^T, k x d, the shape of W_r (denominator layout).
     """
-    net = Network(title="The score of the router: d log p_i / d W_r")
+    net = Network(title=r"The score of the router: $\partial \log p_i / \partial W_r$")
     x = net.declare(MatrixSymbol("x", d, 1))
     W = net.declare(MatrixSymbol("W_r", k, d))
     s = net.declare(MatrixSymbol("s", 1, k))
@@ -394,7 +394,7 @@ def expert_derivation(d: int, loss: str = "squared"):
     """An expert as an ordinary derive network: e = u^T x, L = 1/2 (y - e)^2 (or L = e); d L / d u."""
     from . import matrix_ops as mo
 
-    net = Network(title="An expert: d L_i / d u_i")
+    net = Network(title=r"An expert: $\partial L_i / \partial u_i$")
     x = net.declare(MatrixSymbol("x", d, 1))
     u = net.declare(MatrixSymbol("u", d, 1))
     y = net.declare("y")
