@@ -38,6 +38,14 @@ KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
 
 
+def read_problem_file(path: str | Path) -> str:
+    """A problem file's text; a `ProblemError` naming the file when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}", str(path)) from None
+
+
 @dataclass
 class Problem:
     """A network with a loss and the variables whose gradients are wanted."""
@@ -52,12 +60,7 @@ class Problem:
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Problem":
         """Read a problem file; a `ProblemError` (or `LatexError`) names file, line and definition."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}", str(path)) from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(read_problem_file(path), str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str = "<problem>") -> "Problem":

@@ -29,6 +29,7 @@ from sympy import MatrixSymbol, Rational
 from .derivation import Solution
 from .errors import ProblemError
 from .network import Network, make_symbol
+from .problem import read_problem_file
 
 NODES = ("categorical", "bernoulli")
 LOSSES = ("squared", "linear")
@@ -90,12 +91,7 @@ class StochasticProblem:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "StochasticProblem":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}", str(path)) from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(read_problem_file(path), str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str = "<problem>") -> "StochasticProblem":
