@@ -47,13 +47,14 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
         h = m.steps_for(theta, prec.default_step(method), prec, method)
         estimate, count = m.differences(method, objective.loss, theta, h, prec)
         row(METHOD_TITLES[method], estimate, f"{count} loss evaluations",
-            {"forward": "O(h), h = sqrt(eps)", "central": "O(h^2), h = cbrt(eps)", "richardson": "O(h^4)"}[method])
+            {"forward": r"$O(h)$, $h = \sqrt{\varepsilon}$", "central": r"$O(h^2)$, $h = \sqrt[3]{\varepsilon}$",
+             "richardson": "$O(h^4)$"}[method])
     reason = not_analytic_reason(loss)
     if reason:
         row("complex step", None, "-", f"not applied: {reason}")
     else:
         estimate, count = m.complex_step(objective.loss, theta, 1e-20, prec)
-        row("complex step", estimate, f"{count} complex loss evaluations", "h = 1e-20, no cancellation")
+        row("complex step", estimate, f"{count} complex loss evaluations", r"$h = 10^{-20}$, no cancellation")
     directions = m.unit_directions(np.random.default_rng(seed), probes, k)
     scale = max(1.0, float(np.max(np.abs(theta))))
     estimates, count = m.directional(objective.loss, theta, directions, prec.default_step("directional") * scale, prec)
@@ -61,7 +62,7 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     error = np.abs(estimates - projected_truth)
     rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
                               float(np.max(error / np.maximum(np.abs(projected_truth), prec.floor))),
-                              f"{count} loss evaluations", "checks delta^T grad, not each entry"))
+                              f"{count} loss evaluations", r"checks $\delta^T \nabla L$, not each entry"))
     _forward_mode_row(row, loss, objective, matrix)
     row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
         f"symbolic, evaluated in {prec.name}")
