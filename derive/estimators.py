@@ -264,8 +264,26 @@ def rejected_entries(z, alpha: float, correction: str = "holm") -> np.ndarray:
     return rejected.reshape(np.shape(z))
 
 
+class _ZTested:
+    """The verdict of a corrected z-test, shared by a study's router and experts' parts: needs `estimates`,
+    `rejected` (per entry) and `max_abs_bias`."""
+
+    @property
+    def decided(self) -> bool:
+        """A z-test needs enough estimates for the mean to be near normal and the standard error to be trusted."""
+        return self.estimates >= MIN_ESTIMATES
+
+    @property
+    def consistent(self) -> bool:
+        return not bool(np.any(self.rejected))
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.decided, self.consistent, self.estimates, self.max_abs_bias)
+
+
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(_ZTested):
     """A Monte Carlo mean against an exact gradient, entry by entry: mean, se, z, and the corrected tests."""
 
     mean: np.ndarray
@@ -287,18 +305,6 @@ class Comparison:
     def max_abs_bias(self) -> float:
         return float(np.max(np.abs(self.bias))) if np.size(self.bias) else 0.0
 
-    @property
-    def decided(self) -> bool:
-        """A z-test needs enough estimates for the mean to be near normal and the standard error to be trusted."""
-        return self.estimates >= MIN_ESTIMATES
-
-    @property
-    def consistent(self) -> bool:
-        return not bool(np.any(self.rejected))
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.decided, self.consistent, self.estimates, self.max_abs_bias)
 
     def describe(self) -> str:
         """The test in words, e.g. "max |z| = 0.25; Holm over 6 entries: none rejected (limits 3.14 to 2.58)"."""
@@ -330,7 +336,7 @@ def compare(samples, exact, alpha: float, correction: str, biased_by_design: boo
 
 
 @dataclass(frozen=True)
-class EstimatorResult:
+class EstimatorResult(_ZTested):
     """One estimator's Monte Carlo study. The router's figures (mean, standard_error, z, bias, rejected) have
     the parameter's shape (W_r: k x d; w_g: 1 x d); `experts` compares the experts' weights' gradient."""
 
@@ -357,18 +363,6 @@ class EstimatorResult:
     def estimates(self) -> int:
         return self.draws // self.per_sample
 
-    @property
-    def decided(self) -> bool:
-        """A z-test needs enough estimates for the mean to be near normal and the standard error to be trusted."""
-        return self.estimates >= MIN_ESTIMATES
-
-    @property
-    def consistent(self) -> bool:
-        return not bool(np.any(self.rejected))
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.decided, self.consistent, self.estimates, self.max_abs_bias)
 
     @property
     def max_abs_bias(self) -> float:

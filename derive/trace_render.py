@@ -12,7 +12,7 @@ import json
 import sympy
 
 from .graph import latex_number, number, printer, tikz
-from .render import environment
+from .render import Context, environment
 from .trace import Trace, dotted
 from .trace_methods import compare_methods, exact_digits
 
@@ -40,12 +40,7 @@ class TraceContext:
     def num(value) -> str:
         return latex_number(value)
 
-    @staticmethod
-    def sci(value: float) -> str:
-        if value == 0:
-            return "0"
-        mantissa, exponent = f"{value:.1e}".split("e")
-        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+    sci = staticmethod(Context.sci)  # 3.2 \cdot 10^{-11}, as in worked solutions
 
     def point(self) -> str:
         """x_1 = 2, x_2 = 5 as maths."""
