@@ -11,8 +11,9 @@ largest entry, or ten times autograd's own float64 error where that is larger (`
 says why).
 
 ORDINARY: 200 networks, depth 1-4, widths 1-5, weights of spread 0.5-2 (pre-activations of a few units;
-spread 0.5 where an exp layer would otherwise reach 1e65). SATURATED: 91 networks with weights of spread 4-16, so that sigmoid and tanh units saturate and
-sigmoid outputs under binary cross-entropy sit at 1 - 1e-15 or closer. The exponential activation is left
+spread 0.5 where an exp layer would otherwise reach 1e65). SATURATED: 91 networks with weights of spread
+4-16, so that sigmoid and tanh units saturate and sigmoid outputs under binary cross-entropy sit at
+1 - 1e-15 or closer. The exponential activation is left
 out there (it overflows rather than saturates) and softmax outputs are taken with the cross-entropy only
 (derive's softmax VJP of another loss loses an exact cancellation at saturation: see EXTREME). The cases
 derive gets wrong today are strict xfails naming the cause (`KNOWN`); nine whose verdict is too close to

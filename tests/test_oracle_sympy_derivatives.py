@@ -94,7 +94,6 @@ def _positive(form, variable):
     return draw
 
 
-T = lambda m: m.T  # noqa: E731
 inv = Inverse
 
 CASES = [
