@@ -33,6 +33,7 @@ _INVERSE_HYPERBOLIC = re.compile(r"a(?:rc?)?(?:sinh|cosh|tanh)")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?$")
 
 
+_CONSTANT_WITH_INDEX = re.compile(r"(?<![\\A-Za-z])([eEI])_(\{[A-Za-z0-9]+\}|[A-Za-z0-9])")
 _CARRIED = {"gamma": "carriedgamma", "Gamma": "carriedGamma"}
 _UNCARRIED = {v: k for k, v in _CARRIED.items()}
 
@@ -62,6 +63,9 @@ def preprocess(text: str) -> str:
     text = _DECORATED.sub(lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}", text)
     # the grammar turns gamma and Gamma into Euler's constant: carry them through under other names
     text = re.sub(r"\\(gamma|Gamma)(?![A-Za-z])", lambda m: r"\text{" + _CARRIED[m.group(1)] + "}", text)
+    # e, E and I are constants to the grammar, so e_1 fails to read and I_1 silently becomes the imaginary unit:
+    # a subscripted e, E or I is always a name
+    text = _CONSTANT_WITH_INDEX.sub(lambda m: r"\text{" + m.group(1) + "_" + m.group(2).strip("{}") + "}", text)
     text = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", text)  # \frac12
     text = _SIGMA_CALL.sub(r"\\arcsinh", text)
     text = _BARE.sub(lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()], text)

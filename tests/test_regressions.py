@@ -33,6 +33,19 @@ def test_declared_constant_names_are_symbols(name, latex_name):
     assert parse_latex(rf"{latex_name} w^2", {name: s, "w": w}) == s * w**2
 
 
+@pytest.mark.parametrize("written, name", [("e_1", "e_1"), ("e_{12}", "e_12"), ("E_2", "E_2"), ("I_1", "I_1"),
+                                           ("I_{k}", "I_k")])
+def test_subscripted_e_and_i_are_names_not_constants(written, name):
+    """The grammar reads e, E and I as constants: e_1 failed to read, and I_1 became the imaginary unit."""
+    s, w = make_symbol(name), make_symbol("w")
+    assert parse_latex(rf"\frac{{{written}}}{{{written} + w}}", {name: s, "w": w}) == s / (s + w)
+
+
+def test_undeclared_subscripted_e_is_an_unknown_symbol():
+    with pytest.raises(derive.LatexError, match="unknown symbol e_1"):
+        parse_latex(r"e_1 w", {"w": make_symbol("w")})
+
+
 def test_undeclared_gamma_is_unknown_not_eulers_constant():
     with pytest.raises(derive.LatexError, match="unknown symbol gamma"):
         parse_latex(r"\gamma w", {"w": make_symbol("w")})
