@@ -16,7 +16,7 @@ the independent oracle used by the checks and the tests.
 from __future__ import annotations
 
 import sympy
-from sympy import Expr, S, Symbol
+from sympy import Derivative, Expr, S, Symbol
 from sympy.core.sympify import _sympify
 from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.matrices.expressions import (
@@ -30,6 +30,11 @@ from .ops import relu, sigmoid, softplus
 
 class ShapeMismatch(ProblemError):
     """Two operands whose shapes do not fit the operation; the message names both shapes."""
+
+
+class InternalError(RuntimeError):
+    """A bug in derive, not bad input: the engine or a rule built something that cannot be right (a scalar
+    added to a matrix). Loud on purpose: it must never turn into a plausible wrong gradient."""
 
 
 # -- nodes SymPy lacks -----------------------------------------------------------------------------
@@ -151,6 +156,28 @@ class FrobeniusNorm(_ScalarOfMatrix):
     is_nonnegative = True
 
 
+class ScalarGradientOf(Derivative):
+    """dL/de for a scalar intermediate e, kept as a factor in a derivation (printed as a fraction).
+
+    Inert: L and e are symbols, so a plain `Derivative(L, e).doit()` is 0, and SymPy calls `doit` and
+    `transpose` on the factors of a matrix product it transposes or evaluates. This one stays itself."""
+
+    def __new__(cls, loss, variable):
+        return Derivative.__new__(cls, loss, variable, evaluate=False)
+
+    def doit(self, **hints):
+        return self
+
+    def _eval_transpose(self):
+        return self
+
+    def _eval_adjoint(self):
+        return self
+
+    def _eval_conjugate(self):
+        return self
+
+
 class GradientOf(MatrixExpr):
     """dL/dV for a matrix V, kept as a factor in a derivation (printed as a fraction); the shape of V."""
 
@@ -224,8 +251,8 @@ def matmul(*factors):
     matrices = [f for f in flat if is_matrix(f)]
     matrices = _cancel_inverses(matrices)
     units = [m for m in matrices if is_unit_1x1(m) or isinstance(m, Identity)]
-    if units and len(units) < len(matrices):  # A I = A, A [1] = A
-        matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))]
+    if units:  # A I = A, A [1] = A, I I = I
+        matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))] or units[:1]
     if coefficient == 0:
         return ZeroMatrix(matrices[0].shape[0], matrices[-1].shape[1])
     if coefficient == 1 and len(matrices) == 1:
@@ -271,8 +298,10 @@ def scale(c, m):
 
 
 def add(*terms):
-    """A sum; a scalar added to a matrix is that scalar times the all-ones matrix; a row b (1 x k) or a
-    column b (k x 1, on an n x k matrix with n != k) added to an n x k matrix is broadcast as 1 b or 1 b^T."""
+    """A sum as a user writes it (the reader and the builders): a scalar added to a matrix is that scalar
+    times the all-ones matrix (1 - Yhat); a row b (1 x k) or a column b (k x 1) added to an n x k matrix is
+    broadcast as 1 b or 1 b^T (a bias, added to every row). The engine and the rules never broadcast: they
+    use `sum_of`."""
     terms = [_as_scalar(t) for t in terms]
     matrices = [t for t in terms if is_matrix(t)]
     if not matrices:
@@ -293,6 +322,24 @@ def add(*terms):
             raise ShapeMismatch(f"cannot add {describe(big)} and {describe(t)}: the shapes differ")
     out = [t for t in out if t is not None]
     total = out[0] if len(out) == 1 else MatAdd(*out).doit(deep=False)
+    return matmul(*total.args) if isinstance(total, MatMul) else total
+
+
+def sum_of(*terms):
+    """A sum of terms of one kind, as the engine and the rules build it: scalars, or matrices of one shape.
+
+    Nothing is broadcast: a scalar beside a matrix, or two shapes that differ, is a bug in derive (a factor
+    taken out of a sum that left a scalar where c I belongs), raised as an `InternalError` naming both."""
+    terms = [_as_scalar(t) for t in terms]
+    matrices = [t for t in terms if is_matrix(t)]
+    if not matrices:
+        return sympy.Add(*terms)
+    for t in terms:
+        if not is_matrix(t):
+            raise InternalError(f"a sum of the scalar {describe(t)} and the matrix {describe(matrices[0])}")
+        if not (same(t.shape[0], matrices[0].shape[0]) and same(t.shape[1], matrices[0].shape[1])):
+            raise InternalError(f"a sum of {describe(matrices[0])} and {describe(t)}, whose shapes differ")
+    total = matrices[0] if len(matrices) == 1 else MatAdd(*matrices).doit(deep=False)
     return matmul(*total.args) if isinstance(total, MatMul) else total
 
 
@@ -320,8 +367,8 @@ def hadamard(*factors):
 
 
 def transpose(x):
-    """x^T. Products and sums are transposed factor by factor here, not by SymPy, which also transposes
-    their scalar factors and so evaluates a placeholder dL/de (a `Derivative`) to 0."""
+    """x^T, products and sums factor by factor ((A B)^T = B^T A^T), so that the result is built by these
+    builders (inverses cancelled, units dropped) rather than left to SymPy's canonical form."""
     if not is_matrix(x):
         return x
     if isinstance(x, MatMul):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sympy import Basic, Expr, Mul, Symbol
 from sympy.matrices.expressions import (
-    HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose,
+    HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Trace, Transpose,
 )
 from sympy.printing.latex import LatexPrinter
 
@@ -153,6 +153,14 @@ class DerivePrinter(LatexPrinter):
             printed = self._print(expr.arg)
             return self._powered(rf"\left({printed}\right)" if exp is not None else printed, exp)
         return self._powered(rf"\operatorname{{tr}}\left({self._print(expr.arg)}\right)", exp)
+
+    def _print_Pow(self, expr):
+        """A power of a 1 x 1 form in brackets, (x^T x)^{2}; roots and reciprocals as LaTeX writes them."""
+        base, exponent = expr.base, expr.exp
+        if isinstance(base, Trace) and base.arg.shape == (1, 1) and not (
+                exponent.is_Rational and (exponent.is_negative or (abs(exponent.p) == 1 and exponent.q != 1))):
+            return self._print_Trace(base, exp=self._print(exponent))
+        return super()._print_Pow(expr)
 
     def _print_Determinant(self, expr, exp=None):
         return self._powered(rf"\det\left({self._print(expr.arg)}\right)", exp)
