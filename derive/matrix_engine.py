@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Derivative, Expr, Mul, S, Symbol, preorder_traversal, sstr
+from sympy import Basic, Derivative, Expr, Mul, S, Symbol, preorder_traversal, sstr
 from sympy.matrices.expressions import (
     HadamardPower, HadamardProduct, Identity, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose,
     ZeroMatrix,
@@ -44,6 +44,8 @@ def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
         operands = rule.split(node)
         used[rule.name] = None
         parts = []
+        if not any(operand.has(var) for operand in operands):  # a rule that lost a dependence would give 0
+            raise mo.InternalError(f"the {rule.name} takes {sstr(node)} apart without {sstr(var)}, which it uses")
         for i, operand in enumerate(operands):
             if not operand.has(var):
                 continue
@@ -69,8 +71,13 @@ def _affine(expr) -> bool:
 def tidy(expr):
     """Textbook form: common left or right factors taken out of sums ((A + A^T) x), products with the
     all-ones matrix under a Hadamard product dropped."""
-    if not isinstance(expr, MatrixExpr) or expr.is_Atom or isinstance(expr, MatrixSymbol):
+    if not isinstance(expr, Basic) or expr.is_Atom or isinstance(expr, MatrixSymbol):
         return expr
+    if not isinstance(expr, MatrixExpr):  # a scalar: its matrix parts, sum(1 1^T (.) A) = sum(A)
+        if not expr.has(MatrixSymbol):
+            return expr
+        args = [tidy(a) for a in expr.args]
+        return expr.func(*args) if args != list(expr.args) else expr
     args = [tidy(a) if isinstance(a, MatrixExpr) else a for a in expr.args]
     if isinstance(expr, HadamardProduct):
         return _tidy_hadamard(args)

@@ -40,7 +40,8 @@ class InternalError(RuntimeError):
 # -- nodes SymPy lacks -----------------------------------------------------------------------------
 
 ENTRYWISE_FUNCTIONS = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "softplus": softplus,
-                       "exp": sympy.exp, "log": sympy.log}
+                       "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "abs": sympy.Abs}
+KINKED = {"relu", "abs"}  # not differentiable where an entry is 0 (derive uses the subgradient 0 there)
 
 
 class _OfOneMatrix:
@@ -154,6 +155,17 @@ class FrobeniusNorm(_ScalarOfMatrix):
     """||A||_F = sqrt(sum of squared entries)."""
 
     is_nonnegative = True
+
+
+class L1Norm(_ScalarOfMatrix):
+    """||A||_1 taken entry by entry: the sum of the absolute values of the entries (the L1 penalty)."""
+
+    is_nonnegative = True
+
+
+def kinked(node) -> bool:
+    """A node that is not differentiable where an entry of its argument is 0: ReLU(Z), |A|, ||A||_1."""
+    return isinstance(node, L1Norm) or (isinstance(node, Entrywise) and not node.prime and node.name in KINKED)
 
 
 class ScalarGradientOf(Derivative):
@@ -278,17 +290,27 @@ def is_unit_1x1(m) -> bool:
     return isinstance(m, (OneMatrix, Identity)) and m.shape == (1, 1)
 
 
+def is_1x1(x) -> bool:
+    """A matrix expression of shape 1 x 1 (x^T A x, a^T X b): a scalar in all but name."""
+    return is_matrix(x) and tuple(x.shape) == (1, 1)
+
+
 def as_scalar(x):
-    """A scalar for a scalar, or for a 1x1 matrix expression (its one entry, written as its trace)."""
+    """A scalar for a scalar, or for a 1x1 matrix expression (its one entry, written as its trace): sums term
+    by term and coefficients outside (x^T A x + 10 is the scalar 10 + tr(x^T A x))."""
     if not is_matrix(x):
         return x
     if is_unit_1x1(x):
         return S.One
+    if isinstance(x, MatAdd):
+        return sympy.Add(*(as_scalar(t) for t in x.args))
     if isinstance(x, MatMul):
         coefficient = sympy.Mul(*(f for f in x.args if not is_matrix(f)))
         rest = [f for f in x.args if is_matrix(f)]
         if all(is_unit_1x1(f) for f in rest):
             return coefficient
+        if coefficient != 1:
+            return coefficient * as_scalar(matmul(*rest))
     return Trace(x)
 
 
@@ -315,7 +337,7 @@ def add(*terms):
             out.append(t)
         elif same(t.shape[0], 1) and same(t.shape[1], cols):
             out.append(MatMul(OneMatrix(rows, 1), t))
-        elif same(t.shape[1], 1) and same(t.shape[0], cols) and not same(rows, cols):
+        elif same(t.shape[1], 1) and same(t.shape[0], cols):  # also when rows = cols: as declared, a column
             out.append(MatMul(OneMatrix(rows, 1), Transpose(t)))
         else:
             big = next(m for m in matrices if m.shape == (rows, cols))
@@ -394,28 +416,56 @@ def inverse(x):
 
 
 def power(base, exponent):
-    """base^exponent: for a square matrix, -1 is the inverse and a positive integer a repeated product."""
+    """base^exponent. A 1x1 form ((x^T x)^{1/2}) is the scalar it is; for a square matrix, a positive integer
+    is a repeated product, -1 the inverse and -k the k-th power of the inverse (X^{-2} = (X^{-1})^2)."""
     exponent = _sympify(exponent)
+    if is_1x1(base):
+        base = as_scalar(base)
     if not is_matrix(base):
         return sympy.Pow(base, exponent)
     if exponent == -1:
         return inverse(base)
-    if exponent.is_Integer and exponent > 0:
+    if exponent.is_Integer and exponent != 0:
         _square(base, f"the power {exponent}")
-        return base if exponent == 1 else MatPow(base, exponent)
+        if exponent == 1:
+            return base
+        return MatPow(base, exponent) if exponent > 0 else MatPow(inverse(base), -exponent)
     raise ShapeMismatch(f"cannot raise the matrix {describe(base)} to the power {exponent}; "
-                     "for an entrywise power write a Hadamard product")
+                        r"for an entrywise power write A^{\circ p}")
 
 
 def divide(a, b):
+    """a / b for a scalar b, or a 1x1 form b (x^T A x / x^T x is a quotient of scalars)."""
+    if is_1x1(b):
+        a, b = as_scalar(a) if is_1x1(a) else a, as_scalar(b)
     if is_matrix(b):
         raise ShapeMismatch(f"cannot divide by the matrix {describe(b)}")
     return scale(S.One / b, a) if is_matrix(a) else _sympify(a) / b
 
 
+def root(x, degree=2):
+    """The square (or degree-th) root: of a scalar or a 1x1 form, the number's; of a matrix, entry by entry
+    (sqrt(A) = A^(o 1/2)), never a matrix square root."""
+    if is_matrix(x) and not is_1x1(x):
+        return HadamardPower(x, S.One / degree)
+    return power(x, S.One / degree)
+
+
+def maximum(*args):
+    """max of scalars; max(0, M) = max(M, 0) of a matrix M is ReLU(M), entry by entry."""
+    args = [as_scalar(a) if is_1x1(a) else a for a in args]
+    matrices = [a for a in args if is_matrix(a)]
+    if not matrices:
+        return sympy.Max(*args)
+    if len(args) == 2 and len(matrices) == 1 and S.Zero in args:
+        return apply("relu", matrices[0])
+    raise ShapeMismatch(f"the entrywise max of {', '.join(describe(a) for a in args)} is not supported; "
+                        "max(0, M) of one matrix M (the ReLU) is")
+
+
 def apply(name: str, x):
-    """A scalar function by name ("sigmoid", "tanh", "relu", "softplus", "exp", "log", "identity"),
-    entry by entry on a matrix."""
+    """A scalar function by name ("sigmoid", "tanh", "relu", "softplus", "exp", "log", "sin", "cos", "abs",
+    "identity"), entry by entry on a matrix."""
     if name == "identity":
         return x
     if is_matrix(x):
@@ -449,8 +499,11 @@ def det(x):
     return Determinant(x) if is_matrix(x) else x
 
 
-def norm(x):
-    return FrobeniusNorm(x) if is_matrix(x) else sympy.Abs(x)
+def norm(x, kind: str = "F"):
+    """||x||: Frobenius ("F", also "2" of a vector), or "1" entry by entry (the sum of absolute values)."""
+    if not is_matrix(x):
+        return sympy.Abs(x)
+    return L1Norm(x) if kind == "1" else FrobeniusNorm(x)
 
 
 def sum_entries(x):
@@ -463,6 +516,10 @@ def mean(x):
 
 def ones(rows, cols):
     return OneMatrix(rows, cols)
+
+
+def identity(size):
+    return Identity(size)
 
 
 # -- explicit matrices of scalar entries -------------------------------------------------------------
@@ -566,6 +623,8 @@ def _explicit_node(node, ev, values):
     if isinstance(node, FrobeniusNorm):
         a = ev(node.arg)
         return sympy.sqrt(sympy.Add(*[u ** 2 for u in a]))
+    if isinstance(node, L1Norm):
+        return sympy.Add(*[sympy.Abs(u) for u in ev(node.arg)])
     if isinstance(node, MatrixExpr):
         raise TypeError(f"no explicit form for {type(node).__name__}")
     if node.is_Atom:

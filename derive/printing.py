@@ -130,7 +130,10 @@ class DerivePrinter(LatexPrinter):
         return printed
 
     def _print_Entrywise(self, expr):
-        name = {"exp": r"\exp", "log": r"\log"}.get(expr.name) or self.function_names.get(expr.function, expr.name)
+        if expr.name == "abs":  # |A| entry by entry, and its derivative sign(A)
+            inner = self._print(expr.arg)
+            return rf"\operatorname{{sign}}\left({inner}\right)" if expr.prime else rf"\left|{inner}\right|"
+        name = _ENTRYWISE_NAMES.get(expr.name) or self.function_names.get(expr.function, expr.name)
         return rf"{name}{chr(39) if expr.prime else ''}\left({self._print(expr.arg)}\right)"
 
     def _print_Softmax(self, expr):
@@ -147,6 +150,18 @@ class DerivePrinter(LatexPrinter):
 
     def _print_FrobeniusNorm(self, expr, exp=None):
         return self._powered(rf"\left\lVert {self._print(expr.arg)} \right\rVert_F", exp)
+
+    def _print_L1Norm(self, expr, exp=None):
+        return self._powered(rf"\left\lVert {self._print(expr.arg)} \right\rVert_1", exp)
+
+    def _print_MatPow(self, expr):
+        """A^{3}; a power of an inverse as a negative power, X^{-2}."""
+        base, exponent = expr.args
+        if isinstance(base, Inverse) and not isinstance(base.arg, Transpose):
+            return rf"{self._base(base.arg)}^{{-{self._print(exponent)}}}"
+        if isinstance(base, Inverse):
+            return rf"\left({self._print(base)}\right)^{{{self._print(exponent)}}}"
+        return super()._print_MatPow(expr)
 
     def _print_Trace(self, expr, exp=None):
         if expr.arg.shape == (1, 1):  # a 1 x 1 matrix is its one entry: 1^T G, x^T a
@@ -222,6 +237,9 @@ class DerivePrinter(LatexPrinter):
         symbols = getattr(factor, "free_symbols", set())
         rank = max((self.ranks.get(s, self._unranked(s)) for s in symbols), default=-2)
         return (-rank, -len(symbols), bool(factor.is_Add))
+
+
+_ENTRYWISE_NAMES = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos"}
 
 
 class _Unevaluated(Expr):
