@@ -1,16 +1,18 @@
 """Matrix operations for derive: SymPy matrix expressions, the few nodes SymPy lacks, and shape-checked builders.
 
 Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, `MatMul`, `MatAdd`,
-`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `OneMatrix`) plus the nodes defined
-here: an activation applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z), exp(Z),
-log(Z), and their derivatives sigma'(Z), ...), the row-wise `Softmax`, the square diagonal matrix `Diag` of a
-vector, and the scalar-valued `SumEntries`, `Mean` and `FrobeniusNorm`.
+`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `Identity`, `OneMatrix`) plus the nodes
+defined here: a function applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z),
+exp(Z), log(Z), sin(Z), cos(Z), |Z|, and their derivatives sigma'(Z), sign(Z), ...), the row-wise
+`Softmax`, the square diagonal matrix `Diag` of a vector, the scalar-valued `SumEntries`, `Mean`,
+`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`).
 
 The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
 they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
-(`XW + b` with b a row becomes `XW + 1 b`), and treat a 1x1 product such as `x^T A x` as the scalar it
-is. `explicit` turns an expression into an explicit SymPy matrix of scalar entries for concrete sizes:
-the independent oracle used by the checks and the tests.
+(`XW + b` with b a row becomes `XW + 1 b`) and a scalar in a sum (`1 - Yhat`), and treat a 1x1 product
+such as `x^T A x` as the scalar it is. The engine and the rules sum with `sum_of`, which never broadcasts.
+`explicit` turns an expression into an explicit SymPy matrix of scalar entries for concrete sizes: the
+independent oracle used by the checks and the tests.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ parse_expr of strings), and its length, nesting, exponents and numbers are bound
 
 Precedence, loosest first: `+ -`; Hadamard (`\odot`, `\circ`); products (juxtaposition, `\cdot`, `\times`,
 `*`, `/`); unary signs; postfix (`^T`, `^{-1}`, `^2`, the Hadamard power `^{\circ 3}`). An all-ones vector written without a size
-(`\mathbf{1}`) is held as an `_Unsized` value until a neighbour in a product, sum or Hadamard product fixes
-its length.
+(`\mathbf{1}`), or the identity `I` (when no symbol I is declared), is held as an `_Unsized` value until a
+neighbour in a product, sum or Hadamard product fixes its size. A 1x1 form under a scalar function
+(`\log(x^T A x)`, `\sqrt{x^T x}`, a quotient) is the number it is. Notation that is understood but not
+supported (Kronecker products, pseudo-inverses) is refused by name.
 
 What does not live here: the scalar LaTeX reader (`parse.py`), differentiation, printing.
 """

@@ -4,7 +4,8 @@ An entry's `vjp(G, node, operands, i)` is the gradient with respect to operand i
 (it has the operand's shape), given the gradient G of a scalar loss with respect to the node's output:
 for Z = X W, the entry for W gives X^T G and the one for X gives G W^T. Scalar operations met in a matrix
 network (the 1/2 in front of a norm, a log of a determinant) use the scalar registry (`derive.rules`):
-their VJP is G times the local partial derivative.
+their VJP is G times the local partial derivative. VJPs sum with `matrix_ops.sum_of`, which never
+broadcasts a scalar into a matrix.
 
 `example(s)` builds a small scalar loss that exercises the entry from the test symbols in `s` (`A` 3x3,
 `B` 3x3, `X` nx3, `W` 3x2, `x` 3x1, `y` scalar; n = 2): the tests walk the registry with it and compare
@@ -63,7 +64,7 @@ def _matpow_vjp(G, node, operands, i):
     """For A^p (p a positive integer): the sum over k of (A^T)^k G (A^T)^(p-1-k)."""
     base, p = node.base, int(node.exp)
     at = mo.transpose(base)
-    return mo.add(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
+    return mo.sum_of(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
 
 
 def _hadamard_power_vjp(G, node, operands, i):
@@ -98,7 +99,7 @@ def _softmax_vjp(G, node, operands, i):
     """S (.) (G - ((G (.) S) 1) 1^T), S = softmax(Z) row by row."""
     rows, cols = node.shape
     row_sums = mo.matmul(mo.hadamard(G, node), OneMatrix(cols, 1), OneMatrix(1, cols))
-    return mo.hadamard(node, mo.subtract(G, row_sums))
+    return mo.hadamard(node, mo.sum_of(G, mo.negate(row_sums)))
 
 
 def _diag_vjp(G, node, operands, i):
@@ -189,7 +190,7 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
                lambda s: mo.SumEntries(mo.matmul(s["X"], s["A"], s["W"])) + Trace(mo.matmul(s["y"], s["A"], s["B"]))),
     MatrixRule("matrix power rule", MatPow, _matpow_vjp,
                lambda s: Trace(mo.matmul(s["B"], mo.power(s["A"], 3)))
-               + Trace(mo.matmul(s["B"], mo.power(mo.add(s["A"], mo.matmul(4, Identity(3))), -2))),
+               + Trace(mo.matmul(s["B"], mo.power(mo.add(mo.diag(s["x"]), mo.matmul(4, Identity(3))), -2))),
                split=lambda e: (e.base,), applies=lambda e: e.exp.is_Integer and e.exp > 0),
     MatrixRule("sum rule", MatAdd, lambda G, node, operands, i: G,
                lambda s: mo.SumEntries(mo.add(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),

@@ -31,6 +31,7 @@ class DerivePrinter(LatexPrinter):
     def doprint(self, expr) -> str:
         if self.rename and isinstance(expr, Basic):
             expr = expr.xreplace(self.rename)
+        self.sized_identity = _scaled_identity(expr)  # I alone (c I) has no neighbour to say its size: I_n
         return super().doprint(expr)
 
     def _print_Symbol(self, expr, style="plain"):
@@ -79,6 +80,8 @@ class DerivePrinter(LatexPrinter):
         return r"\mathbf{1}^T" if rows == 1 and cols != 1 else r"\mathbf{1}"
 
     def _print_Identity(self, expr):
+        if getattr(self, "sized_identity", False) and expr.shape != (1, 1):
+            return rf"I_{{{self._print(expr.shape[0])}}}"
         return "I"
 
     def _print_ZeroMatrix(self, expr):
@@ -274,6 +277,14 @@ class _UnevaluatedMul(Mul):
 
     def _eval_is_commutative(self):
         return True
+
+
+def _scaled_identity(expr) -> bool:
+    """I, or c I: an identity that nothing beside it sizes."""
+    if isinstance(expr, MatMul):
+        matrices = [a for a in expr.args if mo.is_matrix(a)]
+        return len(matrices) == 1 and isinstance(matrices[0], Identity)
+    return isinstance(expr, Identity)
 
 
 def _negative(term) -> bool:
