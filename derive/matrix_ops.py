@@ -249,7 +249,7 @@ def _as_scalar(x):
 
 def matmul(*factors):
     """The product of scalars and matrices, left to right; matrix factors must chain (cols = next rows)."""
-    factors = [_as_scalar(f) for f in factors]
+    factors = _numbers_of_forms([_as_scalar(f) for f in factors])
     matrices = [f for f in factors if is_matrix(f)]
     if not matrices:
         return sympy.Mul(*factors)
@@ -272,6 +272,20 @@ def matmul(*factors):
     if coefficient == 1 and len(matrices) == 1:
         return matrices[0]
     return MatMul(*([coefficient] if coefficient != 1 else []), *matrices)
+
+
+def _numbers_of_forms(factors: list) -> list:
+    """A 1x1 factor beside a matrix it does not chain with is the number it is: (x^T x) x, 2 (a^T x) A."""
+    matrices = [i for i, f in enumerate(factors) if is_matrix(f)]
+    out = list(factors)
+    for k, i in enumerate(matrices):
+        if not is_1x1(factors[i]):
+            continue
+        left = factors[matrices[k - 1]] if k > 0 else None
+        right = factors[matrices[k + 1]] if k + 1 < len(matrices) else None
+        if (left is not None and not same(left.shape[1], 1)) or (right is not None and not same(right.shape[0], 1)):
+            out[i] = as_scalar(factors[i])
+    return out
 
 
 def _cancel_inverses(matrices: list) -> list:

@@ -63,7 +63,7 @@ class DerivePrinter(LatexPrinter):
     def _base(self, expr) -> str:
         """An operand of a power or transpose: parenthesised unless it is a plain symbol."""
         printed = self._print(expr)
-        if isinstance(expr, MatrixSymbol) and "^" not in expr.name:
+        if isinstance(expr, MatrixSymbol) and "^" not in expr.name or _bars(expr):
             return printed
         return rf"\left({printed}\right)"
 
@@ -112,10 +112,20 @@ class DerivePrinter(LatexPrinter):
         body = " ".join(self._matrix_operand(m, (MatAdd, HadamardProduct)) for m in matrices)
         if coefficient == 1:
             return sign + body
-        printed = self._print(coefficient)
+        printed = self._coefficient(coefficient)
         if coefficient.is_Add:
             printed = rf"\left({printed}\right)"
         return f"{sign}{printed} {body}"
+
+    def _coefficient(self, coefficient) -> str:
+        """The scalar in front of a matrix product; a 1x1 form in it in brackets, 4 (x^T x) x, which would
+        otherwise read as a product of matrices (x^T x x). Inside a fraction it is set apart already."""
+        forms = [f for f in Mul.make_args(coefficient) if isinstance(f, Trace) and f.arg.shape == (1, 1)]
+        if not forms or coefficient.as_numer_denom()[1] != 1:
+            return self._print(coefficient)
+        rest = self._print(Mul(*(f for f in Mul.make_args(coefficient) if f not in forms)))
+        bracketed = " ".join(rf"\left({self._print(f)}\right)" for f in forms)
+        return bracketed if rest == "1" else f"{rest} {bracketed}"
 
     def _print_MatAdd(self, expr):
         terms = list(expr.args)
@@ -277,6 +287,11 @@ class _UnevaluatedMul(Mul):
 
     def _eval_is_commutative(self):
         return True
+
+
+def _bars(expr) -> bool:
+    """|A|, set apart by its bars already."""
+    return isinstance(expr, mo.Entrywise) and expr.name == "abs" and not expr.prime
 
 
 def _scaled_identity(expr) -> bool:

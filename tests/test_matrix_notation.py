@@ -48,6 +48,8 @@ NOTATIONS = [
     ("x over its norm", "{x: [3, 1], a: [3, 1]}", [r"u = x / \lVert x \rVert", r"L = a^T u"], "[x]", None),
     ("2-norm of a vector", "{x: [3, 1], a: [3, 1]}", [r"L = \lVert x - a \rVert_2"], "[x]",
      {"x": r"\frac{1}{\left\lVert x - a \right\rVert_F} \left(x - a\right)"}),
+    ("square of a 1x1 form", "{x: [3, 1], A: [3, 3]}", [r"L = (x^T A x)^2"], "[x]",
+     {"x": r"2 \left(x^T A x\right) \left(A + A^T\right) x"}),
     ("log of a quadratic form", "{x: [3, 1], A: [3, 3]}", [r"L = \log(x^T A x + 10)"], "[x]",
      {"x": r"\frac{1}{x^T A x + 10} \left(A + A^T\right) x"}),
     ("exp of a quadratic form", "{x: [3, 1]}", [r"L = e^{-x^T x}"], "[x]", {"x": r"- 2 e^{- x^T x} x"}),
@@ -159,6 +161,15 @@ def test_new_nodes_print_and_read_back(expr, printed):
 
     assert latex(expr) == printed
     assert parse_matrix_latex(printed, {"A": A, "lambda": LAMBDA}) == expr
+
+
+def test_a_1x1_form_in_front_of_a_product_is_bracketed_and_reads_back_as_a_number():
+    from derive.matrix_parse import parse_matrix_latex
+
+    x = MatrixSymbol("x", 3, 1)
+    gradient = mo.matmul(4, mo.as_scalar(mo.matmul(mo.transpose(x), x)), x)
+    assert latex(gradient) == r"4 \left(x^T x\right) x"
+    assert parse_matrix_latex(latex(gradient), {"x": x}) == gradient
 
 
 def test_the_derivative_of_abs_prints_as_sign():
