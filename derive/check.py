@@ -266,6 +266,8 @@ def not_analytic_reason(expr) -> str | None:
     for node in preorder_traversal(expr):
         if isinstance(node, relu) or (isinstance(node, mo.Entrywise) and node.name == "relu"):
             return "it contains ReLU, which is not complex-analytic"
+        if mo.kinked(node):  # |A| and ||A||_1, entry by entry
+            return "it contains an absolute value, which is not complex-analytic"
         if isinstance(node, (sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign, sympy.Piecewise)):
             return f"it contains {type(node).__name__}, which is not complex-analytic"
     return None

@@ -219,3 +219,13 @@ def test_cli_refuses_in_one_line(tmp_path, name, text, what):
     assert len(lines) == 1 and lines[0].startswith("derive: error:"), done.stderr
     assert what in lines[0] and "not supported" in lines[0]
     assert "expected an operand" not in lines[0]
+
+
+def test_the_complex_step_declines_an_absolute_value_in_one_line(tmp_path):
+    _, symbols, definitions, wrt, _ = next(r for r in NOTATIONS if r[0] == "L1 penalty as a norm")
+    problem = tmp_path / "p.yaml"
+    problem.write_text(problem_text(symbols, definitions, wrt))
+    done = subprocess.run([sys.executable, "-m", "derive.cli", "check", str(problem), "--method", "complex-step"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "absolute value, which is not complex-analytic" in done.stderr
