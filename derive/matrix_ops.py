@@ -459,11 +459,23 @@ def divide(a, b):
     return scale(S.One / b, a) if is_matrix(a) else _sympify(a) / b
 
 
+def hadamard_power(base, exponent):
+    """Each entry of a matrix raised to a power, A^(o p): A itself for p = 1, all ones for p = 0."""
+    exponent = _sympify(exponent)
+    if not is_matrix(base):
+        return sympy.Pow(base, exponent)
+    if exponent == 1:
+        return base
+    if exponent == 0:
+        return OneMatrix(*base.shape)
+    return HadamardPower(base, exponent)
+
+
 def root(x, degree=2):
     """The square (or degree-th) root: of a scalar or a 1x1 form, the number's; of a matrix, entry by entry
     (sqrt(A) = A^(o 1/2)), never a matrix square root."""
     if is_matrix(x) and not is_1x1(x):
-        return HadamardPower(x, S.One / degree)
+        return hadamard_power(x, S.One / degree)
     return power(x, S.One / degree)
 
 

@@ -29,6 +29,7 @@ from sympy.matrices.expressions import HadamardPower
 from .errors import LatexError
 from .matrix_ops import (
     ENTRYWISE_FUNCTIONS, add, apply, as_scalar, det, diag, dimensions_of, divide, entrywise_class, hadamard,
+    hadamard_power,
     identity, is_1x1, is_matrix, matmul, maximum, mean, negate, norm, ones, power, root, softmax, sum_entries,
     trace, transpose,
 )
@@ -459,7 +460,7 @@ class _Parser:
             return self.raised(base, exponent, pos)
         if exponent.is_Integer and abs(exponent) > MAX_EXPONENT:
             raise self.fail(pos, f"the exponent {exponent} is larger than {MAX_EXPONENT} in size")
-        return base if exponent == 1 else HadamardPower(base, exponent)
+        return hadamard_power(base, exponent)
 
     def transpose_length(self, offset: int = 0, braced: bool = True) -> int:
         r"""How many tokens a transpose mark (T, \top, \intercal, \mathsf{T}, {T}) takes here; 0 if none."""

@@ -71,7 +71,7 @@ def _hadamard_power_vjp(G, node, operands, i):
     """For A^(o p): G (.) p A^(o p-1) for A; for the exponent p, the sum of the entries of G (.) A^(o p) (.) log A."""
     base, exponent = operands
     if i == 0:
-        return mo.hadamard(G, mo.matmul(exponent, HadamardPower(base, exponent - 1)))
+        return mo.hadamard(G, mo.matmul(exponent, mo.hadamard_power(base, exponent - 1)))
     return mo.SumEntries(mo.hadamard(G, node, mo.apply("log", base)))
 
 
