@@ -136,7 +136,7 @@ def _is_square_broadcast(e) -> bool:
     if not (isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], OneMatrix)):
         return False
     ones, vector = e.args
-    return ones.shape[1] == 1 and vector.shape[0] == 1 and mo.same(e.shape[0], e.shape[1])
+    return ones.shape[1] == 1 and vector.shape[0] == 1 and e.shape[0] == e.shape[1]  # n and 3 are not the same
 
 
 def _is_squared_norm(e) -> bool:
