@@ -29,7 +29,7 @@ from sympy.matrices import MatrixBase
 
 from . import methods as m
 from .errors import CheckError, MissingRuleError
-from .matrix_ops import dimensions_of, entry_symbols, explicit
+from .matrix_ops import dimensions_of, entry_symbols, explicit, kinked
 from .numeric import MatrixEvaluator, compile_expression
 from .rules import rule_for
 
@@ -266,6 +266,8 @@ def not_analytic_reason(expr) -> str | None:
     for node in preorder_traversal(expr):
         if isinstance(node, relu) or (isinstance(node, mo.Entrywise) and node.name == "relu"):
             return "it contains ReLU, which is not complex-analytic"
+        if mo.kinked(node):  # |A| and ||A||_1, entry by entry
+            return "it contains an absolute value, which is not complex-analytic"
         if isinstance(node, (sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign, sympy.Piecewise)):
             return f"it contains {type(node).__name__}, which is not complex-analytic"
     return None
@@ -436,7 +438,7 @@ class MatrixProblem:
         self.sizes = {d: size for d in self.dims}
         self.shapes = {s: tuple(int(sympy.sympify(d).xreplace(self.sizes)) for d in s.shape)
                        for s in inputs if isinstance(s, MatrixSymbol)}
-        self.has_kinks = any(getattr(n, "name", None) == "relu" and hasattr(n, "prime") for n in preorder_traversal(loss))
+        self.has_kinks = any(kinked(n) for n in preorder_traversal(loss))
 
     def shape(self, w) -> tuple:
         return self.shapes.get(w, (1,))

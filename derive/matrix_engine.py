@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 
-from sympy import Derivative, Expr, Mul, S, Symbol, preorder_traversal, sstr
+from sympy import Basic, Derivative, Expr, Mul, S, Symbol, preorder_traversal, sstr
 from sympy.matrices.expressions import (
-    HadamardPower, HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose, ZeroMatrix,
+    HadamardPower, HadamardProduct, Identity, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix, Transpose,
+    ZeroMatrix,
 )
 
 from . import matrix_ops as mo
@@ -43,6 +44,8 @@ def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
         operands = rule.split(node)
         used[rule.name] = None
         parts = []
+        if not any(operand.has(var) for operand in operands):  # a rule that lost a dependence would give 0
+            raise mo.InternalError(f"the {rule.name} takes {sstr(node)} apart without {sstr(var)}, which it uses")
         for i, operand in enumerate(operands):
             if not operand.has(var):
                 continue
@@ -50,7 +53,7 @@ def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
             if at_site is not None and isinstance(node, (mo.Entrywise, mo.Softmax)) and _affine(operand):
                 gradient = at_site(operand, gradient, rule.name)
             parts.append(back(operand, gradient))
-        return mo.add(*parts)
+        return mo.sum_of(*parts)
 
     return tidy(back(expr, G)), tuple(used)
 
@@ -68,8 +71,13 @@ def _affine(expr) -> bool:
 def tidy(expr):
     """Textbook form: common left or right factors taken out of sums ((A + A^T) x), products with the
     all-ones matrix under a Hadamard product dropped."""
-    if not isinstance(expr, MatrixExpr) or expr.is_Atom or isinstance(expr, MatrixSymbol):
+    if not isinstance(expr, Basic) or expr.is_Atom or isinstance(expr, MatrixSymbol):
         return expr
+    if not isinstance(expr, MatrixExpr):  # a scalar: its matrix parts, sum(1 1^T (.) A) = sum(A)
+        if not expr.has(MatrixSymbol):
+            return expr
+        args = [tidy(a) for a in expr.args]
+        return expr.func(*args) if args != list(expr.args) else expr
     args = [tidy(a) if isinstance(a, MatrixExpr) else a for a in expr.args]
     if isinstance(expr, HadamardProduct):
         return _tidy_hadamard(args)
@@ -78,7 +86,7 @@ def tidy(expr):
     if isinstance(expr, MatMul):
         coefficient, rest = _split_scalar(mo.matmul(*args))
         if coefficient == -1 and isinstance(rest, MatAdd):  # -(y - yhat) = yhat - y
-            return mo.add(*(mo.negate(t) for t in rest.args))
+            return mo.sum_of(*(mo.negate(t) for t in rest.args))
         return mo.matmul(*args)
     return expr.func(*args) if args != list(expr.args) else expr
 
@@ -122,30 +130,70 @@ def _hadamard_factors(term) -> list:
     return list(m.args) if isinstance(m, HadamardProduct) else [m]
 
 
-def _factors(term) -> list:
-    return list(term.args) if isinstance(term, MatMul) else [term]
-
-
 def _collect(terms):
     """Take a factor common to every term out of a sum, on the right (A x + A^T x) or the left, and a
-    scalar common to every term (c A - c B = c (A - B))."""
+    scalar common to every term (c A - c B = c (A - B)). What is left of a term that was only the common
+    factor (2 x in 2 x + A x) is c I, never the scalar c: (2 I + A) x."""
     coefficients = [_split_scalar(t)[0] for t in terms]
     magnitude = abs(coefficients[0]) if len(terms) > 1 and coefficients[0].is_number else None
     if magnitude not in (None, 1) and all(abs(c) == magnitude for c in coefficients):
         return mo.matmul(magnitude, _collect([mo.matmul(c / magnitude, _split_scalar(t)[1])
                                               for c, t in zip(coefficients, terms)]))
-    if magnitude is None and len(terms) > 1 and not coefficients[0].is_number and \
-            all(c == coefficients[0] or c == -coefficients[0] for c in coefficients):
-        common = -coefficients[0] if coefficients[0].could_extract_minus_sign() else coefficients[0]
+    common = _common_scalar(coefficients) if len(terms) > 1 else S.One
+    if common != 1:
         return mo.matmul(common, _collect([mo.matmul(c / common, _split_scalar(t)[1]) for c, t in zip(coefficients, terms)]))
-    split = [_factors(t) for t in terms]
-    if len(terms) > 1 and all(len(f) > 1 and mo.is_matrix(f[-1]) for f in split) and len({f[-1] for f in split}) == 1:
-        common = split[0][-1]
-        return mo.matmul(_collect([mo.matmul(*f[:-1]) for f in split]), common)
-    if len(terms) > 1 and all(len(f) > 1 and mo.is_matrix(f[0]) for f in split) and len({f[0] for f in split}) == 1:
-        common = split[0][0]
-        return mo.matmul(common, _collect([mo.matmul(*f[1:]) for f in split]))
-    return mo.add(*terms)
+    for side in (-1, 0):  # the right first: (A + A^T) x
+        common = _common_factor(terms, side)
+        if common is not None:
+            rest = [_without(t, common, side) for t in terms]
+            return mo.matmul(common, _collect(rest)) if side == 0 else mo.matmul(_collect(rest), common)
+    for side in (-1, 0):  # some of the terms: 3 a + (2 I + A + A^T) x
+        for term in terms:
+            end = _matrix_factors(term)[1][side]
+            group = [t for t in terms if _matrix_factors(t)[1][side] == end]
+            if 1 < len(group) < len(terms) and _common_factor(group, side) is not None:
+                return mo.sum_of(*(t for t in terms if t not in group), _collect(group))
+    return mo.sum_of(*terms)
+
+
+def _common_scalar(coefficients):
+    """The symbolic factor every coefficient has, to its smallest power (1 / (x^T x) in
+    (1 / (x^T x)) A - (2 x^T A x / (x^T x)^2) I), or 1. Numbers and signs stay inside: c A - c B = c (A - B)."""
+    powers = [{b: e for b, e in c.as_powers_dict().items() if not b.is_number and e.is_number} for c in coefficients]
+    common = S.One
+    for base, exponent in powers[0].items():
+        exponents = [p.get(base) for p in powers]
+        if all(e is not None and (e > 0) == (exponent > 0) for e in exponents):
+            common *= base ** min(exponents, key=abs)
+    return common
+
+
+def _matrix_factors(term) -> tuple:
+    """(c, [M_1, ..., M_k]) with term = c M_1 ... M_k."""
+    coefficient, rest = _split_scalar(term)
+    return coefficient, list(rest.args) if isinstance(rest, MatMul) else [rest]
+
+
+def _common_factor(terms, side: int):
+    """The matrix that every term ends with (side -1) or starts with (side 0), if taking it out leaves
+    something in at least one term; None otherwise. The identity is never taken out (it is no factor)."""
+    if len(terms) < 2:
+        return None
+    factors = [_matrix_factors(t)[1] for t in terms]
+    ends = {f[side] for f in factors}
+    if len(ends) != 1 or not any(len(f) > 1 for f in factors):
+        return None
+    common = ends.pop()
+    return None if isinstance(common, (Identity, ZeroMatrix)) else common
+
+
+def _without(term, common, side: int):
+    """`term` with the factor `common` taken off its end (side -1) or its start (side 0): c M_1 ... M_{k-1},
+    and c I when nothing else is left, the identity of the size the factor leaves (so c x gives c I)."""
+    coefficient, factors = _matrix_factors(term)
+    rest = factors[:-1] if side == -1 else factors[1:]
+    size = common.shape[0] if side == -1 else common.shape[1]
+    return mo.matmul(coefficient, *rest) if rest else mo.matmul(coefficient, Identity(size))
 
 
 def pre_activations(network: Network) -> set:
@@ -196,7 +244,7 @@ class MatrixGradientBuilder:
     def _placeholder(self, symbol):
         if symbol == self.loss:
             return S.One
-        return mo.GradientOf(self.loss, symbol) if mo.is_matrix(symbol) else Derivative(self.loss, symbol, evaluate=False)
+        return mo.GradientOf(self.loss, symbol) if mo.is_matrix(symbol) else mo.ScalarGradientOf(self.loss, symbol)
 
     def _derive(self, wrt) -> None:
         through = tuple(self.network.consumers(wrt, toward=self.loss))
@@ -216,7 +264,7 @@ class MatrixGradientBuilder:
             chains.append(contribution)
             rules.update(dict.fromkeys(used))
             uses += [k for k in (self.key[user], ("definition", user)) if k is not None]
-        chain = self._named(tidy(mo.add(*chains)))
+        chain = self._named(tidy(mo.sum_of(*chains)))
         shown = chain.xreplace({self._placeholder(u): self.shown(u) for u in through if u != self.loss})
         simplified = self.simplify(shown)
         simplified = None if simplified == shown else simplified

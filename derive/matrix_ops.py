@@ -1,22 +1,24 @@
 """Matrix operations for derive: SymPy matrix expressions, the few nodes SymPy lacks, and shape-checked builders.
 
 Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, `MatMul`, `MatAdd`,
-`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `OneMatrix`) plus the nodes defined
-here: an activation applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z), exp(Z),
-log(Z), and their derivatives sigma'(Z), ...), the row-wise `Softmax`, the square diagonal matrix `Diag` of a
-vector, and the scalar-valued `SumEntries`, `Mean` and `FrobeniusNorm`.
+`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `Identity`, `OneMatrix`) plus the nodes
+defined here: a function applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z),
+exp(Z), log(Z), sin(Z), cos(Z), |Z|, and their derivatives sigma'(Z), sign(Z), ...), the row-wise
+`Softmax`, the square diagonal matrix `Diag` of a vector, the scalar-valued `SumEntries`, `Mean`,
+`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`).
 
 The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
 they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
-(`XW + b` with b a row becomes `XW + 1 b`), and treat a 1x1 product such as `x^T A x` as the scalar it
-is. `explicit` turns an expression into an explicit SymPy matrix of scalar entries for concrete sizes:
-the independent oracle used by the checks and the tests.
+(`XW + b` with b a row becomes `XW + 1 b`) and a scalar in a sum (`1 - Yhat`), and treat a 1x1 product
+such as `x^T A x` as the scalar it is. The engine and the rules sum with `sum_of`, which never broadcasts.
+`explicit` turns an expression into an explicit SymPy matrix of scalar entries for concrete sizes: the
+independent oracle used by the checks and the tests.
 """
 
 from __future__ import annotations
 
 import sympy
-from sympy import Expr, S, Symbol
+from sympy import Derivative, Expr, S, Symbol
 from sympy.core.sympify import _sympify
 from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.matrices.expressions import (
@@ -32,10 +34,16 @@ class ShapeMismatch(ProblemError):
     """Two operands whose shapes do not fit the operation; the message names both shapes."""
 
 
+class InternalError(RuntimeError):
+    """A bug in derive, not bad input: the engine or a rule built something that cannot be right (a scalar
+    added to a matrix). Loud on purpose: it must never turn into a plausible wrong gradient."""
+
+
 # -- nodes SymPy lacks -----------------------------------------------------------------------------
 
 ENTRYWISE_FUNCTIONS = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "softplus": softplus,
-                       "exp": sympy.exp, "log": sympy.log}
+                       "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "abs": sympy.Abs}
+KINKED = {"relu", "abs"}  # not differentiable where an entry is 0 (derive uses the subgradient 0 there)
 
 
 class _OfOneMatrix:
@@ -151,6 +159,39 @@ class FrobeniusNorm(_ScalarOfMatrix):
     is_nonnegative = True
 
 
+class L1Norm(_ScalarOfMatrix):
+    """||A||_1 taken entry by entry: the sum of the absolute values of the entries (the L1 penalty)."""
+
+    is_nonnegative = True
+
+
+def kinked(node) -> bool:
+    """A node that is not differentiable where an entry of its argument is 0: ReLU(Z), |A|, ||A||_1."""
+    return isinstance(node, L1Norm) or (isinstance(node, Entrywise) and not node.prime and node.name in KINKED)
+
+
+class ScalarGradientOf(Derivative):
+    """dL/de for a scalar intermediate e, kept as a factor in a derivation (printed as a fraction).
+
+    Inert: L and e are symbols, so a plain `Derivative(L, e).doit()` is 0, and SymPy calls `doit` and
+    `transpose` on the factors of a matrix product it transposes or evaluates. This one stays itself."""
+
+    def __new__(cls, loss, variable):
+        return Derivative.__new__(cls, loss, variable, evaluate=False)
+
+    def doit(self, **hints):
+        return self
+
+    def _eval_transpose(self):
+        return self
+
+    def _eval_adjoint(self):
+        return self
+
+    def _eval_conjugate(self):
+        return self
+
+
 class GradientOf(MatrixExpr):
     """dL/dV for a matrix V, kept as a factor in a derivation (printed as a fraction); the shape of V."""
 
@@ -208,7 +249,7 @@ def _as_scalar(x):
 
 def matmul(*factors):
     """The product of scalars and matrices, left to right; matrix factors must chain (cols = next rows)."""
-    factors = [_as_scalar(f) for f in factors]
+    factors = _numbers_of_forms([_as_scalar(f) for f in factors])
     matrices = [f for f in factors if is_matrix(f)]
     if not matrices:
         return sympy.Mul(*factors)
@@ -224,13 +265,27 @@ def matmul(*factors):
     matrices = [f for f in flat if is_matrix(f)]
     matrices = _cancel_inverses(matrices)
     units = [m for m in matrices if is_unit_1x1(m) or isinstance(m, Identity)]
-    if units and len(units) < len(matrices):  # A I = A, A [1] = A
-        matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))]
+    if units:  # A I = A, A [1] = A, I I = I
+        matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))] or units[:1]
     if coefficient == 0:
         return ZeroMatrix(matrices[0].shape[0], matrices[-1].shape[1])
     if coefficient == 1 and len(matrices) == 1:
         return matrices[0]
     return MatMul(*([coefficient] if coefficient != 1 else []), *matrices)
+
+
+def _numbers_of_forms(factors: list) -> list:
+    """A 1x1 factor beside a matrix it does not chain with is the number it is: (x^T x) x, 2 (a^T x) A."""
+    matrices = [i for i, f in enumerate(factors) if is_matrix(f)]
+    out = list(factors)
+    for k, i in enumerate(matrices):
+        if not is_1x1(factors[i]):
+            continue
+        left = factors[matrices[k - 1]] if k > 0 else None
+        right = factors[matrices[k + 1]] if k + 1 < len(matrices) else None
+        if (left is not None and not same(left.shape[1], 1)) or (right is not None and not same(right.shape[0], 1)):
+            out[i] = as_scalar(factors[i])
+    return out
 
 
 def _cancel_inverses(matrices: list) -> list:
@@ -251,17 +306,27 @@ def is_unit_1x1(m) -> bool:
     return isinstance(m, (OneMatrix, Identity)) and m.shape == (1, 1)
 
 
+def is_1x1(x) -> bool:
+    """A matrix expression of shape 1 x 1 (x^T A x, a^T X b): a scalar in all but name."""
+    return is_matrix(x) and tuple(x.shape) == (1, 1)
+
+
 def as_scalar(x):
-    """A scalar for a scalar, or for a 1x1 matrix expression (its one entry, written as its trace)."""
+    """A scalar for a scalar, or for a 1x1 matrix expression (its one entry, written as its trace): sums term
+    by term and coefficients outside (x^T A x + 10 is the scalar 10 + tr(x^T A x))."""
     if not is_matrix(x):
         return x
     if is_unit_1x1(x):
         return S.One
+    if isinstance(x, MatAdd):
+        return sympy.Add(*(as_scalar(t) for t in x.args))
     if isinstance(x, MatMul):
         coefficient = sympy.Mul(*(f for f in x.args if not is_matrix(f)))
         rest = [f for f in x.args if is_matrix(f)]
         if all(is_unit_1x1(f) for f in rest):
             return coefficient
+        if coefficient != 1:
+            return coefficient * as_scalar(matmul(*rest))
     return Trace(x)
 
 
@@ -271,8 +336,10 @@ def scale(c, m):
 
 
 def add(*terms):
-    """A sum; a scalar added to a matrix is that scalar times the all-ones matrix; a row b (1 x k) or a
-    column b (k x 1, on an n x k matrix with n != k) added to an n x k matrix is broadcast as 1 b or 1 b^T."""
+    """A sum as a user writes it (the reader and the builders): a scalar added to a matrix is that scalar
+    times the all-ones matrix (1 - Yhat); a row b (1 x k) or a column b (k x 1) added to an n x k matrix is
+    broadcast as 1 b or 1 b^T (a bias, added to every row). The engine and the rules never broadcast: they
+    use `sum_of`."""
     terms = [_as_scalar(t) for t in terms]
     matrices = [t for t in terms if is_matrix(t)]
     if not matrices:
@@ -286,13 +353,31 @@ def add(*terms):
             out.append(t)
         elif same(t.shape[0], 1) and same(t.shape[1], cols):
             out.append(MatMul(OneMatrix(rows, 1), t))
-        elif same(t.shape[1], 1) and same(t.shape[0], cols) and not same(rows, cols):
+        elif same(t.shape[1], 1) and same(t.shape[0], cols):  # also when rows = cols: as declared, a column
             out.append(MatMul(OneMatrix(rows, 1), Transpose(t)))
         else:
             big = next(m for m in matrices if m.shape == (rows, cols))
             raise ShapeMismatch(f"cannot add {describe(big)} and {describe(t)}: the shapes differ")
     out = [t for t in out if t is not None]
     total = out[0] if len(out) == 1 else MatAdd(*out).doit(deep=False)
+    return matmul(*total.args) if isinstance(total, MatMul) else total
+
+
+def sum_of(*terms):
+    """A sum of terms of one kind, as the engine and the rules build it: scalars, or matrices of one shape.
+
+    Nothing is broadcast: a scalar beside a matrix, or two shapes that differ, is a bug in derive (a factor
+    taken out of a sum that left a scalar where c I belongs), raised as an `InternalError` naming both."""
+    terms = [_as_scalar(t) for t in terms]
+    matrices = [t for t in terms if is_matrix(t)]
+    if not matrices:
+        return sympy.Add(*terms)
+    for t in terms:
+        if not is_matrix(t):
+            raise InternalError(f"a sum of the scalar {describe(t)} and the matrix {describe(matrices[0])}")
+        if not (same(t.shape[0], matrices[0].shape[0]) and same(t.shape[1], matrices[0].shape[1])):
+            raise InternalError(f"a sum of {describe(matrices[0])} and {describe(t)}, whose shapes differ")
+    total = matrices[0] if len(matrices) == 1 else MatAdd(*matrices).doit(deep=False)
     return matmul(*total.args) if isinstance(total, MatMul) else total
 
 
@@ -320,8 +405,8 @@ def hadamard(*factors):
 
 
 def transpose(x):
-    """x^T. Products and sums are transposed factor by factor here, not by SymPy, which also transposes
-    their scalar factors and so evaluates a placeholder dL/de (a `Derivative`) to 0."""
+    """x^T, products and sums factor by factor ((A B)^T = B^T A^T), so that the result is built by these
+    builders (inverses cancelled, units dropped) rather than left to SymPy's canonical form."""
     if not is_matrix(x):
         return x
     if isinstance(x, MatMul):
@@ -347,28 +432,68 @@ def inverse(x):
 
 
 def power(base, exponent):
-    """base^exponent: for a square matrix, -1 is the inverse and a positive integer a repeated product."""
+    """base^exponent. A 1x1 form ((x^T x)^{1/2}) is the scalar it is; for a square matrix, a positive integer
+    is a repeated product, -1 the inverse and -k the k-th power of the inverse (X^{-2} = (X^{-1})^2)."""
     exponent = _sympify(exponent)
+    if is_1x1(base):
+        base = as_scalar(base)
     if not is_matrix(base):
         return sympy.Pow(base, exponent)
     if exponent == -1:
         return inverse(base)
-    if exponent.is_Integer and exponent > 0:
+    if exponent.is_Integer and exponent != 0:
         _square(base, f"the power {exponent}")
-        return base if exponent == 1 else MatPow(base, exponent)
+        if exponent == 1:
+            return base
+        return MatPow(base, exponent) if exponent > 0 else MatPow(inverse(base), -exponent)
     raise ShapeMismatch(f"cannot raise the matrix {describe(base)} to the power {exponent}; "
-                     "for an entrywise power write a Hadamard product")
+                        r"for an entrywise power write A^{\circ p}")
 
 
 def divide(a, b):
+    """a / b for a scalar b, or a 1x1 form b (x^T A x / x^T x is a quotient of scalars)."""
+    if is_1x1(b):
+        a, b = as_scalar(a) if is_1x1(a) else a, as_scalar(b)
     if is_matrix(b):
         raise ShapeMismatch(f"cannot divide by the matrix {describe(b)}")
     return scale(S.One / b, a) if is_matrix(a) else _sympify(a) / b
 
 
+def hadamard_power(base, exponent):
+    """Each entry of a matrix raised to a power, A^(o p): A itself for p = 1, all ones for p = 0."""
+    exponent = _sympify(exponent)
+    if not is_matrix(base):
+        return sympy.Pow(base, exponent)
+    if exponent == 1:
+        return base
+    if exponent == 0:
+        return OneMatrix(*base.shape)
+    return HadamardPower(base, exponent)
+
+
+def root(x, degree=2):
+    """The square (or degree-th) root: of a scalar or a 1x1 form, the number's; of a matrix, entry by entry
+    (sqrt(A) = A^(o 1/2)), never a matrix square root."""
+    if is_matrix(x) and not is_1x1(x):
+        return hadamard_power(x, S.One / degree)
+    return power(x, S.One / degree)
+
+
+def maximum(*args):
+    """max of scalars; max(0, M) = max(M, 0) of a matrix M is ReLU(M), entry by entry."""
+    args = [as_scalar(a) if is_1x1(a) else a for a in args]
+    matrices = [a for a in args if is_matrix(a)]
+    if not matrices:
+        return sympy.Max(*args)
+    if len(args) == 2 and len(matrices) == 1 and S.Zero in args:
+        return apply("relu", matrices[0])
+    raise ShapeMismatch(f"the entrywise max of {', '.join(describe(a) for a in args)} is not supported; "
+                        "max(0, M) of one matrix M (the ReLU) is")
+
+
 def apply(name: str, x):
-    """A scalar function by name ("sigmoid", "tanh", "relu", "softplus", "exp", "log", "identity"),
-    entry by entry on a matrix."""
+    """A scalar function by name ("sigmoid", "tanh", "relu", "softplus", "exp", "log", "sin", "cos", "abs",
+    "identity"), entry by entry on a matrix."""
     if name == "identity":
         return x
     if is_matrix(x):
@@ -402,8 +527,11 @@ def det(x):
     return Determinant(x) if is_matrix(x) else x
 
 
-def norm(x):
-    return FrobeniusNorm(x) if is_matrix(x) else sympy.Abs(x)
+def norm(x, kind: str = "F"):
+    """||x||: Frobenius ("F", also "2" of a vector), or "1" entry by entry (the sum of absolute values)."""
+    if not is_matrix(x):
+        return sympy.Abs(x)
+    return L1Norm(x) if kind == "1" else FrobeniusNorm(x)
 
 
 def sum_entries(x):
@@ -416,6 +544,10 @@ def mean(x):
 
 def ones(rows, cols):
     return OneMatrix(rows, cols)
+
+
+def identity(size):
+    return Identity(size)
 
 
 # -- explicit matrices of scalar entries -------------------------------------------------------------
@@ -519,6 +651,8 @@ def _explicit_node(node, ev, values):
     if isinstance(node, FrobeniusNorm):
         a = ev(node.arg)
         return sympy.sqrt(sympy.Add(*[u ** 2 for u in a]))
+    if isinstance(node, L1Norm):
+        return sympy.Add(*[sympy.Abs(u) for u in ev(node.arg)])
     if isinstance(node, MatrixExpr):
         raise TypeError(f"no explicit form for {type(node).__name__}")
     if node.is_Atom:

@@ -7,8 +7,10 @@ parse_expr of strings), and its length, nesting, exponents and numbers are bound
 
 Precedence, loosest first: `+ -`; Hadamard (`\odot`, `\circ`); products (juxtaposition, `\cdot`, `\times`,
 `*`, `/`); unary signs; postfix (`^T`, `^{-1}`, `^2`, the Hadamard power `^{\circ 3}`). An all-ones vector written without a size
-(`\mathbf{1}`) is held as an `_Unsized` value until a neighbour in a product, sum or Hadamard product fixes
-its length.
+(`\mathbf{1}`), or the identity `I` (when no symbol I is declared), is held as an `_Unsized` value until a
+neighbour in a product, sum or Hadamard product fixes its size. A 1x1 form under a scalar function
+(`\log(x^T A x)`, `\sqrt{x^T x}`, a quotient) is the number it is. Notation that is understood but not
+supported (Kronecker products, pseudo-inverses) is refused by name.
 
 What does not live here: the scalar LaTeX reader (`parse.py`), differentiation, printing.
 """
@@ -26,8 +28,10 @@ from sympy.matrices.expressions import HadamardPower
 
 from .errors import LatexError
 from .matrix_ops import (
-    ENTRYWISE_FUNCTIONS, add, apply, det, diag, dimensions_of, divide, entrywise_class, hadamard, is_matrix,
-    matmul, mean, negate, norm, ones, power, softmax, sum_entries, trace, transpose,
+    ENTRYWISE_FUNCTIONS, add, apply, as_scalar, det, diag, dimensions_of, divide, entrywise_class, hadamard,
+    hadamard_power,
+    identity, is_1x1, is_matrix, matmul, maximum, mean, negate, norm, ones, power, root, softmax, sum_entries,
+    trace, transpose,
 )
 
 MAX_LENGTH = 4000
@@ -59,6 +63,12 @@ _RELATIONS = {"le", "leq", "ge", "geq", "neq", "ne", "approx", "equiv", "sim", "
               "coloneqq", "mapsto", "Rightarrow", "iff", "ll", "gg"}
 _UNSUPPORTED = {"int", "iint", "oint", "sum", "prod", "lim", "partial", "nabla", "infty", "mathcal",
                 "forall", "exists", "cdots", "ldots", "dots", "begin", "end"}
+_NOT_SUPPORTED = {  # notation that is understood, and refused in one line
+    "otimes": r"Kronecker products (\otimes) are not supported",
+    "kron": r"Kronecker products (\operatorname{kron}) are not supported",
+    "dagger": r"pseudo-inverses (A^\dagger, A^+) are not supported",
+    "pinv": r"pseudo-inverses (\operatorname{pinv}) are not supported",
+}
 _NOT_OPERANDS = {"odot", "circ", "oslash", "cdot", "times", "}", "rVert", "rvert", "top", "intercal", "prime"} | _RELATIONS
 _OPEN_TO_CLOSE = {("char", "("): ("char", ")"), ("char", "["): ("char", "]"), ("char", "{"): ("char", "}"),
                   ("cmd", "{"): ("cmd", "}")}
@@ -72,13 +82,15 @@ def _entrywise(name: str) -> Callable:
 _FUNCTIONS: dict[str, Callable] = {
     "sigmoid": _entrywise("sigmoid"), "tanh": _entrywise("tanh"), "relu": _entrywise("relu"),
     "softplus": _entrywise("softplus"), "exp": _entrywise("exp"), "log": _entrywise("log"),
+    "sin": _entrywise("sin"), "cos": _entrywise("cos"),
     "softmax": softmax, "sum": sum_entries, "mean": mean, "tr": trace, "det": det, "diag": diag,
 }
-_SCALAR_FUNCTIONS = {"max": sympy.Max, "min": sympy.Min}  # any number of scalar arguments
+_OF_A_NUMBER = {"exp", "log", "sin", "cos"}  # of a 1x1 form (x^T A x) the scalar function, not entry by entry
+_SCALAR_FUNCTIONS = {"max": maximum, "min": sympy.Min}  # any number of scalar arguments; max(0, M) is ReLU(M)
 _ALIASES = {"sigma": "sigmoid", "ln": "log", "trace": "tr"}
 _WORDS = set(_FUNCTIONS) | set(_SCALAR_FUNCTIONS) | set(_ALIASES)  # \operatorname{word}, compared in lower case
 _COMMANDS = {"tanh", "exp", "log", "ln", "det", "max", "min", "tr", "Tr", "trace", "sigmoid", "relu", "ReLU",
-             "softplus", "softmax", "mean"}  # \word; \sigma is the sigmoid when sigma is not declared
+             "softplus", "softmax", "mean", "sin", "cos"}  # \word; \sigma is the sigmoid when sigma is not declared
 
 
 # -- tokens ----------------------------------------------------------------------------------------
@@ -135,29 +147,40 @@ def _after_invisible_delimiter(text: str, i: int) -> int:
 # -- values whose shape is not known yet --------------------------------------------------------------
 
 class _NoSize(Exception):
-    r"""A \mathbf{1} whose length nothing fixed."""
+    r"""A \mathbf{1} or an I whose size nothing fixed (the argument says which)."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Unsized:
-    r"""\mathbf{1} with no size, or an expression built from one: `rows`/`cols` are the dimensions known so
-    far (None if not), `build(rows, cols)` makes the expression once both are known."""
+    r"""\mathbf{1} or I with no size, or an expression built from one: `rows`/`cols` are the dimensions
+    known so far (None if not), `build(rows, cols)` makes the expression once both are known. A `square`
+    value (the identity) has one size: knowing its rows is knowing its columns."""
 
     rows: object
     cols: object
     build: Callable
+    square: bool = False
+    what: str = r"\mathbf{1}"
 
     def fix(self, rows=None, cols=None):
         """This value with its unknown dimensions set where given; dimensions already known stay."""
         new_rows = self.rows if self.rows is not None else rows
         new_cols = self.cols if self.cols is not None else cols
+        if self.square:
+            new_rows = new_cols = new_rows if new_rows is not None else new_cols
         if (new_rows, new_cols) == (self.rows, self.cols):
             return self
-        return _unsized(new_rows, new_cols, self.build)
+        return _unsized(new_rows, new_cols, self.build, self.square, self.what)
+
+    def like(self, rows, cols, build):
+        """An expression of this value, with its squareness and its name (for a message)."""
+        return _Unsized(rows, cols, build, self.square, self.what)
 
 
-def _unsized(rows, cols, build):
-    return build(rows, cols) if rows is not None and cols is not None else _Unsized(rows, cols, build)
+def _unsized(rows, cols, build, square=False, what=r"\mathbf{1}"):
+    if rows is not None and cols is not None:
+        return build(rows, cols)
+    return _Unsized(rows, cols, build, square, what)
 
 
 def _is_unsized(value) -> bool:
@@ -177,19 +200,19 @@ def _fixed(value, rows=None, cols=None):
 
 def _concrete(value):
     if _is_unsized(value):
-        raise _NoSize
+        raise _NoSize(value.what)
     return value
 
 
 def _negated(value):
     if _is_unsized(value):
-        return _Unsized(value.rows, value.cols, lambda r, c: negate(value.fix(r, c)))
+        return value.like(value.rows, value.cols, lambda r, c: negate(value.fix(r, c)))
     return negate(value)
 
 
 def _transposed(value):
     if _is_unsized(value):
-        return _Unsized(value.cols, value.rows, lambda r, c: transpose(value.fix(c, r)))
+        return value.like(value.cols, value.rows, lambda r, c: transpose(value.fix(c, r)))
     return transpose(value)
 
 
@@ -225,6 +248,9 @@ def _product(factors: list):
         _size_from_neighbours(sized)
         return matmul(*[_concrete(f) for f in sized])
 
+    alone = factors[first] if first == last and _is_unsized(factors[first]) else None  # c I is square as I is
+    if alone is not None:
+        return alone.like(alone.rows, alone.cols, build)
     return _unsized(_shape(factors[first])[0], _shape(factors[last])[1], build)
 
 
@@ -244,7 +270,8 @@ def _combine(builder: Callable, items: list):
     unsized = [i for i in items if _is_unsized(i)]
     rows = next((u.rows for u in unsized if u.rows is not None), None)
     cols = next((u.cols for u in unsized if u.cols is not None), None)
-    return _unsized(rows, cols, lambda r, c: builder(*[_fixed(i, r, c) for i in items]))
+    square = all(u.square for u in unsized)
+    return _unsized(rows, cols, lambda r, c: builder(*[_fixed(i, r, c) for i in items]), square, unsized[0].what)
 
 
 def _derivative(name: str, value):
@@ -395,6 +422,8 @@ class _Parser:
 
     def superscript(self, value):
         pos = self.take().pos
+        if self.pseudo_inverse_mark():
+            raise LatexError(f"{_NOT_SUPPORTED['dagger']}, {self.located(pos)}")
         length = self.transpose_length()
         if length:
             self.index += length
@@ -407,6 +436,13 @@ class _Parser:
         if self.at("char", "{") and self.at("cmd", "circ", offset=1):  # ^{\circ k}: the Hadamard power
             return self.hadamard_power(value, pos)
         return self.raised(value, self.argument("an exponent"), pos)
+
+    def pseudo_inverse_mark(self) -> bool:
+        r"""Whether a superscript here is +, \dagger, {+} or {\dagger} (a pseudo-inverse)."""
+        marks = (("char", "+"), ("cmd", "dagger"))
+        if any(self.at(*mark) for mark in marks):
+            return True
+        return self.at("char", "{") and any(self.at(*mark, offset=1) for mark in marks) and self.at("char", "}", offset=2)
 
     def hadamard_power(self, base, pos: int):
         r"""A^{\circ k}, each entry raised to the power k, as derive's printer writes it."""
@@ -424,7 +460,7 @@ class _Parser:
             return self.raised(base, exponent, pos)
         if exponent.is_Integer and abs(exponent) > MAX_EXPONENT:
             raise self.fail(pos, f"the exponent {exponent} is larger than {MAX_EXPONENT} in size")
-        return base if exponent == 1 else HadamardPower(base, exponent)
+        return hadamard_power(base, exponent)
 
     def transpose_length(self, offset: int = 0, braced: bool = True) -> int:
         r"""How many tokens a transpose mark (T, \top, \intercal, \mathsf{T}, {T}) takes here; 0 if none."""
@@ -445,8 +481,8 @@ class _Parser:
 
     def raised(self, base, exponent, pos: int):
         base, exponent = _concrete(base), _concrete(exponent)
-        if base == sympy.E:  # e^{x}, and e^{Z} entry by entry
-            return apply("exp", exponent)
+        if base == sympy.E:  # e^{x}, and e^{Z} entry by entry (e^{x^T x} is a number)
+            return apply("exp", as_scalar(exponent) if is_1x1(exponent) else exponent)
         if is_matrix(exponent):
             raise self.fail(pos, "an exponent must be a scalar")
         if exponent.is_Integer and abs(exponent) > MAX_EXPONENT:
@@ -532,6 +568,8 @@ class _Parser:
 
     def unknown_command(self, token: Token) -> LatexError:
         name = token.text
+        if name in _NOT_SUPPORTED:
+            return LatexError(f"{_NOT_SUPPORTED[name]}, {self.located(token.pos)}")
         if name in _UNSUPPORTED:
             hint = r" (for the sum of all entries write \operatorname{sum}(A))" if name == "sum" else ""
             return LatexError(f"\\{name} is not supported in a right-hand side{hint}, {self.located(token.pos)}")
@@ -556,7 +594,7 @@ class _Parser:
             degree = _concrete(self.group())
             if not (degree.is_Integer and 2 <= degree <= MAX_EXPONENT):
                 raise self.fail(pos, f"the degree of a root must be a whole number from 2 to {MAX_EXPONENT}")
-        return self.raised(self.argument(r"the argument of \sqrt"), 1 / degree, pos)
+        return root(_concrete(self.argument(r"the argument of \sqrt")), degree)
 
     def argument(self, what: str):
         """One LaTeX argument: a braced group, or a single digit, letter or Greek letter."""
@@ -579,13 +617,14 @@ class _Parser:
         if not self.at("cmd", "|", "Vert", "rVert"):
             raise self.fail(self.peek().pos, rf"expected \rVert or \| to close the norm at position {opener.pos}")
         self.take()
-        kind = self.subscript_text("F or 2") if self.at("char", "_") else "F"
+        kind = self.subscript_text("F, 2 or 1") if self.at("char", "_") else "F"
         inner = _concrete(inner)
-        if kind not in ("F", "2"):
-            raise self.fail(opener.pos, f"unknown norm _{kind}: write _F (Frobenius) or _2")
+        if kind not in ("F", "2", "1"):
+            raise self.fail(opener.pos, f"unknown norm _{kind}: write _F (Frobenius), _2 (of a vector) or _1 "
+                                        "(the sum of the absolute values of the entries)")
         if kind == "2" and is_matrix(inner) and 1 not in inner.shape:
             raise self.fail(opener.pos, "the spectral norm _2 of a matrix is not supported; write _F (Frobenius)")
-        return norm(inner)
+        return norm(inner, kind)
 
     def absolute(self):
         opener = self.take()
@@ -596,9 +635,9 @@ class _Parser:
         if not (self.at("char", "|") or self.at("cmd", "vert", "rvert")):
             raise self.fail(self.peek().pos, f"expected '|' to close the one at position {opener.pos}")
         self.take()
-        if is_matrix(inner):
-            raise self.fail(opener.pos, r"|...| of a matrix: write \det A or \lVert A \rVert")
-        return norm(inner)
+        if is_1x1(inner):  # |a^T x|, a number
+            return norm(as_scalar(inner))
+        return apply("abs", inner) if is_matrix(inner) else norm(inner)
 
     # -- symbols
 
@@ -641,6 +680,8 @@ class _Parser:
         name = self.read_name(whole_run=False)
         if name is None:
             raise self.fail(pos, "expected a symbol name")
+        if name.base == "I" and name.index is None and "I" not in self.symbols and self.known(name) is None:
+            return self.identity(pos, name.sub)
         value = self.lookup(name, pos, run)
         return _transposed(value) if name.transposed else value
 
@@ -778,14 +819,19 @@ class _Parser:
         found = self.try_symbol()
         if found is not None:
             return found
+        if token.text in _ONES_WRAPPERS and "I" not in self.symbols and (self.at("letter", "I", offset=1) or word == "I"):
+            self.index += 2 if word != "I" else 4
+            return self.identity(token.pos)
         if token.text == "operatorname":
             raise self.undefined_wrapped(token, word)
         if token.text == "mathbb":
-            raise self.fail(token.pos, r"\mathbb is only read in \mathbb{1}, the all-ones vector")
+            raise self.fail(token.pos, r"\mathbb is only read in \mathbb{1}, the all-ones vector, and \mathbb{I}")
         self.take()
         return self.argument(f"an argument for \\{token.text}")
 
     def undefined_wrapped(self, token: Token, word: str) -> LatexError:
+        if word.lower() in _NOT_SUPPORTED:
+            return LatexError(f"{_NOT_SUPPORTED[word.lower()]}, {self.located(token.pos)}")
         shown = f"\\operatorname{{{word}}}" if word else "\\operatorname"
         return LatexError(f"undefined function {shown}, {self.located(token.pos)}")
 
@@ -810,14 +856,27 @@ class _Parser:
         if not self.at("char", "_"):
             return _Unsized(None, S.One, lambda rows, cols: ones(rows, S.One))
         pos = self.peek().pos
-        size = self.subscript_text("a size")
+        return ones(self.size(self.subscript_text("a size"), r"\mathbf{1}", pos), S.One)
+
+    def identity(self, pos: int, size: str | None = None):
+        r"""The identity I, I_n, \mathbf{I}_3 (when no symbol I is declared), sized from its neighbours as
+        \mathbf{1} is when no size is written."""
+        if size is None and self.at("char", "_"):
+            pos = self.peek().pos
+            size = self.subscript_text("a size")
+        if size is None:
+            return _Unsized(None, None, lambda rows, cols: identity(rows), square=True, what="I")
+        return identity(self.size(size, "I", pos))
+
+    def size(self, size: str, what: str, pos: int):
+        """A size written as a subscript: a positive whole number or one of the declared dimensions."""
         if size.isdigit() and int(size) > 0 and len(size) <= MAX_DIGITS:
-            return ones(Integer(int(size)), S.One)
+            return Integer(int(size))
         if size not in self.dimensions:
             known = ", ".join(sorted(self.dimensions)) or "none"
-            raise LatexError(rf"unknown dimension {size} in \mathbf{{1}}_{size} (the declared shapes use: "
+            raise LatexError(rf"unknown dimension {size} in {what}_{size} (the declared shapes use: "
                              f"{known}), {self.located(pos)}")
-        return ones(self.dimensions[size], S.One)
+        return self.dimensions[size]
 
     def function(self, word: str, pos: int):
         r"""A function applied: \sigma(Z), \sigma'(Z), \tanh^2 x, \log\det A, \max(0, x)."""
@@ -876,12 +935,14 @@ class _Parser:
 
     def call(self, word: str, arguments: list, prime: bool, pos: int):
         values = [_concrete(a) for a in arguments]
+        if word == "min" and any(is_matrix(v) for v in values):
+            raise LatexError(rf"\min of a matrix is not supported (\max(0, M) is the ReLU), {self.located(pos)}")
         if word in _SCALAR_FUNCTIONS:
-            if any(is_matrix(v) for v in values):
-                raise self.fail(pos, f"\\{word} applies to scalars, not matrices")
             return _SCALAR_FUNCTIONS[word](*values)
         if prime:
             return _derivative(word, values[0])
+        if word in _OF_A_NUMBER and is_1x1(values[0]):
+            return _FUNCTIONS[word](as_scalar(values[0]))
         return _FUNCTIONS[word](values[0])
 
 
@@ -938,8 +999,9 @@ def parse_matrix_latex(text: str, symbols: dict):
     parser = _Parser(text, symbols)
     try:
         value = _concrete(parser.parse())
-    except _NoSize:
-        raise LatexError(rf"cannot tell the size of \mathbf{{1}} in '{_shown(text)}': write \mathbf{{1}}_n") from None
+    except _NoSize as unsized:
+        what = unsized.args[0]
+        raise LatexError(rf"cannot tell the size of {what} in '{_shown(text)}': write {what}_n") from None
     except RecursionError:
         raise LatexError(f"'{_shown(text)}' is nested too deeply to read") from None
     if value.has(S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity):

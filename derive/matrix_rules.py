@@ -4,7 +4,8 @@ An entry's `vjp(G, node, operands, i)` is the gradient with respect to operand i
 (it has the operand's shape), given the gradient G of a scalar loss with respect to the node's output:
 for Z = X W, the entry for W gives X^T G and the one for X gives G W^T. Scalar operations met in a matrix
 network (the 1/2 in front of a norm, a log of a determinant) use the scalar registry (`derive.rules`):
-their VJP is G times the local partial derivative.
+their VJP is G times the local partial derivative. VJPs sum with `matrix_ops.sum_of`, which never
+broadcasts a scalar into a matrix.
 
 `example(s)` builds a small scalar loss that exercises the entry from the test symbols in `s` (`A` 3x3,
 `B` 3x3, `X` nx3, `W` 3x2, `x` 3x1, `y` scalar; n = 2): the tests walk the registry with it and compare
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sympy import Expr, Pow, S
+from sympy import Expr, Pow, Rational, S
 from sympy.matrices.expressions import (
     Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, OneMatrix,
     Trace, Transpose,
@@ -63,19 +64,34 @@ def _matpow_vjp(G, node, operands, i):
     """For A^p (p a positive integer): the sum over k of (A^T)^k G (A^T)^(p-1-k)."""
     base, p = node.base, int(node.exp)
     at = mo.transpose(base)
-    return mo.add(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
+    return mo.sum_of(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
+
+
+def _hadamard_power_vjp(G, node, operands, i):
+    """For A^(o p): G (.) p A^(o p-1) for A; for the exponent p, the sum of the entries of G (.) A^(o p) (.) log A."""
+    base, exponent = operands
+    if i == 0:
+        return mo.hadamard(G, mo.matmul(exponent, mo.hadamard_power(base, exponent - 1)))
+    return mo.SumEntries(mo.hadamard(G, node, mo.apply("log", base)))
 
 
 def _hadamard_vjp(G, node, operands, i):
     return mo.hadamard(G, *(f for j, f in enumerate(operands) if j != i))
 
 
+_ENTRYWISE_DERIVATIVES = {  # f'(A) in its usual name, where it has one; otherwise f'(A) itself (sigma'(A))
+    "log": lambda node, A: HadamardPower(A, -1),  # printed G / A entrywise
+    "exp": lambda node, A: node,
+    "sin": lambda node, A: mo.apply("cos", A),
+    "cos": lambda node, A: mo.negate(mo.apply("sin", A)),
+}
+
+
 def _entrywise_vjp(G, node, operands, i):
-    """G (.) f'(A); for log that is G (.) A^(o-1) (printed G / A entrywise), for exp G (.) exp(A)."""
-    if node.name == "log":
-        return mo.hadamard(G, HadamardPower(operands[0], -1))
-    if node.name == "exp":
-        return mo.hadamard(G, node)
+    """G (.) f'(A): for log G (.) A^(o-1), for exp G (.) exp(A), for sin G (.) cos(A), for abs G (.) sign(A)."""
+    derivative = _ENTRYWISE_DERIVATIVES.get(node.name)
+    if derivative is not None:
+        return mo.hadamard(G, derivative(node, operands[0]))
     return mo.hadamard(G, mo.entrywise_class(node.name, prime=True)(operands[0]))
 
 
@@ -83,7 +99,7 @@ def _softmax_vjp(G, node, operands, i):
     """S (.) (G - ((G (.) S) 1) 1^T), S = softmax(Z) row by row."""
     rows, cols = node.shape
     row_sums = mo.matmul(mo.hadamard(G, node), OneMatrix(cols, 1), OneMatrix(1, cols))
-    return mo.hadamard(node, mo.subtract(G, row_sums))
+    return mo.hadamard(node, mo.sum_of(G, mo.negate(row_sums)))
 
 
 def _diag_vjp(G, node, operands, i):
@@ -114,6 +130,15 @@ def _scalar_entry(rule) -> MatrixRule:
     )
 
 
+def _is_square_broadcast(e) -> bool:
+    """1 b^T or 1 b whose result is square: a bias beside X W when the batch size equals the width, where
+    only the declared orientation of b says that it is added to every row."""
+    if not (isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], OneMatrix)):
+        return False
+    ones, vector = e.args
+    return ones.shape[1] == 1 and vector.shape[0] == 1 and e.shape[0] == e.shape[1]  # n and 3 are not the same
+
+
 def _is_squared_norm(e) -> bool:
     return isinstance(e.base, mo.FrobeniusNorm) and e.exp == 2
 
@@ -131,11 +156,15 @@ _ENTRYWISE_NOTES = {
     "softplus": r"Here $\operatorname{softplus}'(u) = \sigma(u)$, applied entry by entry.",
     "exp": r"Here $\exp'(u) = \exp(u)$, applied entry by entry.",
     "log": r"Here $\log'(u) = 1/u$, applied entry by entry.",
+    "sin": r"Here $\sin'(u) = \cos(u)$, applied entry by entry.",
+    "cos": r"Here $\cos'(u) = -\sin(u)$, applied entry by entry.",
+    "abs": r"Here $|u|' = \operatorname{sign}(u)$, applied entry by entry; $|u|$ is not differentiable at 0, "
+           "and derive uses the subgradient 0 there.",
 }
 
 
 _DISPLAY = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "softplus": "softplus", "exp": "exponential",
-            "log": "logarithm"}
+            "log": "logarithm", "sin": "sine", "cos": "cosine", "abs": "absolute value"}
 
 
 def _entrywise_rule(name: str) -> MatrixRule:
@@ -149,11 +178,19 @@ def _entrywise_rule(name: str) -> MatrixRule:
     )
 
 
+_BROADCAST_NOTE = (r"The bias is added to every row, as $\mathbf{1} b^T$ for a column $b$ (or $\mathbf{1} b$ for a "
+                   "row): here the number of rows equals the width, and the bias's declared shape decides how it "
+                   "is broadcast. Its gradient sums the rows of the gradient beside it.")
+
 MATRIX_RULES: tuple[MatrixRule, ...] = (
+    MatrixRule("bias broadcast rule", MatMul, _matmul_vjp,
+               lambda s: mo.SumEntries(mo.apply("tanh", mo.add(mo.matmul(s["A"], s["B"]), s["x"]))),
+               applies=_is_square_broadcast, note=_BROADCAST_NOTE),
     MatrixRule("matrix product rule", MatMul, _matmul_vjp,
                lambda s: mo.SumEntries(mo.matmul(s["X"], s["A"], s["W"])) + Trace(mo.matmul(s["y"], s["A"], s["B"]))),
     MatrixRule("matrix power rule", MatPow, _matpow_vjp,
-               lambda s: Trace(mo.matmul(s["B"], mo.power(s["A"], 3))),
+               lambda s: Trace(mo.matmul(s["B"], mo.power(s["A"], 3)))
+               + Trace(mo.matmul(s["B"], mo.power(mo.add(mo.diag(s["x"]), mo.matmul(4, Identity(3))), -2))),
                split=lambda e: (e.base,), applies=lambda e: e.exp.is_Integer and e.exp > 0),
     MatrixRule("sum rule", MatAdd, lambda G, node, operands, i: G,
                lambda s: mo.SumEntries(mo.add(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),
@@ -161,10 +198,9 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
                lambda s: mo.SumEntries(mo.matmul(mo.transpose(s["W"]), s["A"]))),
     MatrixRule("Hadamard product rule", HadamardProduct, _hadamard_vjp,
                lambda s: mo.SumEntries(mo.hadamard(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),
-    MatrixRule("Hadamard power rule", HadamardPower,
-               lambda G, node, operands, i: mo.hadamard(G, mo.matmul(node.exp, HadamardPower(node.base, node.exp - 1))),
-               lambda s: mo.SumEntries(HadamardPower(mo.matmul(s["X"], s["W"]), 3)),
-               split=lambda e: (e.base,)),
+    MatrixRule("Hadamard power rule", HadamardPower, _hadamard_power_vjp,
+               lambda s: mo.SumEntries(HadamardPower(mo.matmul(s["X"], s["W"]), 3))
+               + mo.SumEntries(HadamardPower(mo.add(mo.hadamard(s["A"], s["A"]), 1), mo.add(s["y"], Rational(1, 2))))),
     *(_entrywise_rule(name) for name in mo.ENTRYWISE_FUNCTIONS),
     MatrixRule("softmax rule", mo.Softmax, _softmax_vjp,
                lambda s: mo.SumEntries(mo.hadamard(mo.matmul(s["X"], s["A"]), mo.softmax(mo.matmul(s["X"], s["B"]))))),
@@ -186,6 +222,11 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
     MatrixRule("squared Frobenius norm rule", Pow, _scalar_of_matrix(lambda node, A: mo.matmul(2, A)),
                lambda s: mo.FrobeniusNorm(mo.matmul(s["X"], s["W"])) ** 2,
                split=lambda e: (e.base.arg,), applies=_is_squared_norm),
+    MatrixRule("L1 norm rule", mo.L1Norm,
+               _scalar_of_matrix(lambda node, A: mo.entrywise_class("abs", prime=True)(A)),
+               lambda s: mo.norm(mo.matmul(s["X"], s["W"]), "1"),
+               note=r"Here $\partial \lVert A \rVert_1 / \partial A = \operatorname{sign}(A)$, entry by entry; "
+                    "the absolute value is not differentiable at 0, and derive uses the subgradient 0 there."),
     MatrixRule("Frobenius norm rule", mo.FrobeniusNorm, _scalar_of_matrix(lambda node, A: mo.matmul(1 / node, A)),
                lambda s: mo.FrobeniusNorm(mo.add(mo.matmul(s["X"], s["W"]), 1))),
     *(_scalar_entry(rule) for rule in SCALAR_RULES),

@@ -116,6 +116,9 @@ _ENTRYWISE_NUMPY = {
     ("softplus", False): _softplus, ("softplus", True): _sigmoid,
     ("exp", False): np.exp, ("exp", True): np.exp,
     ("log", False): np.log, ("log", True): lambda u: 1 / np.asarray(u),
+    ("sin", False): np.sin, ("sin", True): np.cos,
+    ("cos", False): np.cos, ("cos", True): lambda u: -np.sin(u),
+    ("abs", False): np.abs, ("abs", True): np.sign,
 }
 _ENTRYWISE_COMPLEX = {
     **_ENTRYWISE_NUMPY,
@@ -123,6 +126,7 @@ _ENTRYWISE_COMPLEX = {
     ("sigmoid", True): lambda u: _complex_sigmoid(u) * (1 - _complex_sigmoid(u)),
     ("relu", False): _not_analytic("ReLU"), ("relu", True): _not_analytic("ReLU'"),
     ("softplus", False): _complex_softplus, ("softplus", True): _complex_sigmoid,
+    ("abs", False): _not_analytic("abs"), ("abs", True): _not_analytic("sign"),
 }
 
 
@@ -218,6 +222,13 @@ class MatrixEvaluator:
                 return -self._entrywise("softplus", False, self(inside))
             if isinstance(node.arg, mo.Entrywise) and node.arg.name == "sigmoid" and not node.arg.prime:
                 return -self._entrywise("softplus", False, -self(node.arg.arg))  # log sigma(Z) = -softplus(-Z)
+        if isinstance(node, (mo.entrywise_class("abs"), mo.L1Norm)):  # |A| and ||A||_1 have kinks at 0, as ReLU
+            argument = self(node.arg)
+            if not self.complex:
+                self.kink_distance = min(self.kink_distance, float(np.min(np.abs(argument))))
+                self.kink_signs.append(np.sign(argument).ravel())
+            absolute = self._entrywise("abs", False, argument)
+            return absolute if isinstance(node, mo.Entrywise) else self._scalar(np.sum(absolute, axis=(-2, -1)))
         if isinstance(node, mo.Entrywise):
             argument = self(node.arg)
             if node.name == "relu" and not self.complex:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sympy import Basic, Expr, Mul, Symbol
 from sympy.matrices.expressions import (
-    HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Transpose,
+    HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatrixSymbol, OneMatrix, Trace, Transpose,
 )
 from sympy.printing.latex import LatexPrinter
 
@@ -31,6 +31,7 @@ class DerivePrinter(LatexPrinter):
     def doprint(self, expr) -> str:
         if self.rename and isinstance(expr, Basic):
             expr = expr.xreplace(self.rename)
+        self.sized_identity = _scaled_identity(expr)  # I alone (c I) has no neighbour to say its size: I_n
         return super().doprint(expr)
 
     def _print_Symbol(self, expr, style="plain"):
@@ -62,7 +63,7 @@ class DerivePrinter(LatexPrinter):
     def _base(self, expr) -> str:
         """An operand of a power or transpose: parenthesised unless it is a plain symbol."""
         printed = self._print(expr)
-        if isinstance(expr, MatrixSymbol) and "^" not in expr.name:
+        if isinstance(expr, MatrixSymbol) and "^" not in expr.name or _bars(expr):
             return printed
         return rf"\left({printed}\right)"
 
@@ -79,6 +80,8 @@ class DerivePrinter(LatexPrinter):
         return r"\mathbf{1}^T" if rows == 1 and cols != 1 else r"\mathbf{1}"
 
     def _print_Identity(self, expr):
+        if getattr(self, "sized_identity", False) and expr.shape != (1, 1):
+            return rf"I_{{{self._print(expr.shape[0])}}}"
         return "I"
 
     def _print_ZeroMatrix(self, expr):
@@ -109,10 +112,20 @@ class DerivePrinter(LatexPrinter):
         body = " ".join(self._matrix_operand(m, (MatAdd, HadamardProduct)) for m in matrices)
         if coefficient == 1:
             return sign + body
-        printed = self._print(coefficient)
+        printed = self._coefficient(coefficient)
         if coefficient.is_Add:
             printed = rf"\left({printed}\right)"
         return f"{sign}{printed} {body}"
+
+    def _coefficient(self, coefficient) -> str:
+        """The scalar in front of a matrix product; a 1x1 form in it in brackets, 4 (x^T x) x, which would
+        otherwise read as a product of matrices (x^T x x). Inside a fraction it is set apart already."""
+        forms = [f for f in Mul.make_args(coefficient) if isinstance(f, Trace) and f.arg.shape == (1, 1)]
+        if not forms or coefficient.as_numer_denom()[1] != 1:
+            return self._print(coefficient)
+        rest = self._print(Mul(*(f for f in Mul.make_args(coefficient) if f not in forms)))
+        bracketed = " ".join(rf"\left({self._print(f)}\right)" for f in forms)
+        return bracketed if rest == "1" else f"{rest} {bracketed}"
 
     def _print_MatAdd(self, expr):
         terms = list(expr.args)
@@ -130,7 +143,10 @@ class DerivePrinter(LatexPrinter):
         return printed
 
     def _print_Entrywise(self, expr):
-        name = {"exp": r"\exp", "log": r"\log"}.get(expr.name) or self.function_names.get(expr.function, expr.name)
+        if expr.name == "abs":  # |A| entry by entry, and its derivative sign(A)
+            inner = self._print(expr.arg)
+            return rf"\operatorname{{sign}}\left({inner}\right)" if expr.prime else rf"\left|{inner}\right|"
+        name = _ENTRYWISE_NAMES.get(expr.name) or self.function_names.get(expr.function, expr.name)
         return rf"{name}{chr(39) if expr.prime else ''}\left({self._print(expr.arg)}\right)"
 
     def _print_Softmax(self, expr):
@@ -148,11 +164,31 @@ class DerivePrinter(LatexPrinter):
     def _print_FrobeniusNorm(self, expr, exp=None):
         return self._powered(rf"\left\lVert {self._print(expr.arg)} \right\rVert_F", exp)
 
+    def _print_L1Norm(self, expr, exp=None):
+        return self._powered(rf"\left\lVert {self._print(expr.arg)} \right\rVert_1", exp)
+
+    def _print_MatPow(self, expr):
+        """A^{3}; a power of an inverse as a negative power, X^{-2}."""
+        base, exponent = expr.args
+        if isinstance(base, Inverse) and not isinstance(base.arg, Transpose):
+            return rf"{self._base(base.arg)}^{{-{self._print(exponent)}}}"
+        if isinstance(base, Inverse):
+            return rf"\left({self._print(base)}\right)^{{{self._print(exponent)}}}"
+        return super()._print_MatPow(expr)
+
     def _print_Trace(self, expr, exp=None):
         if expr.arg.shape == (1, 1):  # a 1 x 1 matrix is its one entry: 1^T G, x^T a
             printed = self._print(expr.arg)
             return self._powered(rf"\left({printed}\right)" if exp is not None else printed, exp)
         return self._powered(rf"\operatorname{{tr}}\left({self._print(expr.arg)}\right)", exp)
+
+    def _print_Pow(self, expr):
+        """A power of a 1 x 1 form in brackets, (x^T x)^{2}; roots and reciprocals as LaTeX writes them."""
+        base, exponent = expr.base, expr.exp
+        if isinstance(base, Trace) and base.arg.shape == (1, 1) and not (
+                exponent.is_Rational and (exponent.is_negative or (abs(exponent.p) == 1 and exponent.q != 1))):
+            return self._print_Trace(base, exp=self._print(exponent))
+        return super()._print_Pow(expr)
 
     def _print_Determinant(self, expr, exp=None):
         return self._powered(rf"\det\left({self._print(expr.arg)}\right)", exp)
@@ -216,6 +252,9 @@ class DerivePrinter(LatexPrinter):
         return (-rank, -len(symbols), bool(factor.is_Add))
 
 
+_ENTRYWISE_NAMES = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos"}
+
+
 class _Unevaluated(Expr):
     """A sum kept in the given order, for printing only."""
 
@@ -248,6 +287,19 @@ class _UnevaluatedMul(Mul):
 
     def _eval_is_commutative(self):
         return True
+
+
+def _bars(expr) -> bool:
+    """|A|, set apart by its bars already."""
+    return isinstance(expr, mo.Entrywise) and expr.name == "abs" and not expr.prime
+
+
+def _scaled_identity(expr) -> bool:
+    """I, or c I: an identity that nothing beside it sizes."""
+    if isinstance(expr, MatMul):
+        matrices = [a for a in expr.args if mo.is_matrix(a)]
+        return len(matrices) == 1 and isinstance(matrices[0], Identity)
+    return isinstance(expr, Identity)
 
 
 def _negative(term) -> bool:

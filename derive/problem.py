@@ -35,6 +35,8 @@ from .matrix_parse import parse_matrix_latex
 from .parse import parse_latex, parse_sympy, symbol_name
 
 KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp"}
+NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
+                 "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
 
 
@@ -112,6 +114,8 @@ class _Reader:
         if "stochastic" in self.data:
             raise ProblemError("this problem has a stochastic node (a sampled router or gate): backpropagation stops "
                                "at the sample: use 'derive estimate' on it", self.where("stochastic"))
+        if "symmetric" in self.data:
+            raise ProblemError(NOT_SYMMETRIC, self.where("symmetric"))
         unknown = sorted(set(map(str, self.data)) - KNOWN_KEYS)
         if unknown:
             raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})", self.where(unknown[0]))
@@ -169,6 +173,8 @@ class _Reader:
         """The declared shape of a symbol: None for a scalar, else (rows, cols) with named sizes as symbols."""
         if shape in (None, "scalar", [], [1, 1]):
             return None
+        if "symmetric" in (shape if isinstance(shape, list) else [shape]):
+            raise ProblemError(f"symbol {name}: {NOT_SYMMETRIC}", self.where("symbols"))
         if not (isinstance(shape, list) and len(shape) == 2):
             raise ProblemError(f"symbol {name} has shape {shape}: a shape is [rows, columns], e.g. [n, 3]", self.where("symbols"))
         sizes = []

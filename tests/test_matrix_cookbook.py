@@ -92,7 +92,7 @@ IDENTITIES = [
     Case("||X||_F", lambda s: mo.norm(s["X"]), "X", r"\frac{1}{\left\lVert X \right\rVert_F} X"),
     Case("sum(X)", lambda s: mo.sum_entries(s["X"]), "X", r"\mathbf{1}\mathbf{1}^T"),
     # a 1x1 product mixed with a scalar function of a matrix
-    Case("x^T a + tr(X)", lambda s: mo.add(mm(T(s["x"]), s["a"]), mo.trace(s["X"])), "X", r"I"),
+    Case("x^T a + tr(X)", lambda s: mo.add(mm(T(s["x"]), s["a"]), mo.trace(s["X"])), "X", r"I_{3}"),  # I alone: its size is said
     Case("ridge, residual as a quadratic form",
          lambda s: mo.add(mm(T(mo.subtract(s["y"], mm(s["D"], s["w"]))), mo.subtract(s["y"], mm(s["D"], s["w"]))),
                           s["lambda"] * mo.norm(s["w"]) ** 2), "w", r"2 \lambda w - 2 X^T \left(y - X w\right)"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sympy
 from sympy import MatrixSymbol, Rational, Symbol
+from sympy.matrices.expressions import HadamardPower, Identity, MatPow, Trace
 
 from derive.errors import LatexError
 from derive.matrix_ops import (
@@ -162,6 +163,44 @@ PARSES = [
     (r"\mathbf{X}\mathbf{W}", matmul(X, W)),
     (r"\boldsymbol{x}^T A", matmul(transpose(x), A)),
     (r"\mathbf{X W}", matmul(X, W)),
+    # the identity, when no symbol I is declared: sized from its neighbours, or by a subscript
+    (r"X^T X + \lambda I", add(matmul(transpose(X), X), matmul(lam, Identity(3)))),
+    (r"A - I", subtract(A, Identity(3))),
+    (r"(\lambda I) x", matmul(lam, x)),
+    (r"I_3 x", x),
+    (r"\mathbf{I} A", A),
+    (r"\mathbb{I}_n Z + Z", add(Z, Z)),
+    (r"\mathbf{I}_n", Identity(n)),
+    (r"(A + I)^{-1}", inverse(add(A, Identity(3)))),
+    # scalar functions of 1x1 forms
+    (r"\sqrt{x^T x}", sympy.sqrt(Trace(matmul(transpose(x), x)))),
+    (r"(x^T A x)^{1/2}", sympy.sqrt(Trace(matmul(transpose(x), A, x)))),
+    (r"\frac{x^T A x}{x^T x}", Trace(matmul(transpose(x), A, x)) / Trace(matmul(transpose(x), x))),
+    (r"x / \lVert x \rVert", matmul(1 / norm(x), x)),
+    (r"\log(x^T A x)", sympy.log(Trace(matmul(transpose(x), A, x)))),
+    (r"\exp(x^T x + 1)", sympy.exp(Trace(matmul(transpose(x), x)) + 1)),
+    (r"e^{-x^T x}", sympy.exp(-Trace(matmul(transpose(x), x)))),
+    (r"|x^T A x|", sympy.Abs(Trace(matmul(transpose(x), A, x)))),
+    (r"\max(0, x^T x)", sympy.Max(0, Trace(matmul(transpose(x), x)))),
+    # entrywise functions and powers
+    (r"\sin(Z)", apply("sin", Z)),
+    (r"\cos Z", apply("cos", Z)),
+    (r"\operatorname{sin}(y)", sympy.sin(y)),
+    (r"\sqrt{A}", HadamardPower(A, half)),
+    (r"|A|", apply("abs", A)),
+    (r"\lvert Z \rvert", apply("abs", Z)),
+    (r"A^{\circ \lambda}", HadamardPower(A, lam)),
+    (r"A^{\circ -0.5}", HadamardPower(A, -half)),
+    (r"\lVert A \rVert_1", norm(A, "1")),
+    (r"\operatorname{sum}(|A|)", sum_entries(apply("abs", A))),
+    (r"\max(0, X W)", apply("relu", matmul(X, W))),
+    (r"\max(Z, 0)", apply("relu", Z)),
+    # negative powers of a square matrix
+    (r"A^{-2}", MatPow(inverse(A), 2)),
+    (r"A^{-3} x", matmul(MatPow(inverse(A), 3), x)),
+    # a bias beside a square product: by its declared orientation, added to every row
+    (r"A + x", add(A, matmul(ones(3, 1), transpose(x)))),
+    (r"A + x^T", add(A, matmul(ones(3, 1), transpose(x)))),
 ]
 
 
@@ -212,6 +251,12 @@ def test_names_are_case_sensitive_and_letters_side_by_side_multiply():
         parse_matrix_latex("yw", {"Y": Symbol("Y"), "W": Symbol("W")})
 
 
+def test_a_declared_I_is_a_symbol_not_the_identity():
+    I = MatrixSymbol("I", 3, 3)
+    assert parse_matrix_latex("A + I", {"A": A, "I": I}) == add(A, I)
+    assert parse_matrix_latex(r"\mathbf{I}", {"A": A, "I": I}) == I
+
+
 def test_a_declared_e_is_a_symbol_not_the_exponential():
     e = Symbol("e", real=True)
     assert parse_matrix_latex("e^{y}", {"e": e, "y": y}) == e ** y
@@ -231,7 +276,7 @@ ERRORS = [
     (r"Y^{\circ 2", LatexError, ["expected '}' to close the exponent"]),
     (r"X^{-1}", ShapeMismatch, ["nx3", "square"]),
     (r"\frac{y}{x}", ShapeMismatch, ["divide by the matrix x (3x1)"]),
-    (r"\sqrt{X}", ShapeMismatch, ["nx3"]),
+    (r"X^{1/2}", ShapeMismatch, ["nx3", r"A^{\circ p}"]),  # \sqrt{X} is entrywise; a power of a matrix is not
     (r"\operatorname{softmax}(y)", ShapeMismatch, ["softmax"]),
     (r"\operatorname{diag}(A)", ShapeMismatch, ["diag needs a vector", "A (3x3) is not a vector"]),
     (r"\operatorname{diag}(x) X", ShapeMismatch, ["cannot multiply", "3x3", "nx3"]),
@@ -252,8 +297,17 @@ ERRORS = [
     (r"\frac{1}{0}", LatexError, ["division by zero"]),
     (r"\log 0", LatexError, ["undefined"]),
     (r"\lVert A \rVert_2", LatexError, ["spectral"]),
-    (r"|X|", LatexError, [r"\det"]),
-    (r"\max(X, y)", LatexError, ["scalars"]),
+    (r"\max(X, y)", ShapeMismatch, ["max of X (nx3), y (scalar) is not supported", "max(0, M)"]),
+    (r"\min(0, X)", LatexError, [r"\min of a matrix is not supported", "position 0"]),
+    # understood, and not supported
+    (r"A \otimes A", LatexError, [r"Kronecker products (\otimes) are not supported", "position 2"]),
+    (r"\operatorname{kron}(A, A)", LatexError, ["Kronecker products", "not supported"]),
+    (r"A^+", LatexError, ["pseudo-inverses", "not supported", "position 1"]),
+    (r"A^{+} x", LatexError, ["pseudo-inverses", "not supported"]),
+    (r"A^\dagger", LatexError, ["pseudo-inverses", "not supported"]),
+    (r"A^{\dagger}", LatexError, ["pseudo-inverses", "not supported"]),
+    (r"\operatorname{pinv}(A)", LatexError, ["pseudo-inverses", "not supported"]),
+    (r"\lVert A \rVert_3", LatexError, ["unknown norm _3", "_1"]),
     (r"1.", LatexError, ["position 1"]),
     (r"σ(y)", LatexError, ["unexpected character"]),
     (r"__import__('os')", LatexError, ["position 0"]),
@@ -272,6 +326,10 @@ ERRORS = [
     (r"\mathbf{1}", LatexError, [r"cannot tell the size of \mathbf{1}", r"\mathbf{1}_n"]),
     (r"\mathbf{1}^T \mathbf{1}", LatexError, [r"cannot tell the size of \mathbf{1}"]),
     (r"\sigma(\mathbf{1})", LatexError, [r"cannot tell the size of \mathbf{1}"]),
+    # the identity likewise, and its size by name
+    (r"2 I", LatexError, ["cannot tell the size of I", "I_n"]),
+    (r"I_m", LatexError, ["unknown dimension m in I_m", "n"]),
+    (r"A + I_4", ShapeMismatch, ["3x3", "4x4"]),
 ]
 
 
