@@ -11,7 +11,7 @@ For every identity, and for every sum of two identities in the same variable (th
 the sum of the closed forms: this is where derive collects terms, and where issue 12's c 1 1^T bug lives),
 derive's gradient (`oracle_autograd.derive_gradient`) is compared at two seeded random points with the
 closed form (1e-9 relative, `oracle_autograd.mismatch`) and with central differences of the NumPy loss (1e-6
-of the gradient's scale). Sums derive gets wrong today are strict xfails naming issue 12, section 1.
+of the gradient's scale). Sums derive could not take are strict xfails naming the failure.
 
 Identities the Cookbook states for symmetric matrices only (53, 84-88) are drawn with symmetric ones. Left out:
 matrix-valued derivatives (59, 73-76, 79-80, 130), derivatives with respect to a pseudo-inverse (56) or of
@@ -258,25 +258,6 @@ def compare_pair(pair: Pair) -> list[str]:
                    lambda v: p.loss(v) + q.loss(v), lambda v: p.gradient(v) + q.gradient(v), p.symmetric | q.symmetric)
 
 
-SECTION_1 = "issue 12 section 1: the collected gradient writes c 1 1^T where c I belongs"
-# found by running the table: the sums in which one term's gradient is a scalar times the other's right factor
-KNOWN_PAIRS: set[str] = {
-    '(49) det X + (61) a^T X^-1 b',
-    '(49) det X + (63) tr(A X^-1 B)',
-    '(51) det(A X B) + (61) a^T X^-1 b',
-    '(51) det(A X B) + (63) tr(A X^-1 B)',
-    '(52) det(X^T A X), X square + (61) a^T X^-1 b',
-    '(52) det(X^T A X), X square + (63) tr(A X^-1 B)',
-    '(57) log|det X| + (61) a^T X^-1 b',
-    '(57) log|det X| + (63) tr(A X^-1 B)',
-    '(58) det(X^3) + (61) a^T X^-1 b',
-    '(58) det(X^3) + (63) tr(A X^-1 B)',
-    '(60) det(X^-1) + (61) a^T X^-1 b',
-    '(60) det(X^-1) + (63) tr(A X^-1 B)',
-    '(81) x^T B x + (131) ||x||_2^2 = x^T x',
-}
-
-
 NORM_CRASH = ("not in issue 12: ||x - a|| plus a term with a coefficient (x^T x = ||x||^2 here; also ||x - a|| + "
               "2 a^T x) crashes the matrix engine's collection of terms: abs() of the coefficient 1/||-a + x|| makes "
               "SymPy rebuild it as FrobeniusNorm(-(a - x)), TypeError: FrobeniusNorm applies to a matrix expression")
@@ -284,9 +265,7 @@ CRASHES = {"(129) ||x - a||_2 + (131) ||x||_2^2 = x^T x": NORM_CRASH}
 
 
 def _pair_param(pair: Pair):
-    if pair.id in KNOWN_PAIRS:
-        marks = [pytest.mark.xfail(strict=True, reason=SECTION_1, raises=AssertionError)]
-    elif pair.id in CRASHES:
+    if pair.id in CRASHES:
         marks = [pytest.mark.xfail(strict=True, reason=CRASHES[pair.id], raises=TypeError)]
     else:
         marks = []

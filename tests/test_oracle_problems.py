@@ -7,9 +7,8 @@ solved, and every gradient it asks for is compared at seeded random float64 poin
 of the same network written here in autograd.numpy (ORACLES), to 1e-9 relative (`oracle_autograd.mismatch`:
 an absolute floor of 1e-15 times the gradient's largest entry, or ten times autograd's own float64 error).
 
-Problems that need notation derive does not read yet (issue 12, section 5) and those hit by the c 1 1^T bug
-(section 1) are strict xfails that name the cause and the exception they must fail with, so that they fail
-loudly (XPASS) the day the notation or the fix lands, and fail plainly if they break another way.
+Problems derive cannot take yet are strict xfails that name the cause and the exception they must fail with,
+so that they fail loudly (XPASS) the day the fix lands, and fail plainly if they break another way.
 """
 
 from __future__ import annotations
@@ -158,22 +157,14 @@ class Oracle(NamedTuple):
     raises: tuple = (DeriveError,)  # what an xfail must fail with
 
 
-SECTION_1 = "issue 12 section 1: the collected gradient writes c 1 1^T where c I belongs"
-
-
-def _section_5(what: str) -> str:
-    return f"issue 12 section 5: {what} not read yet"
-
-
 ORACLES: dict[str, Oracle] = {
     "skip_connection": Oracle(lambda v: 0.5 * anp.sum(
         (sigmoid((anp.tanh(v["X"] @ v["W_1"]) + v["X"]) @ v["W_2"]) - v["y"]) ** 2)),
     "tied_autoencoder": Oracle(lambda v: 0.5 * anp.sum((sigmoid(v["X"] @ v["W"]) @ v["W"].T - v["X"]) ** 2)),
     "attention": Oracle(_attention),
     "batch_norm": Oracle(_batch_norm),
-    "batch_norm_sqrt": Oracle(lambda v: _batch_norm(v, sqrt_form=True),
-                              xfail=_section_5(r"the entrywise square root \sqrt{A}")),
-    "layer_norm": Oracle(_layer_norm, xfail=_section_5(r"\sqrt{c^T c} (a scalar function of a 1x1 form)")),
+    "batch_norm_sqrt": Oracle(lambda v: _batch_norm(v, sqrt_form=True)),
+    "layer_norm": Oracle(_layer_norm),
     "logsumexp_scalar": Oracle(lambda v: anp.log(sum(anp.exp(v[f"w_{i}"] * v["x"] + v[f"c_{i}"]) for i in (1, 2, 3)))
                                - (v["w_2"] * v["x"] + v["c_2"])),
     "logsumexp_matrix": Oracle(lambda v: anp.log(anp.sum(anp.exp(v["X"] @ v["w"])))),
@@ -181,10 +172,8 @@ ORACLES: dict[str, Oracle] = {
     "hinge_scalar": Oracle(lambda v: anp.maximum(
         0.0, 1 - v["y"] * (v["w_1"] * v["x_1"] + v["w_2"] * v["x_2"] + v["b"])), {"y": _signs}),
     "hinge_matrix": Oracle(lambda v: anp.mean(anp.maximum(0.0, 1 - v["y"] * (v["X"] @ v["w"]))), {"y": _signs}),
-    "hinge_max_matrix": Oracle(lambda v: anp.mean(anp.maximum(0.0, 1 - v["y"] * (v["X"] @ v["w"]))), {"y": _signs},
-                               xfail=_section_5(r"\max(0, .) of a matrix")),
-    "relu_max_matrix": Oracle(lambda v: 0.5 * anp.sum((anp.maximum(0.0, v["X"] @ v["W"]) @ v["v"] - v["y"]) ** 2),
-                              xfail=_section_5(r"\max(0, X W) on a matrix")),
+    "hinge_max_matrix": Oracle(lambda v: anp.mean(anp.maximum(0.0, 1 - v["y"] * (v["X"] @ v["w"]))), {"y": _signs}),
+    "relu_max_matrix": Oracle(lambda v: 0.5 * anp.sum((anp.maximum(0.0, v["X"] @ v["W"]) @ v["v"] - v["y"]) ** 2)),
     "bce_logits_scalar": Oracle(lambda v: (lambda z: v["y"] * softplus(-z) + (1 - v["y"]) * softplus(z))(
         v["w_1"] * v["x_1"] + v["w_2"] * v["x_2"] + v["b"]), {"y": _uniform(0, 1), "w_1": _spread(4)}),
     "bce_logits_matrix": Oracle(lambda v: (lambda Z: anp.mean(v["Y"] * softplus(-Z) + (1 - v["Y"]) * softplus(Z)))(
@@ -196,7 +185,7 @@ ORACLES: dict[str, Oracle] = {
     "cosine_named_dot": Oracle(_cosine, xfail="not in issue 12 (nearest: section 5, scalar functions of 1x1 forms): "
                                "a named 1x1 definition c = u^T y divided by scalars crashes the matrix engine with "
                                "AttributeError: 'Mul' object has no attribute 'shape'", raises=(AttributeError,)),
-    "cosine_sqrt": Oracle(lambda v: -_cosine(v), xfail=_section_5(r"\sqrt{u^T u} (a scalar function of a 1x1 form)")),
+    "cosine_sqrt": Oracle(lambda v: -_cosine(v)),
     "rnn_scalar": Oracle(_rnn_scalar),
     "rnn_vector": Oracle(_rnn_vector),
     "gaussian_nll_scalar": Oracle(lambda v: (v["c"] * v["x"] + v["d"])
@@ -223,28 +212,20 @@ ORACLES: dict[str, Oracle] = {
     "normalise_vector": Oracle(lambda v: anp.sum(v["a"] * v["x"]) / frob(v["x"])),
     "norm2_vector": Oracle(lambda v: frob(v["W"] @ v["x"] - v["y"])),
     "log_quadratic": Oracle(lambda v: anp.log(anp.sum((v["B"] @ v["x"]) ** 2))),
-    "quad_plus_norm": Oracle(lambda v: anp.sum(v["x"] * (v["A"] @ v["x"])) + anp.sum(v["x"] ** 2),
-                             xfail=SECTION_1, raises=(AssertionError,)),
-    "trace_plus_frobenius": Oracle(lambda v: anp.trace(v["X"].T @ v["A"] @ v["X"]) + v["g"] * anp.sum(v["X"] ** 2),
-                                   xfail=SECTION_1, raises=(AssertionError,)),
+    "quad_plus_norm": Oracle(lambda v: anp.sum(v["x"] * (v["A"] @ v["x"])) + anp.sum(v["x"] ** 2)),
+    "trace_plus_frobenius": Oracle(lambda v: anp.trace(v["X"].T @ v["A"] @ v["X"]) + v["g"] * anp.sum(v["X"] ** 2)),
     "det_plus_trace_inverse": Oracle(lambda v: det3(v["X"]) + anp.trace(v["A"] @ inv3(v["X"])),
-                                     {"X": _well_conditioned}, xfail=SECTION_1, raises=(AssertionError,)),
+                                     {"X": _well_conditioned}),
     "ridge_identity": Oracle(lambda v: 0.5 * anp.sum(v["w"] * ((v["X"].T @ v["X"] + v["lambda"] * anp.eye(3)) @ v["w"]))
-                             - anp.sum(v["y"] * (v["X"] @ v["w"])), {"lambda": _uniform(0.1, 1.0)},
-                             xfail=_section_5("the identity matrix I")),
-    "rayleigh": Oracle(lambda v: anp.sum(v["x"] * (v["A"] @ v["x"])) / anp.sum(v["x"] ** 2),
-                       xfail=_section_5(r"\frac{x^T A x}{x^T x} (a quotient of 1x1 forms)") + "; then section 1 "
-                       "(the Rayleigh quotient is one of its examples)", raises=(DeriveError, AssertionError)),
+                             - anp.sum(v["y"] * (v["X"] @ v["w"])), {"lambda": _uniform(0.1, 1.0)}),
+    "rayleigh": Oracle(lambda v: anp.sum(v["x"] * (v["A"] @ v["x"])) / anp.sum(v["x"] ** 2)),
     "l1_penalty": Oracle(lambda v: 0.5 * anp.sum((v["X"] @ v["W"] - v["Y"]) ** 2) + v["lambda"] * anp.sum(anp.abs(v["W"])),
-                         {"lambda": _uniform(0.1, 1.0)}, xfail=_section_5(r"the L1 norm \lVert W \rVert_1")),
-    "sum_abs": Oracle(lambda v: anp.sum(anp.abs(v["X"] @ v["W"])), xfail=_section_5("the entrywise |A|")),
+                         {"lambda": _uniform(0.1, 1.0)}),
+    "sum_abs": Oracle(lambda v: anp.sum(anp.abs(v["X"] @ v["W"]))),
     "entrywise_sin_cos": Oracle(lambda v: 0.5 * anp.sum(((anp.sin(v["X"] @ v["W"]) + anp.cos(v["X"] @ v["W"])) @ v["v"]
-                                                         - v["y"]) ** 2),
-                                xfail=_section_5(r"entrywise \sin and \cos")),
-    "inverse_square": Oracle(lambda v: anp.trace(v["A"] @ inv3(v["X"] @ v["X"])), {"X": _well_conditioned},
-                             xfail=_section_5("X^{-2}, a negative power of a square matrix")),
-    "bias_square_batch": Oracle(lambda v: 0.5 * anp.sum((anp.tanh(v["X"] @ v["W"] + v["b"].T) - v["Y"]) ** 2),
-                                xfail=_section_5("a declared 3x1 bias beside a 3x3 X W")),  # X W + 1 b^T
+                                                         - v["y"]) ** 2)),
+    "inverse_square": Oracle(lambda v: anp.trace(v["A"] @ inv3(v["X"] @ v["X"])), {"X": _well_conditioned}),
+    "bias_square_batch": Oracle(lambda v: 0.5 * anp.sum((anp.tanh(v["X"] @ v["W"] + v["b"].T) - v["Y"]) ** 2)),  # X W + 1 b^T
 }
 
 

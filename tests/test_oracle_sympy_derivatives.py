@@ -11,7 +11,7 @@ seeded random points (k = 3) with
   itself held to account: the cases where it is right only for symmetric matrices say so),
 
 both to 1e-9 relative (`oracle_autograd.mismatch`) for the expected result and 1e-6 of the gradient's scale
-for the differences. Notation derive does not read yet (issue 12, section 5) is a strict xfail.
+for the differences. A case derive cannot take yet would be a strict xfail naming why.
 
 Left out, and why:
 - matrix- or vector-valued expressions (derivatives that are 4-d arrays, Jacobians, Kronecker products):
@@ -72,14 +72,6 @@ class Case(NamedTuple):
     xfail: str = ""
     draw: Callable | None = None  # values -> values, for expressions that need a positive argument
     symmetric_only: bool = False  # SymPy's expected result holds for symmetric B and C only (its own warning)
-
-
-def _section_5(what):
-    return f"issue 12 section 5: {what} not read yet"
-
-
-POWER = _section_5("a fractional power of a 1x1 form, (a^T X b)^{1/2}")
-SIN = _section_5(r"entrywise \sin")
 
 
 def _positive(form, variable):
@@ -190,32 +182,32 @@ CASES = [
          r"\operatorname{tr}(\operatorname{tr}(\operatorname{tr}(A) A) A)"),
     # -- test_derivatives_matrix_norms
     Case("norms: x^T y", x.T * y, x, y, r"x^T y"),
-    Case("norms: (x^T y)^(1/2)", (x.T * y)**S.Half, x, y / (2 * sqrt(x.T * y)), r"(x^T y)^{1/2}", POWER,
-         _positive(x.T * y, x)),
-    Case("norms: (x^T x)^(1/2)", (x.T * x)**S.Half, x, x * (x.T * x)**Rational(-1, 2), r"(x^T x)^{1/2}", POWER),
+    Case("norms: (x^T y)^(1/2)", (x.T * y)**S.Half, x, y / (2 * sqrt(x.T * y)), r"(x^T y)^{1/2}",
+         draw=_positive(x.T * y, x)),
+    Case("norms: (x^T x)^(1/2)", (x.T * x)**S.Half, x, x * (x.T * x)**Rational(-1, 2), r"(x^T x)^{1/2}"),
     Case("norms: (c^T a x^T b)^(1/2)", (c.T * a * x.T * b)**S.Half, x, b * a.T * c / sqrt(c.T * a * x.T * b) / 2,
-         r"(c^T a x^T b)^{1/2}", POWER, _positive(c.T * a * x.T * b, x)),
+         r"(c^T a x^T b)^{1/2}", draw=_positive(c.T * a * x.T * b, x)),
     Case("norms: (c^T a x^T b)^(1/3)", (c.T * a * x.T * b)**Rational(1, 3), x,
-         b * a.T * c * (c.T * a * x.T * b)**Rational(-2, 3) / 3, r"(c^T a x^T b)^{1/3}", POWER,
-         _positive(c.T * a * x.T * b, x)),
+         b * a.T * c * (c.T * a * x.T * b)**Rational(-2, 3) / 3, r"(c^T a x^T b)^{1/3}",
+         draw=_positive(c.T * a * x.T * b, x)),
     Case("norms: (a^T X b)^(1/2)", (a.T * X * b)**S.Half, X, a / (2 * sqrt(a.T * X * b)) * b.T, r"(a^T X b)^{1/2}",
-         POWER, _positive(a.T * X * b, X)),
+         draw=_positive(a.T * X * b, X)),
     Case("norms: d^T x (a^T X b)^(1/2) y^T c", d.T * x * (a.T * X * b)**S.Half * y.T * c, X,
-         a / (2 * sqrt(a.T * X * b)) * x.T * d * y.T * c * b.T, r"d^T x (a^T X b)^{1/2} y^T c", POWER,
-         _positive(a.T * X * b, X)),
+         a / (2 * sqrt(a.T * X * b)) * x.T * d * y.T * c * b.T, r"d^T x (a^T X b)^{1/2} y^T c",
+         draw=_positive(a.T * X * b, X)),
     # -- test_derivatives_elementwise_applyfunc
     Case("applyfunc: x^T A x + k sin(y)^T x", x.T * A * x + k * y.applyfunc(sin).T * x, x,
-         A.T * x + A * x + k * y.applyfunc(sin), r"x^T A x + k \sin(y)^T x", SIN),
+         A.T * x + A * x + k * y.applyfunc(sin), r"x^T A x + k \sin(y)^T x"),
     Case("applyfunc: sin(x)^T y (SymPy: TODO; its comment's result)", x.applyfunc(sin).T * y, x,
-         DiagMatrix(x.applyfunc(cos)) * y, r"\sin(x)^T y", SIN),
+         DiagMatrix(x.applyfunc(cos)) * y, r"\sin(x)^T y"),
     Case("applyfunc: sin(a^T X b)", (a.T * X * b).applyfunc(sin), X, a * (a.T * X * b).applyfunc(cos) * b.T,
-         r"\sin(a^T X b)", SIN),
+         r"\sin(a^T X b)"),
     Case("applyfunc: a^T sin(X) b", a.T * X.applyfunc(sin) * b, X, DiagMatrix(a) * X.applyfunc(cos) * DiagMatrix(b),
-         r"a^T \sin(X) b", SIN),
+         r"a^T \sin(X) b"),
     Case("applyfunc: a^T sin(A X B) b", a.T * (A * X * B).applyfunc(sin) * b, X,
-         A.T * DiagMatrix(a) * (A * X * B).applyfunc(cos) * DiagMatrix(b) * B.T, r"a^T \sin(A X B) b", SIN),
+         A.T * DiagMatrix(a) * (A * X * B).applyfunc(cos) * DiagMatrix(b) * B.T, r"a^T \sin(A X B) b"),
     Case("applyfunc: a^T A sin(X) B b", a.T * A * X.applyfunc(sin) * B * b, X,
-         HadamardProduct(A.T * a * b.T * B.T, X.applyfunc(cos)), r"a^T A \sin(X) B b", SIN),
+         HadamardProduct(A.T * a * b.T * B.T, X.applyfunc(cos)), r"a^T A \sin(X) B b"),
     # -- test_derivatives_of_hadamard_expressions
     Case("hadamard: a^T (A o X o B) b", a.T * hadamard_product(A, X, B) * b, X, HadamardProduct(a * b.T, A, B),
          r"a^T (A \odot X \odot B) b"),
@@ -336,5 +328,5 @@ def test_sympy_cookbook_126_needs_symmetric_matrices_and_derive_does_not():
 
 def test_the_table_is_sympys():
     """Every scalar-valued assertion of SymPy's file that derive can write: 65 cases, 12 of them waiting on notation."""
-    assert len(CASES) == 65 and sum(bool(c.xfail) for c in CASES) == 12
+    assert len(CASES) == 65 and not any(c.xfail for c in CASES)
     assert len({c.id for c in CASES}) == len(CASES)
