@@ -110,8 +110,8 @@ def evaluate(expr: Expr, values: dict[Symbol, float]):
 # -- matrix networks, evaluated as NumPy arrays ---------------------------------------------------------
 
 _ENTRYWISE_NUMPY = {
-    ("sigmoid", False): _sigmoid, ("sigmoid", True): lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
-    ("tanh", False): np.tanh, ("tanh", True): lambda u: 1 - np.tanh(u) ** 2,
+    ("sigmoid", False): _sigmoid, ("sigmoid", True): lambda u: _sigmoid(u) * _sigmoid(-u),  # no 1 - sigma: it cancels
+    ("tanh", False): np.tanh, ("tanh", True): lambda u: 1 / np.cosh(u) ** 2,
     ("relu", False): _relu, ("relu", True): lambda u: (np.asarray(u) > 0).astype(np.asarray(u).dtype),
     ("softplus", False): _softplus, ("softplus", True): _sigmoid,
     ("exp", False): np.exp, ("exp", True): np.exp,
@@ -120,7 +120,7 @@ _ENTRYWISE_NUMPY = {
 _ENTRYWISE_COMPLEX = {
     **_ENTRYWISE_NUMPY,
     ("sigmoid", False): _complex_sigmoid,
-    ("sigmoid", True): lambda u: _complex_sigmoid(u) * (1 - _complex_sigmoid(u)),
+    ("sigmoid", True): lambda u: _complex_sigmoid(u) * _complex_sigmoid(-u),
     ("relu", False): _not_analytic("ReLU"), ("relu", True): _not_analytic("ReLU'"),
     ("softplus", False): _complex_softplus, ("softplus", True): _complex_sigmoid,
 }
@@ -164,7 +164,8 @@ class MatrixEvaluator:
         return self.memo[expr]
 
     def _size(self, d) -> int:
-        return int(sympy.sympify(d).xreplace({k: v for k, v in self.values.items() if isinstance(k, Symbol)}))
+        d = sympy.sympify(d)
+        return int(d.xreplace({k: self.values[k] for k in d.free_symbols if k in self.values}))
 
     def _evaluate(self, node):
         from sympy.matrices.expressions import (
