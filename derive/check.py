@@ -383,10 +383,10 @@ class ScalarProblem:
     def __init__(self, loss: Expr, gradients: dict, inputs: list, prec: m.Precision, definitions=()):
         self.loss, self.gradients, self.inputs, self.prec = loss, gradients, list(inputs), prec
         self.wrts = list(gradients)
-        self.program = Program(definitions, self.inputs)
+        self.program = Program.of(definitions, self.inputs)
         self._f = self.program.function([loss])
         self.g = self.program.function(list(gradients.values()))
-        kinks = [k for e in self.expressions() for k in kink_expressions(e)]
+        kinks = self.program.memo("kinks", lambda: [k for e in self.expressions() for k in kink_expressions(e)], loss)
         self.kink_f = self.program.function(kinks) if kinks else None
 
     def expressions(self) -> list:
@@ -442,9 +442,10 @@ class MatrixProblem:
         self.sizes = {d: size for d in self.dims}
         self.shapes = {s: tuple(int(sympy.sympify(d).xreplace(self.sizes)) for d in s.shape)
                        for s in inputs if isinstance(s, MatrixSymbol)}
-        self.program = Program(definitions, self.inputs)
-        self.has_kinks = any(getattr(n, "name", None) == "relu" and hasattr(n, "prime")
-                             for e in self.expressions() for n in preorder_traversal(e))
+        self.program = Program.of(definitions, self.inputs)
+        self.has_kinks = self.program.memo("relu", lambda: any(
+            getattr(n, "name", None) == "relu" and hasattr(n, "prime") for e in self.expressions()
+            for n in preorder_traversal(e)), loss)
 
     def expressions(self) -> list:
         """The loss and the right-hand sides of the definitions it needs, as written."""
@@ -493,8 +494,8 @@ class MatrixProblem:
 
 
 def _rounded(values, prec: m.Precision):
-    """The values as the dtype holds them (so the point is exactly representable), in float64."""
-    return np.asarray(values, dtype=prec.dtype).astype(float)
+    """The values as the dtype holds them (so the point is exactly representable), in float64 (a new array)."""
+    return np.array(values, dtype=prec.dtype).astype(float, copy=False)
 
 
 def _by_name(point: dict, inputs: list, number: int) -> dict:
@@ -937,8 +938,59 @@ def _draw_values(rng, inputs, shapes, sizes, one_hot, prec=m.PRECISIONS["float64
     return values
 
 
+_UNNAMED = object()
+
+
+class LazyPoint(dict):
+    """A sample point's coordinates by name (X[0,1], ...), named on first use: a network with 100k parameters
+    would otherwise spend most of a directional check naming entries that no report line reads. A dict in every
+    other respect (JSON, comparison, copying); pickled as a plain dict."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build):
+        super().__init__()
+        dict.__setitem__(self, _UNNAMED, None)  # never empty until named: C code reading the size sees entries
+        self._build = build
+
+    def _filled(self) -> dict:
+        if self._build is not None:
+            build, self._build = self._build, None
+            dict.clear(self)
+            dict.update(self, build())
+        return self
+
+    def __reduce__(self):
+        return dict, (dict(self._filled().items()),)
+
+    def __eq__(self, other):
+        return dict.__eq__(self._filled(), other._filled() if isinstance(other, LazyPoint) else other)
+
+    def __ne__(self, other):
+        return not self == other
+
+
+def _filling(method):
+    def filled(self, *args, **kwargs):
+        return method(self._filled(), *args, **kwargs)
+    filled.__name__ = method.__name__
+    return filled
+
+
+for _name in ("__getitem__", "__iter__", "__len__", "__contains__", "__repr__", "__reversed__",
+              "__or__", "__ror__", "__ior__", "__setitem__", "__delitem__", "keys", "values", "items", "get", "copy",
+              "update", "pop", "popitem", "setdefault", "clear"):
+    setattr(LazyPoint, _name, _filling(getattr(dict, _name)))
+
+
 def _point_of(values, inputs, one_hot) -> dict:
-    """The free coordinates of a sample point, named X[0,1] as in `explicit_instance`."""
+    """The free coordinates of a sample point, named X[0,1] as in `explicit_instance` (on first use)."""
+    if not any(isinstance(s, MatrixSymbol) for s in inputs):
+        return _named_coordinates(values, inputs, one_hot)
+    return LazyPoint(lambda: _named_coordinates(values, inputs, one_hot))
+
+
+def _named_coordinates(values, inputs, one_hot) -> dict:
     point = {}
     for symbol in inputs:
         value = values[symbol]

@@ -51,14 +51,15 @@ class Solution:
         name = wrt if isinstance(wrt, str) else wrt.name
         return next(d for d in self.derivations if d.wrt.name == name)
 
-    def _earlier_closures(self) -> dict:
-        """Per variable, the keys of every step the earlier derivations rest on (built once, in one pass)."""
-        if getattr(self, "_earlier", None) is None:
-            self._earlier, seen = {}, set()
+    def _first_needed_by(self) -> dict:
+        """{step key: the first variable whose derivation rests on it} (built once, in one pass: a copy of the
+        steps seen so far per variable would grow as the depth squared)."""
+        if getattr(self, "_first", None) is None:
+            self._first = {}
             for d in self.derivations:
-                self._earlier[d.wrt] = frozenset(seen)
-                seen |= d._closure()
-        return self._earlier
+                for key in d._closure():
+                    self._first.setdefault(key, d.wrt)
+        return self._first
 
     def general_steps(self) -> list:
         """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
@@ -215,8 +216,8 @@ class Derivation:
 
     def own_steps(self) -> list[st.Step]:
         """The steps first derived for this gradient (earlier gradients' steps are referenced, not repeated)."""
-        earlier = self.solution._earlier_closures()[self.wrt]
-        return [s for s in self.steps if s.key not in earlier and not isinstance(s, st.Definition)]
+        first = self.solution._first_needed_by()
+        return [s for s in self.steps if first[s.key] == self.wrt and not isinstance(s, st.Definition)]
 
     def evaluate(self, values: dict):
         """The gradient at `values` ({name or symbol: number or array} of the inputs): a NumPy array of the

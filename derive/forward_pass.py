@@ -74,12 +74,25 @@ def _activation(rhs) -> tuple[str, Expr] | None:
     return None
 
 
+_PROGRAMS: dict = {}  # the programs made last, by (definitions, leaves): a check or an evaluation reuses them
+
+
 class Program:
     """The definitions of one network, ready to be evaluated in order from `leaves` (the symbols given values).
 
     `definitions` are (symbol, right-hand side) pairs in order; a leaf's own definition is not evaluated (the
     gradient with respect to an intermediate holds it as a leaf). Expressions handed to `function` or
     `evaluate` may use the leaves and any definition; only the definitions they need are evaluated."""
+
+    @classmethod
+    def of(cls, definitions: Iterable[tuple[Symbol, Expr]], leaves: Iterable[Symbol]) -> "Program":
+        """The program for these definitions and leaves, made once and reused (its compiled forms with it)."""
+        key = (tuple(definitions), tuple(leaves))
+        if key not in _PROGRAMS:
+            if len(_PROGRAMS) >= 16:
+                _PROGRAMS.pop(next(iter(_PROGRAMS)))
+            _PROGRAMS[key] = cls(*key)
+        return _PROGRAMS[key]
 
     def __init__(self, definitions: Iterable[tuple[Symbol, Expr]], leaves: Iterable[Symbol]):
         self.leaves = list(dict.fromkeys(leaves))
@@ -102,7 +115,15 @@ class Program:
                 if found[0] == "sigmoid":
                     self.sigmoid_of.setdefault(found[1], symbol)
         self._uses: dict = {}
+        self._steps: dict = {}  # outputs -> the steps they need
         self._compiled: dict = {}
+
+    def memo(self, name: str, compute: Callable, *key):
+        """`compute()` once per (name, key) for this program: facts about it that callers derive (its kinks)."""
+        full = ("memo", name, *key)
+        if full not in self._compiled:
+            self._compiled[full] = compute()
+        return self._compiled[full]
 
     # -- the stable forms ----------------------------------------------------------------------------
     def _form(self, kind: str, of: Symbol):
@@ -140,7 +161,7 @@ class Program:
                 continue
             stack.pop()
             args = tuple(memo[a] for a in node.args)
-            rebuilt = node if args == node.args else node.func(*args)
+            rebuilt = node if all(a is b for a, b in zip(args, node.args)) else _rebuilt(node, args)
             memo[node] = self._stable_node(rebuilt)
         return memo[expr]
 
@@ -226,9 +247,13 @@ class Program:
 
     def steps(self, exprs: Sequence) -> list:
         """(symbol, rewritten right-hand side or StableForm) for every definition `exprs` need, in order."""
-        todo = set()
-        for e in exprs:
-            todo |= _symbols_in(e)
+        key = tuple(exprs)
+        if key not in self._steps:
+            self._steps[key] = self._needed_steps(exprs)
+        return self._steps[key]
+
+    def _needed_steps(self, exprs: Sequence) -> list:
+        todo = _symbols_in(*exprs)
         needed: set = set()
         while todo:
             symbol = todo.pop()
@@ -241,9 +266,7 @@ class Program:
 
     def missing(self, exprs: Sequence, given) -> list:
         """The leaves `exprs` need that `given` has no value for."""
-        used = set()
-        for e in exprs:
-            used |= _symbols_in(e)
+        used = _symbols_in(*exprs)
         for _, how in self.steps(exprs):
             used |= _symbols_in(how.argument if isinstance(how, StableForm) else how)
         return sorted((s for s in used if s in set(self.leaves) and s not in given), key=lambda s: s.name)
@@ -277,11 +300,22 @@ class Program:
         return [evaluator(e) for e in outputs], evaluator
 
 
-def _symbols_in(expr) -> set:
-    """The scalar and matrix symbols in `expr` (not the sizes inside a matrix symbol's shape)."""
-    if not isinstance(expr, sympy.Basic):
-        return set()
-    found, seen, stack = set(), set(), [expr]
+def _rebuilt(node, args):
+    """`node` with new arguments, not put back in canonical order: the rewritten forms are only evaluated, and
+    re-sorting a product of a deep network's hundreds of factors costs more than evaluating it."""
+    if isinstance(node, (MatAdd, MatMul, HadamardProduct)):  # the shapes were checked when `node` was made
+        return sympy.Basic.__new__(node.func, *args)
+    if isinstance(node, (sympy.Add, sympy.Mul)):
+        return node.func._from_args(args)
+    if isinstance(node, sympy.Pow):
+        return sympy.Pow(*args, evaluate=False)
+    return node.func(*args)
+
+
+def _symbols_in(*exprs) -> set:
+    """The scalar and matrix symbols in `exprs` (not the sizes inside a matrix symbol's shape), each shared
+    subexpression visited once."""
+    found, seen, stack = set(), set(), [e for e in exprs if isinstance(e, sympy.Basic)]
     while stack:
         node = stack.pop()
         if node in seen:
@@ -304,6 +338,15 @@ def _add(*terms):
 
 
 def _mul(*factors):
+    if len(factors) > 16:  # a deep chain's gradient: hundreds of factors, one NumPy reduction instead of a loop
+        arrays = [f for f in factors if isinstance(f, np.ndarray)]
+        first = arrays[0] if arrays else None
+        if first is not None and all(a.shape == first.shape and a.dtype == first.dtype for a in arrays):
+            product = np.multiply.reduce(np.array(arrays), axis=0)
+            for f in factors:
+                if not isinstance(f, np.ndarray):
+                    product = product * f
+            return product
     product = factors[0]
     for f in factors[1:]:
         product = product * f
@@ -437,10 +480,7 @@ def evaluate_in(network, exprs: Sequence, values: dict) -> list:
     for a definition holds it (its definition is not evaluated). Bad values are one-line `DeriveError`s."""
     given, sizes = _read_values(network, values)
     leaves = list(network.inputs.values()) + [s for s in given if s in network.definitions]
-    key = ("program", frozenset(leaves))
-    if key not in network._cache:
-        network._cache[key] = Program(network.definitions.items(), leaves)
-    program = network._cache[key]
+    program = Program.of(network.definitions.items(), leaves)
     exprs = [sympy.sympify(e) for e in exprs]
     missing = program.missing(exprs, given)
     if missing:
@@ -496,7 +536,7 @@ def _infer_sizes(given: dict, sizes: dict) -> dict:
             continue
         declared = tuple(sympy.sympify(d) for d in symbol.shape)
         if array.ndim < 2:  # a vector given flat: its length is its one size other than 1
-            long = [d.xreplace(sizes) for d in declared if d != 1]
+            long = [_resolved(d, sizes) for d in declared if d != 1]
             if len(long) == 1 and long[0].is_Symbol and long[0] not in sizes:
                 sizes[long[0]], source[long[0]] = int(array.size), symbol.name
             continue
@@ -504,15 +544,20 @@ def _infer_sizes(given: dict, sizes: dict) -> dict:
             raise DeriveError(f"{symbol.name} is a {_declared_text(declared)} matrix, but the value given has "
                               f"shape {_shape_text(array.shape)}")
         for d, actual in zip(declared, array.shape):
-            d = d.xreplace(sizes)
+            d = _resolved(d, sizes)
             if d.is_Symbol and d not in sizes:
                 sizes[d], source[d] = int(actual), symbol.name
             elif d.is_Integer and int(d) != actual:
-                expected = tuple(sympy.sympify(x).xreplace(sizes) for x in symbol.shape)
+                expected = tuple(_resolved(x, sizes) for x in symbol.shape)
                 bound = ", ".join(f"{s} = {sizes[s]} from {source[s]}" for s in _size_symbols(symbol) if s in sizes)
                 raise DeriveError(f"{symbol.name} must be {_shape_text(expected)}"
                                   f"{f' ({bound})' if bound else ''}, but the value given is {_shape_text(array.shape)}")
     return sizes
+
+
+def _resolved(d, sizes: dict):
+    """A declared size with the known sizes put in (an Integer once they are known)."""
+    return sympy.sympify(d).xreplace({k: sympy.Integer(v) for k, v in sizes.items()})
 
 
 def _declared_text(declared) -> str:
@@ -531,7 +576,7 @@ def _with_shapes(values: dict, sizes: dict) -> dict:
         if not isinstance(symbol, MatrixSymbol):
             shaped[symbol] = float(array.reshape(-1)[0]) if array.size == 1 else array
             continue
-        expected = tuple(sympy.sympify(d).xreplace(sizes) for d in symbol.shape)
+        expected = tuple(_resolved(d, sizes) for d in symbol.shape)
         unresolved = [d for d in expected if not d.is_Integer]
         if unresolved:
             raise DeriveError(f"the size {sympy.sstr(unresolved[0])} of {symbol.name} is not known: give a matrix "
@@ -549,7 +594,7 @@ def _with_shapes(values: dict, sizes: dict) -> dict:
 def _plain(value, expr, sizes: dict):
     """A matrix value as a float array of the expression's shape, a scalar as a NumPy float (or float array)."""
     if isinstance(expr, MatrixExpr):
-        shape = tuple(int(sympy.sympify(d).xreplace(sizes)) for d in expr.shape)
+        shape = tuple(int(_resolved(d, sizes)) for d in expr.shape)
         return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
     array = np.asarray(value, dtype=float)
     return np.float64(array.reshape(-1)[0]) if array.size == 1 and array.ndim <= 2 else array

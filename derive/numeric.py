@@ -15,6 +15,12 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy
 from sympy import Expr, Symbol
+from sympy.matrices.expressions import (  # imported once here: MatrixEvaluator meets them at every node
+    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixSymbol, OneMatrix,
+    Trace, Transpose, ZeroMatrix,
+)
+
+from . import matrix_ops as mo
 
 
 class NotAnalytic(ValueError):
@@ -168,12 +174,6 @@ class MatrixEvaluator:
         return int(d.xreplace({k: self.values[k] for k in d.free_symbols if k in self.values}))
 
     def _evaluate(self, node):
-        from sympy.matrices.expressions import (
-            Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixSymbol,
-            OneMatrix, Trace, Transpose, ZeroMatrix,
-        )
-        from . import matrix_ops as mo
-
         if node in self.values:
             value = self.values[node]
             if isinstance(node, MatrixSymbol):
@@ -260,9 +260,6 @@ class MatrixEvaluator:
 
 def _one_minus_sigmoid_matrix(node):
     """Z when node is 1 - sigma(Z) (the all-ones matrix minus an entrywise sigmoid), else None."""
-    from sympy.matrices.expressions import MatAdd, MatMul, OneMatrix
-    from . import matrix_ops as mo
-
     if not isinstance(node, MatAdd) or len(node.args) != 2:
         return None
     ones = [t for t in node.args if isinstance(t, OneMatrix)]
