@@ -51,15 +51,20 @@ class Solution:
         name = wrt if isinstance(wrt, str) else wrt.name
         return next(d for d in self.derivations if d.wrt.name == name)
 
-    def _first_needed_by(self) -> dict:
-        """{step key: the first variable whose derivation rests on it} (built once, in one pass: a copy of the
-        steps seen so far per variable would grow as the depth squared)."""
-        if getattr(self, "_first", None) is None:
-            self._first = {}
+    def _own_steps(self) -> dict:
+        """{variable: the steps first derived for its gradient, in printed order}, for every gradient in one walk:
+        each derivation's walk stops at steps an earlier one reached (their own steps were reached with them), so
+        a deep network costs its number of steps, not that times its depth."""
+        if getattr(self, "_owned", None) is None:
+            owner: dict = {}
             for d in self.derivations:
-                for key in d._closure():
-                    self._first.setdefault(key, d.wrt)
-        return self._first
+                for key in d._walk(stop=owner):
+                    owner[key] = d.wrt
+            self._owned = {}
+            for step in self.steps:
+                if step.key in owner and not isinstance(step, st.Definition):
+                    self._owned.setdefault(owner[step.key], []).append(step)
+        return self._owned
 
     def general_steps(self) -> list:
         """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
@@ -200,24 +205,28 @@ class Derivation:
         return self._needed
 
     def _compute_closure(self) -> set:
+        definitions = {s.key for s in self.solution.builder.steps.values() if isinstance(s, st.Definition)}
+        return definitions | self._walk(stop=definitions)
+
+    def _walk(self, stop) -> set:
+        """The keys of the steps this gradient rests on, from its last step back, not entering keys in `stop`."""
         builder = self.solution.builder
         todo = [k for k in (("final", self.loss, self.wrt), builder.gradient(self.wrt)[1]) if k in builder.steps]
-        needed = {s.key for s in builder.steps.values() if isinstance(s, st.Definition)}
+        reached: set = set()
         while todo:
             key = todo.pop()
-            if key in needed or key not in builder.steps:
+            if key in reached or key in stop or key not in builder.steps:
                 continue
-            needed.add(key)
+            reached.add(key)
             step = builder.steps[key]
             todo += list(step.uses)
             if isinstance(step, (st.Substitution,)):
                 todo.append(("chain", self.loss, step.wrt))
-        return needed
+        return reached
 
     def own_steps(self) -> list[st.Step]:
         """The steps first derived for this gradient (earlier gradients' steps are referenced, not repeated)."""
-        first = self.solution._first_needed_by()
-        return [s for s in self.steps if first[s.key] == self.wrt and not isinstance(s, st.Definition)]
+        return list(self.solution._own_steps().get(self.wrt, []))
 
     def evaluate(self, values: dict):
         """The gradient at `values` ({name or symbol: number or array} of the inputs): a NumPy array of the

@@ -198,9 +198,9 @@ class Program:
             return node
         c = numbers[0]
         for term in args:
-            if not (term.is_Mul and len(term.args) == 2 and term.args[0] == -c):
+            k, x = term.as_coeff_Mul()
+            if term is c or k != -c:
                 continue
-            x = term.args[1]
             if self._named(x, "sigmoid") is not None:
                 replacement = self._form("complement", x)
             elif isinstance(x, sigmoid):
