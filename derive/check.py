@@ -32,7 +32,7 @@ from .errors import CheckError, MissingRuleError
 from .matrix_ops import dimensions_of, entry_symbols, explicit
 from .forward_pass import Program
 from .network import expand_definitions
-from .numeric import MatrixEvaluator, compile_expression
+from .numeric import MatrixEvaluator
 from .rules import rule_for
 
 BANDS = m.PRECISIONS["float64"].bands
