@@ -11,7 +11,12 @@ profits from the one before; a depth-2 run first loads the templates.
 Plain SymPy gets the same network's scalar form for n = 2 (`check.explicit_instance`) and is timed on
 `sympy.diff` for every weight and bias entry plus `sympy.latex` of each result. Each depth runs in its
 own process, stopped after --sympy-limit seconds; deeper depths are skipped once one is stopped.
-Prints a Markdown table and then the targets, each with whether it is met. Figures are printed, not asserted.
+Prints a Markdown table and then the targets, each with whether it is met. A second table is the solve
+including the numeric check (`solve_timing.py`: derive, `Solution.check()`, document) up to --solve-depth, with its
+growth per doubling; its targets: at most 3x per doubling (linear within a factor 1.5), depth 64 in under 10 s.
+Figures are printed, not asserted.
+
+    python benchmarks/depth.py [--depths 2,4,...] [--sympy-limit 60] [--solve-depth 64] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sympy.core.cache import clear_cache
 from derive.builders import mlp
 from derive.check import explicit_instance
 from derive.derivation import Solution
+from solve_timing import growth_target, solve_table, time_target
 
 DEPTHS = (2, 4, 8, 16, 32, 64, 128)
 
@@ -142,6 +148,8 @@ def main() -> None:
     parser.add_argument("--depths", default=",".join(map(str, DEPTHS)), help="comma-separated depths")
     parser.add_argument("--sympy-limit", type=float, default=60, metavar="SECONDS",
                         help="stop each plain SymPy run after this long; skip deeper ones after a stop")
+    parser.add_argument("--solve-depth", type=int, default=64, help="deepest network solved with the check")
+    parser.add_argument("--repeat", type=int, default=3, help="solves per depth (the fastest is shown)")
     args = parser.parse_args()
     depths = sorted({int(d) for d in args.depths.split(",")})
     derive_and_render(2)  # loads the templates and the printer, which the first depth should not pay for
@@ -159,6 +167,13 @@ def main() -> None:
     print()
     print("Targets:")
     print("\n".join(targets(derived, baselines, args.sympy_limit)))
+    print()
+    print("Solve including the check (derive, Solution.check(), document):")
+    totals = solve_table(network, [d for d in depths if d <= args.solve_depth], args.repeat, limit=120)
+    print()
+    print("Targets:")
+    print(growth_target(totals))
+    print(time_target(totals, 64, 10, "the sigmoid MLP"))
 
 
 if __name__ == "__main__":

@@ -27,10 +27,13 @@ import sympy
 from sympy import Expr, MatrixSymbol, Symbol, preorder_traversal
 from sympy.matrices import MatrixBase
 
+from . import matrix_ops as mo
 from . import methods as m
 from .errors import CheckError, MissingRuleError
-from .matrix_ops import dimensions_of, entry_symbols, explicit, kinked
-from .numeric import MatrixEvaluator, compile_expression
+from .forward_pass import Program
+from .matrix_ops import dimensions_of, entry_symbols, explicit
+from .network import expand_definitions
+from .numeric import MatrixEvaluator
 from .rules import rule_for
 
 BANDS = m.PRECISIONS["float64"].bands
@@ -260,7 +263,6 @@ def kink_expressions(expr: Expr) -> list[Expr]:
 
 def not_analytic_reason(expr) -> str | None:
     """Why the complex step cannot be used on `expr` (it has ReLU, abs, max, ...), or None if it can."""
-    from . import matrix_ops as mo
     from .ops import relu
 
     for node in preorder_traversal(expr):
@@ -338,10 +340,7 @@ class MatrixObjective:
         return shifted
 
     def _evaluate(self, theta: np.ndarray) -> MatrixEvaluator:
-        evaluator = MatrixEvaluator(self._values_for(theta), dtype=theta.dtype)
-        with np.errstate(all="ignore"):
-            evaluator(self.problem.loss)
-        return evaluator
+        return self.problem.run(self._values_for(theta), [self.problem.loss], theta.dtype)[1]
 
     def loss(self, thetas: np.ndarray, chunk: int = 1 << 21) -> np.ndarray:
         """The loss at each row of `thetas`: one batched evaluation (B x rows x cols arrays) per chunk of rows."""
@@ -356,17 +355,14 @@ class MatrixObjective:
             piece = thetas[:, start:start + size]
             values[w] = piece.reshape(len(thetas), *shape) if isinstance(w, MatrixSymbol) else piece[:, 0]
             start += size
-        evaluator = MatrixEvaluator(values, dtype=thetas.dtype, batch=True)
-        with np.errstate(all="ignore"):
-            result = np.asarray(evaluator(self.problem.loss))
-        return np.broadcast_to(result.reshape(-1), (len(thetas),)).copy()
+        (result,), _ = self.problem.run(values, [self.problem.loss], thetas.dtype, batch=True)
+        return np.broadcast_to(np.asarray(result).reshape(-1), (len(thetas),)).copy()
 
     def analytic(self, dtype) -> np.ndarray:
-        reuse = self._evaluator is not None and np.dtype(dtype) == np.float64
-        evaluator = self._evaluator if reuse else MatrixEvaluator(self.values, dtype=dtype)
-        with np.errstate(all="ignore"):
-            return np.concatenate([np.asarray(evaluator(g), dtype=float).reshape(-1)
-                                   for g in self.problem.gradients.values()])
+        reuse = self._evaluator is not None and np.dtype(dtype) == np.float64  # the forward pass at this point
+        gradients, _ = self.problem.run(self.values, list(self.problem.gradients.values()), dtype,
+                                        evaluator=self._evaluator if reuse else None)
+        return np.concatenate([np.asarray(g, dtype=float).reshape(-1) for g in gradients])
 
     def signature(self, thetas: np.ndarray) -> np.ndarray:
         rows = []
@@ -382,21 +378,29 @@ class MatrixObjective:
 # -- the network's inputs: drawing points, reading given ones ---------------------------------------------
 
 class ScalarProblem:
-    """A scalar network's loss and gradients compiled to NumPy, with the kinks of the loss."""
+    """A scalar network's loss and gradients, with the kinks of the loss, evaluated by a forward pass through
+    `definitions` (`derive.forward_pass.Program`: each definition once, the gradients in the named
+    intermediates they are written in); without definitions the loss and gradients are in the inputs only."""
 
-    def __init__(self, loss: Expr, gradients: dict, inputs: list, prec: m.Precision):
+    def __init__(self, loss: Expr, gradients: dict, inputs: list, prec: m.Precision, definitions=()):
         self.loss, self.gradients, self.inputs, self.prec = loss, gradients, list(inputs), prec
         self.wrts = list(gradients)
-        self.f = compile_expression(loss, self.inputs)
-        self.g = compile_expression(list(gradients.values()), self.inputs)
-        kinks = kink_expressions(loss)
-        self.kink_f = compile_expression(kinks, self.inputs) if kinks else None
-        self._complex_f = None
+        self.program = Program.of(definitions, self.inputs)
+        self._f = self.program.function([loss])
+        self.g = self.program.function(list(gradients.values()))
+        kinks = self.program.memo("kinks", lambda: [k for e in self.expressions() for k in kink_expressions(e)], loss)
+        self.kink_f = self.program.function(kinks) if kinks else None
+
+    def expressions(self) -> list:
+        """The loss and the right-hand sides of the definitions it needs, as written."""
+        return _loss_expressions(self.program, self.loss)
+
+    def f(self, *args):
+        return self._f(*args)[0]
 
     def complex_f(self):
-        if self._complex_f is None:
-            self._complex_f = compile_expression(self.loss, self.inputs, complex_safe=True)
-        return self._complex_f
+        function = self.program.function([self.loss], complex_safe=True)
+        return lambda *args: function(*args)[0]
 
     def objective(self, values) -> ScalarObjective:
         return ScalarObjective(self, values)
@@ -411,7 +415,7 @@ class ScalarProblem:
             if finite and not near_kink:
                 return self.objective(values), tries
         raise CheckError(f"no sample point in [-2, 2] gave finite values away from kinks after {max_tries} tries"
-                         + _culprit_words(self.loss, self.inputs, values))
+                         + _culprit_words(self.program, self.loss, values))
 
     def given(self, point: dict, rng, number: int):
         """(objective, names drawn at random) for a point the user gave, by input name or symbol."""
@@ -423,14 +427,16 @@ class ScalarProblem:
             value = np.asarray(self.f(*values), dtype=float)
         if not np.isfinite(value):
             raise CheckError(f"the loss is not finite at point {number} ({_point_words(self.inputs, values)})"
-                             + _culprit_words(self.loss, self.inputs, values))
+                             + _culprit_words(self.program, self.loss, values))
         return self.objective(values), drawn
 
 
 class MatrixProblem:
-    """A matrix network's loss and gradients for concrete sizes (every symbolic dimension set to `size`)."""
+    """A matrix network's loss and gradients for concrete sizes (every symbolic dimension set to `size`),
+    evaluated by a forward pass through `definitions` (see `ScalarProblem`)."""
 
-    def __init__(self, loss, gradients: dict, inputs: list, prec: m.Precision, size: int = 2, one_hot=()):
+    def __init__(self, loss, gradients: dict, inputs: list, prec: m.Precision, size: int = 2, one_hot=(),
+                 definitions=()):
         self.loss, self.gradients, self.inputs, self.prec = loss, gradients, list(inputs), prec
         self.wrts = list(gradients)
         self.one_hot = one_hot
@@ -438,17 +444,27 @@ class MatrixProblem:
         self.sizes = {d: size for d in self.dims}
         self.shapes = {s: tuple(int(sympy.sympify(d).xreplace(self.sizes)) for d in s.shape)
                        for s in inputs if isinstance(s, MatrixSymbol)}
-        self.has_kinks = any(kinked(n) for n in preorder_traversal(loss))
+        self.program = Program.of(definitions, self.inputs)
+        self.has_kinks = self.program.memo("kinks", lambda: any(
+            mo.kinked(n) for e in self.expressions() for n in preorder_traversal(e)), loss)
+
+    def expressions(self) -> list:
+        """The loss and the right-hand sides of the definitions it needs, as written."""
+        return _loss_expressions(self.program, self.loss)
+
+    def run(self, values: dict, exprs: list, dtype=float, batch: bool = False, evaluator=None):
+        """(values of `exprs`, the evaluator holding the forward pass) at `values`."""
+        with np.errstate(all="ignore"):
+            return self.program.evaluate(values, exprs, dtype, batch, evaluator)
 
     def shape(self, w) -> tuple:
         return self.shapes.get(w, (1,))
 
     def _evaluated(self, values) -> MatrixEvaluator | None:
         """The evaluator with loss and gradients evaluated, if they are finite and away from kinks there."""
-        evaluator = MatrixEvaluator(values)
-        with np.errstate(all="ignore"):
-            base = _as_number(evaluator(self.loss))
-            gradients = [np.asarray(evaluator(g), dtype=float) for g in self.gradients.values()]
+        (base, *gradients), evaluator = self.run(values, [self.loss, *self.gradients.values()])
+        base = _as_number(base)
+        gradients = [np.asarray(g, dtype=float) for g in gradients]
         finite = np.isfinite(base) and all(np.all(np.isfinite(a)) for a in gradients)
         return evaluator if finite and evaluator.kink_distance >= 1e-3 else None
 
@@ -459,7 +475,7 @@ class MatrixProblem:
             if evaluator is not None:
                 return MatrixObjective(self, values, evaluator), tries
         raise CheckError(f"no sample point in [-2, 2] gave finite values away from kinks after {max_tries} tries"
-                         + _matrix_culprit_words(self.loss, values))
+                         + _matrix_culprit_words(self, values))
 
     def given(self, point: dict, rng, number: int):
         point = _by_name(point, self.inputs, number)
@@ -472,17 +488,15 @@ class MatrixProblem:
                     raise CheckOptionError(f"point {number}: {symbol.name} must have shape {shape or 'scalar'}, "
                                      f"not {value.shape or 'scalar'}")
                 values[symbol] = _rounded(value, self.prec) if shape else float(_rounded(value, self.prec))
-        evaluator = MatrixEvaluator(values)
-        with np.errstate(all="ignore"):
-            base = _as_number(evaluator(self.loss))
+        base = _as_number(self.run(values, [self.loss])[0][0])
         if not np.isfinite(base):
-            raise CheckError(f"the loss is not finite at point {number}" + _matrix_culprit_words(self.loss, values))
+            raise CheckError(f"the loss is not finite at point {number}" + _matrix_culprit_words(self, values))
         return MatrixObjective(self, values), [s.name for s in self.inputs if s.name not in point]
 
 
 def _rounded(values, prec: m.Precision):
-    """The values as the dtype holds them (so the point is exactly representable), in float64."""
-    return np.asarray(values, dtype=prec.dtype).astype(float)
+    """The values as the dtype holds them (so the point is exactly representable), in float64 (a new array)."""
+    return np.array(values, dtype=prec.dtype).astype(float, copy=False)
 
 
 def _by_name(point: dict, inputs: list, number: int) -> dict:
@@ -507,34 +521,39 @@ def _point_words(inputs, values) -> str:
     return ", ".join(f"{s.name} = {float(v):.4g}" for s, v in zip(inputs, values))
 
 
-def _culprit_words(loss, inputs, values) -> str:
-    """': log(x) is nan at x = -0.5' for the innermost subexpression that is not finite, or ''."""
-    for node in sympy.postorder_traversal(loss):
-        if node.is_Atom:
-            continue
-        try:
-            with np.errstate(all="ignore"):
-                value = np.asarray(compile_expression(node, inputs)(*values), dtype=complex)
-        except Exception:  # an expression NumPy cannot evaluate here is named like one that is not finite
-            value = np.asarray(np.nan)
-        if not np.all(np.isfinite(value)):
-            used = [(s, v) for s, v in zip(inputs, values) if s in node.free_symbols]
-            where = ", ".join(f"{s.name} = {float(v):.4g}" for s, v in used)
-            return f"; {sympy.sstr(node)} is {_nonfinite(value)} at {where}"
-    return ""
+def _loss_expressions(program: Program, loss) -> list:
+    """The loss and the right-hand sides (as written) of the definitions it needs."""
+    return [loss] + [program.original[s] for s, _ in program.steps([loss]) if s in program.original]
 
 
-def _matrix_culprit_words(loss, values) -> str:
-    evaluator = MatrixEvaluator(values)
-    with np.errstate(all="ignore"):
-        try:
-            evaluator(loss)
-        except Exception:
-            return ""
-    for node, value in evaluator.memo.items():
-        if not np.all(np.isfinite(np.asarray(value, dtype=complex))) and all(
-                np.all(np.isfinite(np.asarray(evaluator.memo.get(a, 0.0), dtype=complex))) for a in node.args):
-            return f"; {sympy.sstr(node)} is {_nonfinite(value)} there"
+def _culprit_words(program: Program, loss, values) -> str:
+    """': log(x) is nan at x = -0.5' for the first operation of the forward pass that is not finite, or ''."""
+    try:
+        with np.errstate(all="ignore"):
+            found = program.function([loss]).first_not_finite(*values)
+    except Exception:  # the message is a courtesy: a failure to find the culprit must not hide the error
+        return ""
+    if found is None:
+        return ""
+    node, used, value = found
+    where = ", ".join(f"{s.name} = {float(np.real(v)):.4g}" for s, v in used.items())
+    return f"; {sympy.sstr(node)} is {_nonfinite(value)}" + (f" at {where}" if where else "")
+
+
+def _matrix_culprit_words(problem: "MatrixProblem", values) -> str:
+    """'; log(Yhat) is nan there' for the first subexpression of the forward pass that is not finite, or ''."""
+    try:
+        _, evaluator = problem.run(values, [problem.loss])
+    except Exception:
+        return ""
+
+    def finite(node) -> bool:
+        value = evaluator.memo.get(node, evaluator.values.get(node, 0.0))
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=complex))))
+
+    for node in evaluator.memo:
+        if not finite(node) and all(finite(a) for a in node.args):
+            return f"; {sympy.sstr(node)} is {_nonfinite(evaluator.memo[node])} there"
     return ""
 
 
@@ -546,27 +565,32 @@ def _nonfinite(value) -> str:
 
 def check_gradients(loss, gradients: dict, inputs: list, method: str = "central", points=3, seed: int = 0,
                     dtype="float64", step: float | None = None, probes: int = 3, sweep: bool = True,
-                    compare: bool = False, one_hot=(), size: int = 2) -> CheckReport:
-    """Check each gradient (an expression in `inputs`) against `method`'s derivative of `loss`.
+                    compare: bool = False, one_hot=(), size: int = 2, definitions=()) -> CheckReport:
+    """Check each gradient against `method`'s derivative of `loss`.
 
-    `points`: how many random points (seeded by `seed`), or a point ({input name: value}, a matrix as nested
-    lists) or a list of points; inputs a point leaves out are drawn at random. `step`: the relative step
-    (default: the method's, for the dtype). `probes`: directions per point for "directional". `sweep`: also
-    measure the error over decades of steps at the first point; `compare`: also run every method there."""
+    `loss` and the gradients are expressions in `inputs` and the symbols of `definitions` ((symbol, right-hand
+    side) pairs in order, evaluated as a forward pass), e.g. the loss's symbol and gradients in the named
+    intermediates. `points`: how many random points (seeded by `seed`), or a point ({input name: value}, a
+    matrix as nested lists) or a list of points; inputs a point leaves out are drawn at random. `step`: the
+    relative step (default: the method's, for the dtype). `probes`: directions per point for "directional".
+    `sweep`: also measure the error over decades of steps at the first point; `compare`: also run every method
+    there."""
     method = method_name(method)
     prec = m.precision(dtype)
     if step is not None and not (np.isfinite(step) and step > 0):
         raise CheckOptionError(f"the step must be a positive number, not {step}")
     matrix = any(isinstance(s, MatrixSymbol) for s in inputs)
-    if method == "exact":
+    definitions = [(s, rhs) for s, rhs in definitions if s not in set(inputs)]  # an input held as a leaf
+    if method == "exact":  # sympy.diff needs the loss in the inputs: every definition substituted
+        loss, gradients = _in_inputs(loss, gradients, definitions)
         report = exact_check(loss, gradients, inputs, points, seed, one_hot, size)
         return report if not compare else with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size)
+    problem = (MatrixProblem(loss, gradients, inputs, prec, size, one_hot, definitions) if matrix
+               else ScalarProblem(loss, gradients, inputs, prec, definitions))
     if method == "complex step":
-        reason = not_analytic_reason(loss)
+        reason = next(filter(None, (not_analytic_reason(e) for e in problem.expressions())), None)
         if reason:
             raise CheckError(f"the complex step cannot check this loss: {reason}; use the central or richardson method")
-    problem = (MatrixProblem(loss, gradients, inputs, prec, size, one_hot) if matrix
-               else ScalarProblem(loss, gradients, inputs, prec))
     rng = np.random.default_rng(seed)
     objectives, notes = _objectives(problem, points, rng, seed)
     entries, runs = [], []
@@ -584,7 +608,18 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
     elif skipped:
         notes.append(f"{skipped} step(s) of the sweep left out: they would cross a kink")
     report = CheckReport(METHOD_TITLES[method], tuple(entries), tuple(notes), prec.name, series, step=step)
-    return with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objectives[0]) if compare else report
+    if not compare:
+        return report
+    loss, gradients = _in_inputs(loss, gradients, definitions)
+    return with_comparison(report, loss, gradients, inputs, prec, seed, one_hot, size, objectives[0])
+
+
+def _in_inputs(loss, gradients: dict, definitions) -> tuple:
+    """The loss and gradients with every definition substituted (for sympy.diff and the comparison's oracles)."""
+    if not definitions:
+        return loss, gradients
+    expanded = expand_definitions(definitions)
+    return loss.xreplace(expanded), {w: sympy.sympify(g).xreplace(expanded) for w, g in gradients.items()}
 
 
 def _objectives(problem, points, rng, seed: int):
@@ -904,8 +939,59 @@ def _draw_values(rng, inputs, shapes, sizes, one_hot, prec=m.PRECISIONS["float64
     return values
 
 
+_UNNAMED = object()
+
+
+class LazyPoint(dict):
+    """A sample point's coordinates by name (X[0,1], ...), named on first use: a network with 100k parameters
+    would otherwise spend most of a directional check naming entries that no report line reads. A dict in every
+    other respect (JSON, comparison, copying); pickled as a plain dict."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build):
+        super().__init__()
+        dict.__setitem__(self, _UNNAMED, None)  # never empty until named: C code reading the size sees entries
+        self._build = build
+
+    def _filled(self) -> dict:
+        if self._build is not None:
+            build, self._build = self._build, None
+            dict.clear(self)
+            dict.update(self, build())
+        return self
+
+    def __reduce__(self):
+        return dict, (dict(self._filled().items()),)
+
+    def __eq__(self, other):
+        return dict.__eq__(self._filled(), other._filled() if isinstance(other, LazyPoint) else other)
+
+    def __ne__(self, other):
+        return not self == other
+
+
+def _filling(method):
+    def filled(self, *args, **kwargs):
+        return method(self._filled(), *args, **kwargs)
+    filled.__name__ = method.__name__
+    return filled
+
+
+for _name in ("__getitem__", "__iter__", "__len__", "__contains__", "__repr__", "__reversed__",
+              "__or__", "__ror__", "__ior__", "__setitem__", "__delitem__", "keys", "values", "items", "get", "copy",
+              "update", "pop", "popitem", "setdefault", "clear"):
+    setattr(LazyPoint, _name, _filling(getattr(dict, _name)))
+
+
 def _point_of(values, inputs, one_hot) -> dict:
-    """The free coordinates of a sample point, named X[0,1] as in `explicit_instance`."""
+    """The free coordinates of a sample point, named X[0,1] as in `explicit_instance` (on first use)."""
+    if not any(isinstance(s, MatrixSymbol) for s in inputs):
+        return _named_coordinates(values, inputs, one_hot)
+    return LazyPoint(lambda: _named_coordinates(values, inputs, one_hot))
+
+
+def _named_coordinates(values, inputs, one_hot) -> dict:
     point = {}
     for symbol in inputs:
         value = values[symbol]

@@ -21,7 +21,6 @@ from .errors import CheckError
 from .engine import GradientBuilder, derive
 from .matrix_engine import derive_matrix, final_form
 from .network import Network
-from .numeric import evaluate as evaluate_expression
 from .printing import latex as print_latex
 
 
@@ -52,14 +51,20 @@ class Solution:
         name = wrt if isinstance(wrt, str) else wrt.name
         return next(d for d in self.derivations if d.wrt.name == name)
 
-    def _earlier_closures(self) -> dict:
-        """Per variable, the keys of every step the earlier derivations rest on (built once, in one pass)."""
-        if getattr(self, "_earlier", None) is None:
-            self._earlier, seen = {}, set()
+    def _own_steps(self) -> dict:
+        """{variable: the steps first derived for its gradient, in printed order}, for every gradient in one walk:
+        each derivation's walk stops at steps an earlier one reached (their own steps were reached with them), so
+        a deep network costs its number of steps, not that times its depth."""
+        if getattr(self, "_owned", None) is None:
+            owner: dict = {}
             for d in self.derivations:
-                self._earlier[d.wrt] = frozenset(seen)
-                seen |= d._closure()
-        return self._earlier
+                for key in d._walk(stop=owner):
+                    owner[key] = d.wrt
+            self._owned = {}
+            for step in self.steps:
+                if step.key in owner and not isinstance(step, st.Definition):
+                    self._owned.setdefault(owner[step.key], []).append(step)
+        return self._owned
 
     def general_steps(self) -> list:
         """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
@@ -74,9 +79,16 @@ class Solution:
         if any(w in self.network.definitions for w in self.wrts):
             return _merge([d.check(points, seed, method, **options) for d in self.derivations])
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
-        gradients = {d.wrt: d.expanded() for d in self.derivations}
-        return _run_check(self.network, self.loss, self.network.expand(self.loss), gradients, inputs, points, seed,
-                          method, options)
+        gradients = {d.wrt: d.result for d in self.derivations}
+        return _run_check(self.network, self.loss, gradients, inputs, points, seed, method, options)
+
+    def evaluate(self, values: dict) -> dict:
+        """{variable name: its gradient} at `values` ({name or symbol: number or array} of the inputs), each as
+        `Derivation.evaluate` gives it, from one forward pass."""
+        from .forward_pass import evaluate_in
+
+        results = evaluate_in(self.network, [d.result for d in self.derivations], values)
+        return {d.wrt.name: r for d, r in zip(self.derivations, results)}
 
     @property
     def report(self) -> CheckReport:
@@ -193,31 +205,37 @@ class Derivation:
         return self._needed
 
     def _compute_closure(self) -> set:
+        definitions = {s.key for s in self.solution.builder.steps.values() if isinstance(s, st.Definition)}
+        return definitions | self._walk(stop=definitions)
+
+    def _walk(self, stop) -> set:
+        """The keys of the steps this gradient rests on, from its last step back, not entering keys in `stop`."""
         builder = self.solution.builder
         todo = [k for k in (("final", self.loss, self.wrt), builder.gradient(self.wrt)[1]) if k in builder.steps]
-        needed = {s.key for s in builder.steps.values() if isinstance(s, st.Definition)}
+        reached: set = set()
         while todo:
             key = todo.pop()
-            if key in needed or key not in builder.steps:
+            if key in reached or key in stop or key not in builder.steps:
                 continue
-            needed.add(key)
+            reached.add(key)
             step = builder.steps[key]
             todo += list(step.uses)
             if isinstance(step, (st.Substitution,)):
                 todo.append(("chain", self.loss, step.wrt))
-        return needed
+        return reached
 
     def own_steps(self) -> list[st.Step]:
         """The steps first derived for this gradient (earlier gradients' steps are referenced, not repeated)."""
-        earlier = self.solution._earlier_closures()[self.wrt]
-        return [s for s in self.steps if s.key not in earlier and not isinstance(s, st.Definition)]
+        return list(self.solution._own_steps().get(self.wrt, []))
 
     def evaluate(self, values: dict):
-        """The gradient as a NumPy value at `values` ({symbol or name: number}) of the inputs."""
-        by_symbol = {}
-        for key, value in values.items():
-            by_symbol[self.network.symbol(key) if isinstance(key, str) else key] = value
-        return evaluate_expression(self.expanded(), by_symbol)
+        """The gradient at `values` ({name or symbol: number or array} of the inputs): a NumPy array of the
+        variable's shape (symbolic sizes such as n read off the arrays), a NumPy float for a scalar (an array of
+        them for arrays of scalar points). Evaluated as the check does: a forward pass through the definitions,
+        then the gradient in its named intermediates, in numerically stable forms."""
+        from .forward_pass import evaluate_in
+
+        return evaluate_in(self.network, [self.result], values)[0]
 
     def check(self, points=3, seed: int = 0, method: str = "central", **options) -> CheckReport:
         """This gradient against `method` (see `Solution.check`) at `points` seeded random points or given ones.
@@ -225,10 +243,8 @@ class Derivation:
         The gradient with respect to an intermediate holds that intermediate as a leaf.
         """
         keep = {self.wrt} if self.wrt in self.network.definitions else set()
-        loss = _expand_except(self.network, self.loss, keep)
-        gradient = _expand_except(self.network, self.result, keep)
         inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
-        return _run_check(self.network, self.loss, loss, {self.wrt: gradient}, inputs, points, seed, method, options)
+        return _run_check(self.network, self.loss, {self.wrt: self.result}, inputs, points, seed, method, options)
 
     def result_latex(self) -> str:
         return print_latex(self.result, render.ranks(self.network))
@@ -276,20 +292,17 @@ def _located(network: Network, loss: Symbol):
         raise error.located(network.where.get(loss, f"loss {loss}")) from None
 
 
-def _run_check(network: Network, loss_symbol: Symbol, loss: Expr, gradients: dict, inputs: list, points, seed: int,
-               method: str, options: dict) -> CheckReport:
-    with _located(network, loss_symbol):
+def _run_check(network: Network, loss: Symbol, gradients: dict, inputs: list, points, seed: int, method: str,
+               options: dict) -> CheckReport:
+    """The check of `gradients` (in the named intermediates) by a forward pass through the network's definitions;
+    an intermediate among `inputs` is held as a leaf."""
+    definitions = list(network.definitions.items())
+    with _located(network, loss):
         if network.has_matrices:
             return matrix_difference_check(loss, gradients, inputs, points, seed, one_hot=network.one_hot,
-                                           method=method, **options)
-        return central_difference_check(loss, gradients, inputs, points, seed, method=method, **options)
-
-
-def _expand_except(network: Network, expr: Expr, keep: set[Symbol]) -> Expr:
-    for name in reversed(list(network.definitions)):
-        if name not in keep:
-            expr = expr.xreplace({name: network.definitions[name]})
-    return expr
+                                           method=method, definitions=definitions, **options)
+        return central_difference_check(loss, gradients, inputs, points, seed, method=method,
+                                        definitions=definitions, **options)
 
 
 def _merge(reports: list[CheckReport]) -> CheckReport:

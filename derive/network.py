@@ -21,6 +21,17 @@ def make_symbol(name: str) -> Symbol:
     return Symbol(name, real=True)
 
 
+def expand_definitions(definitions: Iterable[tuple[Symbol, Expr]], keep: Iterable[Symbol] = ()) -> dict:
+    """{name: its right-hand side in the inputs only} for each definition not in `keep`, built in one pass in
+    order (each definition substitutes the already expanded ones it uses)."""
+    keep = set(keep)
+    expanded: dict = {}
+    for name, rhs in definitions:
+        if name not in keep:
+            expanded[name] = rhs.xreplace(expanded) if expanded else rhs
+    return expanded
+
+
 class Network:
     """Inputs and named definitions, in order: `yhat = net.define("yhat", sigmoid(w*x))`."""
 
@@ -143,11 +154,22 @@ class Network:
             self._cache[key] = users
         return list(self._cache[key].get(symbol, []))
 
-    def expand(self, expr: Expr) -> Expr:
-        """`expr` with every named intermediate replaced by its definition, down to the inputs."""
-        for name in reversed(list(self.definitions)):
-            expr = expr.xreplace({name: self.definitions[name]})
-        return expr
+    def expand(self, expr: Expr, keep: Iterable[Symbol] = ()) -> Expr:
+        """`expr` with every named intermediate replaced by its definition, down to the inputs (those in
+        `keep` stay as they are)."""
+        key = ("expanded", frozenset(keep))
+        if key not in self._cache:
+            self._cache[key] = expand_definitions(self.definitions.items(), keep)
+        return sympy.sympify(expr).xreplace(self._cache[key])
+
+    def evaluate(self, name, values: dict):
+        """The value of the input or definition `name` (a name, a symbol, or an expression in the network's
+        names) at `values` ({name or symbol: number or array} of the inputs): a NumPy array of its shape for a
+        matrix, a NumPy float for a scalar. Symbolic sizes (n) are read off the arrays' shapes."""
+        from .forward_pass import evaluate_in
+
+        target = self.symbol(name) if isinstance(name, str) else name
+        return evaluate_in(self, [target], values)[0]
 
     @property
     def has_matrices(self) -> bool:

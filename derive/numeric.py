@@ -15,6 +15,12 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy
 from sympy import Expr, Symbol
+from sympy.matrices.expressions import (  # imported once here: MatrixEvaluator meets them at every node
+    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixSymbol, OneMatrix,
+    Trace, Transpose, ZeroMatrix,
+)
+
+from . import matrix_ops as mo
 
 
 class NotAnalytic(ValueError):
@@ -110,8 +116,8 @@ def evaluate(expr: Expr, values: dict[Symbol, float]):
 # -- matrix networks, evaluated as NumPy arrays ---------------------------------------------------------
 
 _ENTRYWISE_NUMPY = {
-    ("sigmoid", False): _sigmoid, ("sigmoid", True): lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
-    ("tanh", False): np.tanh, ("tanh", True): lambda u: 1 - np.tanh(u) ** 2,
+    ("sigmoid", False): _sigmoid, ("sigmoid", True): lambda u: _sigmoid(u) * _sigmoid(-u),  # no 1 - sigma: it cancels
+    ("tanh", False): np.tanh, ("tanh", True): lambda u: 1 / np.cosh(u) ** 2,
     ("relu", False): _relu, ("relu", True): lambda u: (np.asarray(u) > 0).astype(np.asarray(u).dtype),
     ("softplus", False): _softplus, ("softplus", True): _sigmoid,
     ("exp", False): np.exp, ("exp", True): np.exp,
@@ -123,7 +129,7 @@ _ENTRYWISE_NUMPY = {
 _ENTRYWISE_COMPLEX = {
     **_ENTRYWISE_NUMPY,
     ("sigmoid", False): _complex_sigmoid,
-    ("sigmoid", True): lambda u: _complex_sigmoid(u) * (1 - _complex_sigmoid(u)),
+    ("sigmoid", True): lambda u: _complex_sigmoid(u) * _complex_sigmoid(-u),
     ("relu", False): _not_analytic("ReLU"), ("relu", True): _not_analytic("ReLU'"),
     ("softplus", False): _complex_softplus, ("softplus", True): _complex_sigmoid,
     ("abs", False): _not_analytic("abs"), ("abs", True): _not_analytic("sign"),
@@ -168,15 +174,10 @@ class MatrixEvaluator:
         return self.memo[expr]
 
     def _size(self, d) -> int:
-        return int(sympy.sympify(d).xreplace({k: v for k, v in self.values.items() if isinstance(k, Symbol)}))
+        d = sympy.sympify(d)
+        return int(d.xreplace({k: self.values[k] for k in d.free_symbols if k in self.values}))
 
     def _evaluate(self, node):
-        from sympy.matrices.expressions import (
-            Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixSymbol,
-            OneMatrix, Trace, Transpose, ZeroMatrix,
-        )
-        from . import matrix_ops as mo
-
         if node in self.values:
             value = self.values[node]
             if isinstance(node, MatrixSymbol):
@@ -270,9 +271,6 @@ class MatrixEvaluator:
 
 def _one_minus_sigmoid_matrix(node):
     """Z when node is 1 - sigma(Z) (the all-ones matrix minus an entrywise sigmoid), else None."""
-    from sympy.matrices.expressions import MatAdd, MatMul, OneMatrix
-    from . import matrix_ops as mo
-
     if not isinstance(node, MatAdd) or len(node.args) != 2:
         return None
     ones = [t for t in node.args if isinstance(t, OneMatrix)]
