@@ -445,7 +445,7 @@ class MatrixProblem:
         self.shapes = {s: tuple(int(sympy.sympify(d).xreplace(self.sizes)) for d in s.shape)
                        for s in inputs if isinstance(s, MatrixSymbol)}
         self.program = Program.of(definitions, self.inputs)
-        self.has_kinks = self.program.memo("kinks", lambda: any(
+        self.has_kinks = self.program.memo("has kinks", lambda: any(
             mo.kinked(n) for e in self.expressions() for n in preorder_traversal(e)), loss)
 
     def expressions(self) -> list:
