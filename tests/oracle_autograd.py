@@ -1,9 +1,7 @@
 """HIPS autograd as an independent oracle: networks written in autograd.numpy, and derive's numbers beside them.
 
 `derive_gradient(derivation, values)` is the one place where derive's number for a gradient is computed
-(today by `MatrixEvaluator` on the gradient with every definition substituted, except the variable itself
-when it is an intermediate, the same expression derive's own check evaluates; scalar networks through
-`Derivation.evaluate`). `mismatch(derived, truth)` says how two gradients disagree (None when they agree)
+(`Derivation.evaluate`: the forward pass through the named definitions that derive's own check uses). `mismatch(derived, truth)` says how two gradients disagree (None when they agree)
 and `assert_agrees` raises with that sentence; the self-test calls the same functions with a wrong rule.
 
 The perceptron oracle (`MlpCase`, `mlp_loss`) is written from the builder's documented meaning
@@ -18,11 +16,8 @@ from dataclasses import dataclass, field
 
 import autograd.numpy as anp
 import numpy as np
-import sympy
 from autograd import grad
-from sympy.matrices.expressions import MatrixSymbol
 
-from derive.numeric import MatrixEvaluator
 
 RTOL = 1e-9
 """Agreement asked of every gradient entry: |derived - truth| <= RTOL * max(|truth_ij|, FLOOR * max |truth|)."""
@@ -43,42 +38,10 @@ entry may be off: two different float64 evaluations of one ill-conditioned quant
 
 def derive_gradient(derivation, values: dict) -> np.ndarray:
     """derive's value of `derivation` (dL/d wrt) at `values` ({name: number or array}), as an array of the
-    variable's shape (a float for a scalar). Symbolic sizes (n) are read off the arrays.
-
-    The lead may switch this to `derivation.evaluate(values)` once it handles matrix networks (issue 12,
-    section 4): the oracle tests call nothing else of derive to get numbers."""
-    network = derivation.network
-    if not network.has_matrices:
-        return float(derivation.evaluate(values))
-    keep = derivation.wrt if derivation.wrt in network.definitions else None
-    expr = derivation.result
-    for name in reversed(list(network.definitions)):
-        if name != keep:
-            expr = expr.xreplace({name: network.definitions[name]})
-    point = {network.symbol(name): value for name, value in values.items()}
-    point.update(_sizes(network, point))
-    with np.errstate(all="ignore"):
-        value = MatrixEvaluator(point)(expr)
-    shape = _numeric_shape(derivation.wrt, point)
-    return np.broadcast_to(np.asarray(value, dtype=float), shape).copy() if shape else float(np.asarray(value).reshape(-1)[0])
-
-
-def _sizes(network, point: dict) -> dict:
-    """Each symbolic size (n) from the arrays given for the matrices that have it."""
-    sizes = {}
-    for symbol, value in point.items():
-        if isinstance(symbol, MatrixSymbol):
-            for declared, actual in zip(symbol.shape, np.shape(value)):
-                if isinstance(declared, sympy.Symbol):
-                    sizes[declared] = actual
-    return sizes
-
-
-def _numeric_shape(symbol, point: dict):
-    if not isinstance(symbol, MatrixSymbol):
-        return ()
-    return tuple(int(sympy.sympify(d).xreplace({k: v for k, v in point.items() if isinstance(k, sympy.Symbol)}))
-                 for d in symbol.shape)
+    variable's shape (a float for a scalar): `Derivation.evaluate`, the library's own numbers, through the
+    forward pass the check uses. The oracle tests call nothing else of derive to get numbers."""
+    value = derivation.evaluate(values)
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
 
 
 # -- comparing ------------------------------------------------------------------------------------------
