@@ -33,6 +33,7 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     theta, k = objective.theta, objective.theta.size
     analytic = objective.analytic(prec.dtype)
     truth, reference = _reference(loss, gradients, inputs, objective, prec, one_hot, size)
+    floor = prec.eps * float(np.max(np.abs(truth), initial=0.0))  # entries below the gradient's own rounding
     rows = []
 
     def row(name, estimate, evaluations, note=""):
@@ -40,7 +41,7 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
             rows.append(ComparisonRow(name, None, None, evaluations, note))
             return
         error = np.abs(np.asarray(estimate, dtype=float) - truth)
-        scale = np.maximum(np.maximum(np.abs(truth), np.abs(estimate)), prec.floor)
+        scale = np.maximum(np.maximum(np.abs(truth), np.abs(estimate)), floor)
         rows.append(ComparisonRow(name, float(np.max(error)), float(np.max(error / scale)), evaluations, note))
 
     for method in m.DIFFERENCES:
@@ -61,7 +62,7 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     projected_truth = directions @ truth
     error = np.abs(estimates - projected_truth)
     rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
-                              float(np.max(error / np.maximum(np.abs(projected_truth), prec.floor))),
+                              float(np.max(error / np.maximum(np.abs(projected_truth), floor))),
                               f"{count} loss evaluations", r"checks $\delta^T \nabla L$, not each entry"))
     _forward_mode_row(row, loss, objective, matrix)
     row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
