@@ -54,8 +54,10 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     if reason:
         row("complex step", None, "-", f"not applied: {reason}")
     else:
-        estimate, count = m.complex_step(objective.loss, theta, 1e-20, prec)
-        row("complex step", estimate, f"{count} complex loss evaluations", r"$h = 10^{-20}$, no cancellation")
+        h = prec.default_step("complex step")
+        estimate, count = m.complex_step(objective.loss, theta, h, prec)
+        row("complex step", estimate, f"{count} complex loss evaluations",
+            (r"$h = 10^{-20}$" if h == 1e-20 else f"$h = {h:.0e}$") + ", no cancellation")
     directions = m.unit_directions(np.random.default_rng(seed), probes, k)
     scale = max(1.0, float(np.max(np.abs(theta))))
     estimates, count = m.directional(objective.loss, theta, directions, prec.default_step("directional") * scale, prec)
@@ -104,6 +106,7 @@ def _reference(loss, gradients, inputs, objective, prec, one_hot, size):
         except CheckError:
             pass
     if not_analytic_reason(loss) is None:
-        return m.complex_step(objective.loss, objective.theta, 1e-20, prec)[0], "the complex step (exact reference too large)"
+        h = prec.default_step("complex step")
+        return m.complex_step(objective.loss, objective.theta, h, prec)[0], "the complex step (exact reference too large)"
     h = m.steps_for(objective.theta, prec.default_step("richardson"), prec, "richardson")
     return m.differences("richardson", objective.loss, objective.theta, h, prec)[0], "Richardson extrapolation (no exact reference)"

@@ -309,7 +309,7 @@ def noise_level(values: np.ndarray) -> float | None:
     return None
 
 
-def loss_noise(f, theta: np.ndarray, prec: Precision, seed: int = 0, points: int = 9) -> float:
+def loss_noise(f, theta: np.ndarray, prec: Precision, seed: int = 0, points: int = 17) -> float:
     """The standard deviation of one loss evaluation's rounding error near theta: ECnoise on `points`
     evaluations along a random unit direction, spaced eps^(3/8) max(1, |theta|) (far above one unit in the
     last place of the intermediate values, so their rounding varies; far below the loss's curvature), retried
@@ -356,9 +356,9 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     band needs nothing more. Elsewhere its truncation is estimated (from rungs 1 and 2 of the ladder, or from
     h / 2 where the loss has kinks or the ladder cannot be used), and where the budget still exceeds the
     acceptable band of the estimate, smooth losses checked at the default step (`climb`) take the rung of the
-    ladder (up to `top`) with the smallest budget. Where a derived value then lies outside its budget, the
-    loss's noise is measured (`measured_noise`) and `reference()` gives the derived values in a wider float
-    type (or None), and every budget is recomputed with them. `magnitude`: the size of the terms the derived values
+    ladder (up to `top`) with the smallest budget. While a derived value then lies outside its budget, the
+    loss's rounding noise is measured, first by ECnoise, then against a wider float type, where `reference()`
+    also gives the derived values (or None), and every budget is recomputed with what was measured. `magnitude`: the size of the terms the derived values
     sum (default their own size)."""
     a = np.asarray(analytic, dtype=float)
     items = np.arange(q.size)
@@ -377,12 +377,11 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     numeric, steps = numeric.copy(), q.step(0)
     for j in np.unique(rung[rung > 0]):
         numeric[rung == j], steps[rung == j] = q.at(int(j), items[rung == j]), q.step(int(j))[rung == j]
-    failing = ~(np.abs(a - numeric) <= rough + np.nan_to_num(truncation) + derived)
-    if failing.any():
-        wide = None if reference is None else reference()
-        if wide is not None:
-            derived = derived + 2 * np.abs(a - np.asarray(wide, dtype=float))
-        noise = 0.0 if q.method == "complex step" else measured_noise(q, seed)
+    base = derived
+    for noise, wide in _measurements(q, reference, seed):
+        if np.all(np.abs(a - numeric) <= rough + np.nan_to_num(truncation) + derived):
+            break
+        derived = base if wide is None else base + 2 * np.abs(a - np.asarray(wide, dtype=float))
         for j in np.unique(rung):
             chosen = items[rung == j]
             rough[chosen] = _round_off_at(q, int(j), chosen, noise, scale)
@@ -391,11 +390,22 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     return numeric, [Budget(float(r), float(t), float(d), float(s)) for r, t, d, s in zip(rough, truncation, derived, steps)]
 
 
-def measured_noise(q: Quotients, seed: int = 0, samples: int = 16) -> float:
+def _measurements(q: Quotients, reference, seed: int):
+    """What to measure, cheapest first, while some derived value lies beyond its budget: (loss noise, derived
+    values in a wider type or None): ECnoise along a random direction; then also the loss's error against the
+    wider float type at the step's own points, and the derived values in that type."""
+    if q.method != "complex step":
+        noise = loss_noise(q.f, q.theta, q.prec, seed)
+        yield noise, None
+    else:
+        noise = 0.0
+    yield (noise if q.method == "complex step" else wide_noise(q, noise, seed)), (None if reference is None else reference())
+
+
+def wide_noise(q: Quotients, noise: float = 0.0, seed: int = 0, samples: int = 16) -> float:
     """The standard deviation of one loss evaluation's rounding error where q evaluates the loss: the larger of
-    ECnoise along a random direction (`loss_noise`) and, where a wider float type exists, the root mean square
-    of the float's error against it at the step's own points (up to `samples` axes, both sides)."""
-    noise = loss_noise(q.f, q.theta, q.prec, seed)
+    `noise` and, where a wider float type exists, the root mean square of the float's error against it at the
+    step's own points (up to `samples` axes, both sides)."""
     if q.prec.wider is None:
         return noise
     rows = q.sample_rows(samples, np.random.default_rng(seed))
