@@ -5,8 +5,10 @@ extrapolated differences on every entry, the complex step (analytic losses only:
 max or min is refused with the reason), seed 001's directional check (random unit directions, for many
 parameters), and the exact check (`derive.exact`: sympy.diff at random rational points). Steps are
 step * max(1, |x|) with the dtype's default (`derive.methods.Precision`): cbrt(eps) for central, ...; a
-step below the dtype's resolution is refused. The relative error |a - n| / max(|a|, |n|) is put in the
-dtype's bands (float64: good < 1e-7 <= acceptable < 1e-4 <= suspicious < 1e-2 <= wrong).
+step below the dtype's resolution is refused. An entry passes when the derived and numerical values differ
+by no more than the numerical value's error budget (`derive.methods.judge`: round-off, truncation, the
+derived value's rounding); its band shows its relative error |a - n| / max(|a|, |n|) (float64: within the
+budget good < 1e-7 <= acceptable; beyond it suspicious < 1e-2 <= wrong).
 
 Points are drawn at random (seeded) in [-2, 2], or given. Random points where the loss or a gradient is
 not finite, or that lie near a kink (ReLU at 0, a tie in max), are drawn again and the report says how

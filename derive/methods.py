@@ -5,9 +5,13 @@ Each scheme takes `f`, a vectorised loss (a (B, K) array of parameter vectors to
 forward difference (error O(h)), central difference (O(h^2)), Richardson extrapolation of the central
 difference (O(h^4)), the complex step Im f(x + ih)/h (no cancellation, so machine precision; analytic
 losses only), and the directional derivative of seed 001 along directions drawn uniformly from the unit
-sphere. `sweep` measures the error of the differences over decades of steps and `fitted_order` the
-observed convergence order from the truncation-dominated part. `Precision` holds a float type's machine
-epsilon, default steps and error bands. Pure NumPy: nothing here knows about SymPy or networks.
+sphere. The error model (`Quotients`, `judge`, `Budget`) gives each estimate its error budget: the
+round-off of the loss evaluations over the step (the loss's rounding noise measured on demand: ECnoise,
+then a wider float type), the truncation estimated from a second step, the derived value's rounding; it
+climbs a ladder of steps where an entry is not resolved. `sweep` measures the error of the differences over
+decades of steps and `fitted_order` the observed convergence order over the truncation-dominated run.
+`Precision` holds a float type's machine epsilon, default steps and error bands. Pure NumPy: nothing here
+knows about SymPy or networks.
 """
 
 from __future__ import annotations

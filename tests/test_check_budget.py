@@ -22,7 +22,7 @@ from derive.derivation import Solution
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ATTENTION = """
 title: attention
-symbols: {Q: [3, 2], K: [3, 2], V: [3, 2], Y: [3, 2]}
+symbols: {Q: [3, 4], K: [3, 4], V: [3, 2], Y: [3, 2]}
 definitions:
   - A = \\operatorname{softmax}(Q K^T)
   - L = \\frac{1}{2} \\lVert A V - Y \\rVert^2
@@ -124,9 +124,10 @@ def test_the_first_layer_of_a_very_deep_network_is_resolved_by_the_complex_step(
     assert check_gradients(loss, gradients, inputs, "complex step", points=1, sweep=False).passed
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 76])
 def test_attention_passes_and_its_wrong_gradients_fail(seed):
-    """softmax(Q K^T) V once failed on entries near 9e-7."""
+    """softmax(Q K^T) V once failed on entries near 1e-6 (at seed 76: dL/dQ[1,1] = -6.27e-7, relative error
+    1.6e-4 against the fixed floor)."""
     loss, gradients, inputs, _ = problem(ATTENTION)
     assert check_gradients(loss, gradients, inputs, points=3, seed=seed, sweep=False).passed
     Q, K = (next(s for s in gradients if s.name == n) for n in "QK")
