@@ -66,6 +66,10 @@ PRECISIONS = {
     "float32": Precision("float32", np.float32, np.complex64,
                          ((1e-3, "good"), (1e-2, "acceptable"), (1e-1, "suspicious"), (np.inf, "wrong"))),
 }
+_WIDER = {  # the next wider float type as a Precision, for measuring the rounding of the one checked
+    "float64": Precision("longdouble", np.longdouble, np.clongdouble, ()),
+    "float32": Precision("float64", np.float64, np.complex128, ()),
+}
 
 
 def precision(name) -> Precision:
@@ -333,12 +337,10 @@ def loss_noise(f, theta: np.ndarray, prec: Precision, seed: int = 0, points: int
     return floor
 
 
-def round_off(method: str, noise, magnitude, step, prec: Precision, scale: float = 0.0) -> np.ndarray:
-    """The round-off budget of `method`'s estimates: ROUND_OFF_DEVIATIONS standard deviations of the quotient's
-    rounding error, each loss evaluation's error having deviation max(noise, eps |L|). The complex step
-    subtracts nothing: COMPLEX_ULPS eps of the larger of the estimate and `scale` (the point's largest)."""
-    if method == "complex step":
-        return COMPLEX_ULPS * prec.eps * np.maximum(np.abs(magnitude), scale)
+def round_off(method: str, noise, magnitude, step, prec: Precision) -> np.ndarray:
+    """The round-off budget of a difference method's estimates: ROUND_OFF_DEVIATIONS standard deviations of
+    the quotient's rounding error, each loss evaluation's error having deviation max(noise, eps |L|), |L| the
+    `magnitude` of the losses it used."""
     sigma = np.maximum(noise, prec.eps * np.asarray(magnitude, dtype=float))
     return ROUND_OFF_DEVIATIONS * NOISE_GAIN[method] * sigma / step
 
@@ -367,43 +369,60 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     a = np.asarray(analytic, dtype=float)
     items = np.arange(q.size)
     numeric = q.at(0, items)
-    scale = float(np.max(np.abs(numeric[np.isfinite(numeric)]), initial=0.0))
     derived = DERIVED_ULPS * prec.eps * np.abs(a if magnitude is None else magnitude)
     rung = np.zeros(q.size, dtype=int)
-    rough = _round_off_at(q, 0, items, 0.0, scale)
+    rough = _round_off_at(q, 0, items, 0.0)
     truncation = np.full(q.size, np.nan)
     resolution = prec.bands[1][0] * np.abs(numeric)
     need = ~(np.abs(a - numeric) <= (rough + derived) / 2) | (climb & (rough + derived > resolution))
     truncation[need] = _truncation_at(q, 0, items[need], smooth, top)
     weak = need & (rough + truncation + derived > resolution)
     if climb and smooth and weak.any():
-        _climb(q, items[weak], 0.0, scale, derived, top, rung, rough, truncation)
+        _climb(q, items[weak], 0.0, derived, top, rung, rough, truncation)
     numeric, steps = numeric.copy(), q.step(0)
     for j in np.unique(rung[rung > 0]):
         numeric[rung == j], steps[rung == j] = q.at(int(j), items[rung == j]), q.step(int(j))[rung == j]
     base = derived
-    for noise, wide in _measurements(q, reference, seed):
-        if np.all(np.abs(a - numeric) <= rough + np.nan_to_num(truncation) + derived):
+    for measured in _measurements(q, reference, seed):
+        failing = ~(np.abs(a - numeric) <= rough + np.nan_to_num(truncation) + derived)
+        if not failing.any():
             break
+        round_off_of, wide = measured(failing)
         derived = base if wide is None else base + 2 * np.abs(a - np.asarray(wide, dtype=float))
         for j in np.unique(rung):
-            chosen = items[rung == j]
-            rough[chosen] = _round_off_at(q, int(j), chosen, noise, scale)
-        if q.method == "complex step" and wide is not None:  # a derivative computed like the derived one
-            rough = rough + 2 * np.abs(a - np.asarray(wide, dtype=float))
+            rough[rung == j] = round_off_of(int(j), items[rung == j])
     return numeric, [Budget(float(r), float(t), float(d), float(s)) for r, t, d, s in zip(rough, truncation, derived, steps)]
 
 
 def _measurements(q: Quotients, reference, seed: int):
-    """What to measure, cheapest first, while some derived value lies beyond its budget: (loss noise, derived
-    values in a wider type or None): ECnoise along a random direction; then also the loss's error against the
-    wider float type at the step's own points, and the derived values in that type."""
-    if q.method != "complex step":
-        noise = loss_noise(q.f, q.theta, q.prec, seed)
-        yield noise, None
-    else:
-        noise = 0.0
-    yield (noise if q.method == "complex step" else wide_noise(q, noise, seed)), (None if reference is None else reference())
+    """What to measure, cheapest first, while some derived value lies beyond its budget: each a function of
+    the failing items giving (round-off of the items at a rung, the derived values in a wider type or None).
+    Differences: the loss's noise by ECnoise; then also against the wider float type at the step's own points,
+    with the derived values in that type. The complex step: its own estimates of the failing items in the
+    wider complex type, with the derived values there; where there is none, rounding relative to the point's
+    largest derivative."""
+    wide = (lambda: None if reference is None else reference())
+    if q.method == "complex step":
+        if q.prec.wider is None:
+            largest = float(np.max(np.abs(np.nan_to_num(q.at(0, np.arange(q.size))))))
+            yield lambda failing: ((lambda j, items: _round_off_at(q, j, items, 0.0, largest)), None)
+        else:
+            yield lambda failing: (_complex_round_off(q, failing), wide())
+        return
+    noise = loss_noise(q.f, q.theta, q.prec, seed)
+    yield lambda failing: ((lambda j, items: _round_off_at(q, j, items, noise)), None)
+    measured = wide_noise(q, noise, seed)
+    yield lambda failing: ((lambda j, items: _round_off_at(q, j, items, measured)), wide())
+
+
+def _complex_round_off(q: Quotients, failing, most: int = 256):
+    """The complex step's round-off with the failing items' (at most `most`) rounding measured: twice their
+    difference from the same estimate in the wider complex type."""
+    measured = np.zeros(q.size)
+    chosen = np.flatnonzero(failing)[:most]
+    wide = Quotients("complex step", q.f, q.theta, q.h, _WIDER[q.prec.name], q.axes, q.directions)
+    measured[chosen] = 2 * np.abs(q.at(0, chosen) - wide.at(0, chosen))
+    return lambda j, items: _round_off_at(q, j, items, 0.0) + np.nan_to_num(measured[items], nan=0.0, posinf=0.0)
 
 
 def wide_noise(q: Quotients, noise: float = 0.0, seed: int = 0, samples: int = 16) -> float:
@@ -419,7 +438,9 @@ def wide_noise(q: Quotients, noise: float = 0.0, seed: int = 0, samples: int = 1
     return max(noise, float(np.sqrt(np.mean(errors ** 2)))) if errors.size else noise
 
 
-def _round_off_at(q: Quotients, rung: int, items, noise: float, scale: float) -> np.ndarray:
+def _round_off_at(q: Quotients, rung: int, items, noise: float, scale: float = 0.0) -> np.ndarray:
+    """Differences: `round_off`. The complex step subtracts nothing: COMPLEX_ULPS eps of the larger of the
+    estimate and `scale`."""
     if q.method == "complex step":
         return COMPLEX_ULPS * q.prec.eps * np.maximum(np.abs(q.at(rung, items)), scale)
     return round_off(q.method, noise, q.magnitude(rung, items), q.step(rung)[items], q.prec)
@@ -444,12 +465,12 @@ def _truncation_at(q: Quotients, rung: int, items, smooth: bool, top: int) -> np
     return TRUNCATION_SAFETY * np.where(np.isfinite(t), t, np.inf)
 
 
-def _climb(q: Quotients, items, noise, scale, derived, top, rung, rough, truncation) -> None:
+def _climb(q: Quotients, items, noise, derived, top, rung, rough, truncation) -> None:
     """Up the ladder while the budget falls: each item keeps the rung with its smallest budget (in place)."""
     best = rough[items] + truncation[items] + derived[items]
     active = np.asarray(items)
     for j in range(1, top - 1):  # rung j's truncation uses rungs j + 1 and j + 2
-        r = _round_off_at(q, j, active, noise, scale)
+        r = _round_off_at(q, j, active, noise)
         t = _truncation_at(q, j, active, True, top)
         budget = r + t + derived[active]
         better = budget < best[np.searchsorted(items, active)]
