@@ -103,6 +103,12 @@ class CheckEntry:
         return 0.0 if self.absolute_error == 0 else (self.absolute_error / total if total > 0 else np.inf)
 
     @property
+    def unresolved(self) -> bool:
+        """Within a budget that exceeds the entry's own size: the numerical value cannot tell it from 0."""
+        return (self.budget is not None and self.band in PASSING
+                and self.budget.total >= max(abs(self.analytic), abs(self.numeric)))
+
+    @property
     def exceeded(self) -> str | None:
         """For an entry beyond its budget, the part that dominates the budget it exceeded ("round-off",
         "truncation", "rounding of the derived value"); None for an entry within it."""
@@ -151,7 +157,8 @@ class CheckEntry:
             entry.update(left=self.left, right=self.right)
         if self.budget is not None:
             budget = {k: (v if v is None or np.isfinite(v) else None) for k, v in self.budget.to_dict().items()}
-            entry.update(budget=budget, share_of_budget=self.share, exceeded=self.exceeded)
+            share = self.share if self.share is not None and np.isfinite(self.share) else None
+            entry.update(budget=budget, share_of_budget=share, exceeded=self.exceeded)
         return entry
 
 
@@ -228,8 +235,7 @@ class CheckReport:
     def unresolved(self) -> list[CheckEntry]:
         """Entries within their budget whose budget exceeds their own size: the numerical derivative cannot
         tell them from 0 (a gradient that vanishes with depth, say)."""
-        return [e for e in self.entries if e.budget is not None and e.band in PASSING
-                and e.budget.total >= max(abs(e.analytic), abs(e.numeric))]
+        return [e for e in self.entries if e.unresolved]
 
     def max_relative_error(self, variable: str) -> float:
         return max(e.relative_error for e in self.entries if e.variable == variable)
@@ -656,8 +662,7 @@ def check_gradients(loss, gradients: dict, inputs: list, method: str = "central"
 
 def _unresolved_words(entries, method: str) -> list[str]:
     """A note on the entries smaller than their error budget (the check cannot tell them from 0)."""
-    small = [e for e in entries if e.budget is not None and e.band in PASSING
-             and e.budget.total >= max(abs(e.analytic), abs(e.numeric))]
+    small = [e for e in entries if e.unresolved]
     if not small:
         return []
     better = "" if method == "complex step" else "; the complex step, which subtracts nothing, resolves smaller values"
@@ -723,10 +728,9 @@ def _wide_analytic(objective, prec: m.Precision, coordinates=None, directions=No
     """The derived gradient in the next wider float type (None where there is none), restricted to
     `coordinates` or projected on `directions`: how much of the derived value is its own rounding."""
     def reference():
-        if prec.wider is None:
+        wide = None if prec.wider is None else m.in_wider(lambda: np.asarray(objective.analytic(prec.wider), dtype=float))
+        if wide is None:
             return None
-        with np.errstate(all="ignore"):
-            wide = np.asarray(objective.analytic(prec.wider), dtype=float)
         wide = wide if coordinates is None else wide[coordinates]
         return wide if directions is None else directions @ wide
     return reference

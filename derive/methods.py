@@ -116,22 +116,21 @@ def _exact_steps(theta, h, dtype):
     return ((x + h.astype(dtype)) - x).astype(float), (x - (x - h.astype(dtype))).astype(float)
 
 
-def differences(method: str, f, theta: np.ndarray, h: np.ndarray, prec: Precision, coordinates=None):
-    """(estimates of the partial derivatives along `coordinates` (default: every one), loss evaluations) for
-    forward, central or richardson; h holds one step per coordinate estimated."""
-    k = np.arange(theta.size) if coordinates is None else np.asarray(coordinates)
-    up, down = _exact_steps(theta[k], h, prec.dtype)
+def differences(method: str, f, theta: np.ndarray, h: np.ndarray, prec: Precision):
+    """(estimates of every partial derivative, loss evaluations) for forward, central or richardson."""
+    k = np.arange(theta.size)
+    up, down = _exact_steps(theta, h, prec.dtype)
     with np.errstate(all="ignore"):
         if method == "forward":
             base = f(theta.astype(prec.dtype)[None, :])[0]
-            return (evaluate_rows(f, theta, k, up, prec.dtype) - base) / up, k.size + 1
+            return (evaluate_rows(f, theta, k, up, prec.dtype) - base) / up, theta.size + 1
         plus, minus = evaluate_rows(f, theta, k, up, prec.dtype), evaluate_rows(f, theta, k, -down, prec.dtype)
         central = (plus - minus) / (up + down)
         if method == "central":
-            return central, 2 * k.size
-        up2, down2 = _exact_steps(theta[k], h / 2, prec.dtype)
+            return central, 2 * theta.size
+        up2, down2 = _exact_steps(theta, h / 2, prec.dtype)
         half = (evaluate_rows(f, theta, k, up2, prec.dtype) - evaluate_rows(f, theta, k, -down2, prec.dtype)) / (up2 + down2)
-        return (4 * half - central) / 3, 4 * k.size
+        return (4 * half - central) / 3, 4 * theta.size
     raise ValueError(method)
 
 
@@ -178,7 +177,7 @@ NOISE_GAIN = {"forward": 2 ** 0.5, "central": 0.5 ** 0.5, "directional": 0.5 ** 
 ROUND_OFF_DEVIATIONS = 8.0  # the round-off budget in standard deviations: never reached by chance in 10^6 entries
 TRUNCATION_SAFETY = 2.0  # the truncation estimate from two steps ignores higher-order terms
 DERIVED_ULPS = 8.0  # the derived value's rounding, in eps |value|, until measured against a wider float type
-COMPLEX_ULPS = 16.0  # the complex step's rounding, in eps of the point's largest derivative
+COMPLEX_ULPS = 16.0  # the complex step's rounding, in eps |estimate|, until measured against a wider type
 RATIO = 4  # the ladder of steps h, 4h, 16h, ...
 LARGEST_STEP = 0.1  # the ladder stays below 0.1 max(1, |x|)
 PARTS = ("round-off", "truncation", "rounding of the derived value")
@@ -364,8 +363,8 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     acceptable band of the estimate, smooth losses checked at the default step (`climb`) take the rung of the
     ladder (up to `top`) with the smallest budget. While a derived value then lies outside its budget, the
     loss's rounding noise is measured, first by ECnoise, then against a wider float type, where `reference()`
-    also gives the derived values (or None), and every budget is recomputed with what was measured. `magnitude`: the size of the terms the derived values
-    sum (default their own size)."""
+    also gives the derived values (or None), and every budget is recomputed with what was measured.
+    `magnitude`: the size of the terms the derived values sum (default their own size)."""
     a = np.asarray(analytic, dtype=float)
     items = np.arange(q.size)
     numeric = q.at(0, items)
@@ -421,8 +420,19 @@ def _complex_round_off(q: Quotients, failing, most: int = 256):
     measured = np.zeros(q.size)
     chosen = np.flatnonzero(failing)[:most]
     wide = Quotients("complex step", q.f, q.theta, q.h, _WIDER[q.prec.name], q.axes, q.directions)
-    measured[chosen] = 2 * np.abs(q.at(0, chosen) - wide.at(0, chosen))
+    values = in_wider(lambda: wide.at(0, chosen))
+    measured[chosen] = 0.0 if values is None else 2 * np.abs(q.at(0, chosen) - values)
     return lambda j, items: _round_off_at(q, j, items, 0.0) + np.nan_to_num(measured[items], nan=0.0, posinf=0.0)
+
+
+def in_wider(evaluate):
+    """`evaluate()` (an evaluation in a wider float type), or None where the evaluator does not support it:
+    a measurement that cannot be taken is left out, never an error of the check."""
+    try:
+        with np.errstate(all="ignore"):
+            return evaluate()
+    except (TypeError, ValueError, ArithmeticError, NotImplementedError):
+        return None
 
 
 def wide_noise(q: Quotients, noise: float = 0.0, seed: int = 0, samples: int = 16) -> float:
@@ -432,9 +442,12 @@ def wide_noise(q: Quotients, noise: float = 0.0, seed: int = 0, samples: int = 1
     if q.prec.wider is None:
         return noise
     rows = q.sample_rows(samples, np.random.default_rng(seed))
+    wide = in_wider(lambda: np.asarray(q.f(rows.astype(q.prec.wider))))
+    if wide is None:
+        return noise
     with np.errstate(all="ignore"):
-        errors = np.asarray(q.f(rows.astype(q.prec.dtype)), dtype=float) - np.asarray(q.f(rows.astype(q.prec.wider)))
-    errors = errors.astype(float)[np.isfinite(errors)]
+        errors = (np.asarray(q.f(rows.astype(q.prec.dtype)), dtype=float) - wide).astype(float)
+    errors = errors[np.isfinite(errors)]
     return max(noise, float(np.sqrt(np.mean(errors ** 2)))) if errors.size else noise
 
 
