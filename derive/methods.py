@@ -356,33 +356,37 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
           top: int = 2, magnitude=None, seed: int = 0):
     """(numerical derivatives, their Budgets) along q's axes, against the derived values `analytic`.
 
-    The loss's rounding noise is taken as eps |L| at first. An estimate at the given step that lies within half
+    The loss's rounding noise is taken as eps |L| at first, and measured by ECnoise (`loss_noise`) if an
+    estimate lies beyond half the round-off that allows. An estimate at the given step that lies within half
     its round-off (and the derived value's rounding) of the derived value and resolves it to the acceptable
     band needs nothing more. Elsewhere its truncation is estimated (from rungs 1 and 2 of the ladder, or from
     h / 2 where the loss has kinks or the ladder cannot be used), and where the budget still exceeds the
     acceptable band of the estimate, smooth losses checked at the default step (`climb`) take the rung of the
-    ladder (up to `top`) with the smallest budget. While a derived value then lies outside its budget, the
-    loss's rounding noise is measured, first by ECnoise, then against a wider float type, where `reference()`
-    also gives the derived values (or None), and every budget is recomputed with what was measured.
+    ladder (up to `top`) with the smallest budget. Where a derived value then lies outside its budget, the
+    loss's rounding is measured against a wider float type, where `reference()` also gives the derived values
+    (or None), and every budget is recomputed with what was measured.
     `magnitude`: the size of the terms the derived values sum (default their own size)."""
     a = np.asarray(analytic, dtype=float)
     items = np.arange(q.size)
     numeric = q.at(0, items)
     derived = DERIVED_ULPS * prec.eps * np.abs(a if magnitude is None else magnitude)
-    rung = np.zeros(q.size, dtype=int)
-    rough = _round_off_at(q, 0, items, 0.0)
+    rung, noise = np.zeros(q.size, dtype=int), 0.0
+    rough = _round_off_at(q, 0, items, noise)
+    if q.method != "complex step" and not np.all(np.abs(a - numeric) <= (rough + derived) / 2):
+        noise = loss_noise(q.f, q.theta, prec, seed)  # 17 evaluations: cheaper than a truncation estimate each
+        rough = _round_off_at(q, 0, items, noise)
     truncation = np.full(q.size, np.nan)
     resolution = prec.bands[1][0] * np.abs(numeric)
     need = ~(np.abs(a - numeric) <= (rough + derived) / 2) | (climb & (rough + derived > resolution))
     truncation[need] = _truncation_at(q, 0, items[need], smooth, top)
     weak = need & (rough + truncation + derived > resolution)
     if climb and smooth and weak.any():
-        _climb(q, items[weak], 0.0, derived, top, rung, rough, truncation)
+        _climb(q, items[weak], noise, derived, top, rung, rough, truncation)
     numeric, steps = numeric.copy(), q.step(0)
     for j in np.unique(rung[rung > 0]):
         numeric[rung == j], steps[rung == j] = q.at(int(j), items[rung == j]), q.step(int(j))[rung == j]
     base = derived
-    for measured in _measurements(q, reference, seed):
+    for measured in _measurements(q, reference, noise, seed):
         failing = ~(np.abs(a - numeric) <= rough + np.nan_to_num(truncation) + derived)
         if not failing.any():
             break
@@ -393,12 +397,12 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     return numeric, [Budget(float(r), float(t), float(d), float(s)) for r, t, d, s in zip(rough, truncation, derived, steps)]
 
 
-def _measurements(q: Quotients, reference, seed: int):
-    """What to measure, cheapest first, while some derived value lies beyond its budget: each a function of
-    the failing items giving (round-off of the items at a rung, the derived values in a wider type or None).
-    Differences: the loss's noise by ECnoise; then also against the wider float type at the step's own points,
-    with the derived values in that type. The complex step: its own estimates of the failing items in the
-    wider complex type, with the derived values there; where there is none, rounding relative to the point's
+def _measurements(q: Quotients, reference, noise: float, seed: int):
+    """What to measure while some derived value lies beyond its budget: each a function of the failing items
+    giving (round-off of the items at a rung, the derived values in a wider type or None). Differences: the
+    loss's noise against the wider float type at the step's own points (at least `noise`, ECnoise's), with
+    the derived values in that type. The complex step: its own estimates of the failing items in the wider
+    complex type, with the derived values there; where there is none, rounding relative to the point's
     largest derivative."""
     wide = (lambda: None if reference is None else reference())
     if q.method == "complex step":
@@ -408,10 +412,10 @@ def _measurements(q: Quotients, reference, seed: int):
         else:
             yield lambda failing: (_complex_round_off(q, failing), wide())
         return
-    noise = loss_noise(q.f, q.theta, q.prec, seed)
-    yield lambda failing: ((lambda j, items: _round_off_at(q, j, items, noise)), None)
-    measured = wide_noise(q, noise, seed)
-    yield lambda failing: ((lambda j, items: _round_off_at(q, j, items, measured)), wide())
+    def against_wider(failing):
+        measured = wide_noise(q, noise if noise else loss_noise(q.f, q.theta, q.prec, seed), seed)
+        return (lambda j, items: _round_off_at(q, j, items, measured)), wide()
+    yield against_wider
 
 
 def _complex_round_off(q: Quotients, failing, most: int = 256):
