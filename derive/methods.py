@@ -511,6 +511,16 @@ class SweepSeries:
     order: float | None
     expected: int
     fitted_steps: tuple[float, ...] = ()  # the steps the order was fitted on
+    round_off: float = 0.0  # the model's round-off level (gain x eps |L|): the line is at least this / h
+    floor: float = 0.0  # the derived value's own rounding: errors below it are not truncation
+
+    def refitted(self, floor: float) -> "SweepSeries":
+        """This series with its order fitted again, errors below `floor` (the derived value's measured
+        rounding) not counted as truncation."""
+        from dataclasses import replace
+
+        order, used = fitted_order(np.asarray(self.steps), np.asarray(self.errors), self.round_off, floor)
+        return replace(self, order=order, fitted_steps=tuple(map(float, used)), floor=floor)
 
     @property
     def plateau(self) -> float | None:
@@ -525,7 +535,8 @@ class SweepSeries:
 
     def to_dict(self) -> dict:
         return {"method": self.method, "steps": list(self.steps), "errors": list(self.errors), "order": self.order,
-                "expected_order": self.expected, "fitted_steps": list(self.fitted_steps)}
+                "expected_order": self.expected, "fitted_steps": list(self.fitted_steps),
+                "derived_rounding": self.floor}
 
 
 def sweep_steps(prec: Precision, scale: float) -> np.ndarray:
@@ -536,10 +547,10 @@ def sweep_steps(prec: Precision, scale: float) -> np.ndarray:
     return steps[steps >= 10 * prec.eps * max(1.0, scale)]
 
 
-def sweep(g, reference: float, prec: Precision, scale: float, allowed=None) -> tuple[SweepSeries, ...]:
+def sweep(g, reference: float, prec: Precision, scale: float, allowed=None, floor: float = 0.0) -> tuple[SweepSeries, ...]:
     """Errors of forward, central and Richardson differences of g (a vectorised function of one variable t,
-    its derivative at t = 0 to be `reference`) over decades of steps; `allowed(h)` False skips a step (it
-    would cross a kink)."""
+    its derivative at t = 0 to be `reference`, rounded by about `floor`) over decades of steps; `allowed(h)`
+    False skips a step (it would cross a kink)."""
     steps = [h for h in sweep_steps(prec, scale) if allowed is None or allowed(h)]
     if not steps:
         return ()
@@ -556,9 +567,10 @@ def sweep(g, reference: float, prec: Precision, scale: float, allowed=None) -> t
     series = []
     for method in DIFFERENCES:
         errors = np.abs(estimates[method] - reference)
-        order, used = fitted_order(ht, errors, NOISE_GAIN[method] * prec.eps * abs(f0))
+        level = NOISE_GAIN[method] * prec.eps * abs(f0)
+        order, used = fitted_order(ht, errors, level, floor)
         series.append(SweepSeries(method, tuple(map(float, ht)), tuple(map(float, errors)), order,
-                                  EXPECTED_ORDER[method], tuple(map(float, used))))
+                                  EXPECTED_ORDER[method], tuple(map(float, used)), level, floor))
     return tuple(series)
 
 
@@ -566,13 +578,14 @@ ABOVE_ROUND_OFF = 4.0  # a step is truncation-dominated where its error is this 
 ROUND_OFF_TAIL = 1 / 3  # the smallest third of the steps, where round-off dominates, gives its line's level
 
 
-def fitted_order(steps: np.ndarray, errors: np.ndarray, round_off: float = 0.0):
+def fitted_order(steps: np.ndarray, errors: np.ndarray, round_off: float = 0.0, floor: float = 0.0):
     """(order, steps fitted): the convergence order where truncation dominates, and the steps it was fitted on.
 
     The round-off line is c / h, c the larger of `round_off` (the model's sigma times the method's gain) and
-    the median of error * h over the smallest third of the steps (where round-off dominates, error * h is
+    the largest error * h over the smallest third of the steps (where round-off dominates, error * h is
     about constant; this measures the loss's real rounding, which may be far above eps |L|). The steps whose
-    errors lie ABOVE_ROUND_OFF times above that line, consecutive from the largest step down, are the
+    errors lie ABOVE_ROUND_OFF times above that line and above `floor` (the rounding of the derived value the
+    errors are measured against), consecutive from the largest step down, are the
     truncation-dominated run; the order is the Theil-Sen slope of log error against log step over it (the
     median of the pairwise slopes: an odd step at either end does not move it). A right gradient gives the
     method's order; a wrong one, whose error stops falling at its own size, a smaller one (about 0 for a
@@ -580,8 +593,8 @@ def fitted_order(steps: np.ndarray, errors: np.ndarray, round_off: float = 0.0):
     steps, errors = np.asarray(steps, dtype=float), np.asarray(errors, dtype=float)
     usable = np.isfinite(errors) & (errors > 0)
     tail = (errors * steps)[usable][-max(1, int(usable.sum() * ROUND_OFF_TAIL)):]
-    level = max(round_off, float(np.median(tail)) if tail.size else 0.0)
-    above = usable & (errors > ABOVE_ROUND_OFF * level / steps)
+    level = max(round_off, float(np.max(tail)) if tail.size else 0.0)
+    above = usable & (errors > ABOVE_ROUND_OFF * np.maximum(level / steps, floor))
     first = int(np.argmax(usable)) if usable.any() else 0
     run = first
     while run < len(steps) and above[run]:
