@@ -586,7 +586,8 @@ def fitted_order(steps: np.ndarray, errors: np.ndarray, round_off: float = 0.0, 
     about constant; this measures the loss's real rounding, which may be far above eps |L|). The steps whose
     errors lie ABOVE_ROUND_OFF times above that line and above `floor` (the rounding of the derived value the
     errors are measured against), consecutive from the largest step down, are the
-    truncation-dominated run; the order is the Theil-Sen slope of log error against log step over it (the
+    truncation-dominated run (less its largest step if the slope from it bends away from the rest: higher-order
+    terms still count there); the order is the Theil-Sen slope of log error against log step over it (the
     median of the pairwise slopes: an odd step at either end does not move it). A right gradient gives the
     method's order; a wrong one, whose error stops falling at its own size, a smaller one (about 0 for a
     plateau). None with fewer than two such steps: the difference is exact to rounding at every step."""
@@ -599,10 +600,19 @@ def fitted_order(steps: np.ndarray, errors: np.ndarray, round_off: float = 0.0, 
     run = first
     while run < len(steps) and above[run]:
         run += 1
+    if run - first > 2 and _leading_bend(steps[first:run], errors[first:run]):
+        first += 1  # the largest step is not yet in the asymptotic range: the slope after it differs
     if run - first < 2:
         return None, np.array([])
     x, y = np.log10(steps[first:run]), np.log10(errors[first:run])
     return round(theil_sen(x, y), 2), steps[first:run]
+
+
+def _leading_bend(steps: np.ndarray, errors: np.ndarray) -> bool:
+    """Whether the slope from the first step to the second differs by more than 0.5 from the median of the
+    slopes between the later consecutive steps (higher-order terms still matter at the largest step)."""
+    slopes = np.diff(np.log10(errors)) / np.diff(np.log10(steps))
+    return bool(abs(slopes[0] - np.median(slopes[1:])) > 0.5)
 
 
 def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
