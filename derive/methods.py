@@ -406,11 +406,12 @@ def _measurements(q: Quotients, reference, noise: float, seed: int):
     largest derivative."""
     wide = (lambda: None if reference is None else reference())
     if q.method == "complex step":
+        largest = float(np.max(np.abs(np.nan_to_num(q.at(0, np.arange(q.size))))))
+        by_largest = (lambda j, items: _round_off_at(q, j, items, 0.0, largest))
         if q.prec.wider is None:
-            largest = float(np.max(np.abs(np.nan_to_num(q.at(0, np.arange(q.size))))))
-            yield lambda failing: ((lambda j, items: _round_off_at(q, j, items, 0.0, largest)), None)
+            yield lambda failing: (by_largest, None)
         else:
-            yield lambda failing: (_complex_round_off(q, failing), wide())
+            yield lambda failing: (_complex_round_off(q, failing) or by_largest, wide())
         return
     def against_wider(failing):
         measured = wide_noise(q, noise if noise else loss_noise(q.f, q.theta, q.prec, seed), seed)
@@ -420,12 +421,15 @@ def _measurements(q: Quotients, reference, noise: float, seed: int):
 
 def _complex_round_off(q: Quotients, failing, most: int = 256):
     """The complex step's round-off with the failing items' (at most `most`) rounding measured: twice their
-    difference from the same estimate in the wider complex type."""
+    difference from the same estimate in the wider complex type; None where the evaluator gives nothing
+    wider."""
     measured = np.zeros(q.size)
     chosen = np.flatnonzero(failing)[:most]
     wide = Quotients("complex step", q.f, q.theta, q.h, _WIDER[q.prec.name], q.axes, q.directions)
     values = in_wider(lambda: wide.at(0, chosen))
-    measured[chosen] = 0.0 if values is None else 2 * np.abs(q.at(0, chosen) - values)
+    if values is None or np.array_equal(values, q.at(0, chosen)):
+        return None  # no wider evaluation (or one that is not wider): nothing measured
+    measured[chosen] = 2 * np.abs(q.at(0, chosen) - values)
     return lambda j, items: _round_off_at(q, j, items, 0.0) + np.nan_to_num(measured[items], nan=0.0, posinf=0.0)
 
 
