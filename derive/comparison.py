@@ -33,6 +33,7 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     theta, k = objective.theta, objective.theta.size
     analytic = objective.analytic(prec.dtype)
     truth, reference = _reference(loss, gradients, inputs, objective, prec, one_hot, size)
+    floor = prec.eps * float(np.max(np.abs(truth), initial=0.0))  # entries below the gradient's own rounding
     rows = []
 
     def row(name, estimate, evaluations, note=""):
@@ -40,7 +41,7 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
             rows.append(ComparisonRow(name, None, None, evaluations, note))
             return
         error = np.abs(np.asarray(estimate, dtype=float) - truth)
-        scale = np.maximum(np.maximum(np.abs(truth), np.abs(estimate)), prec.floor)
+        scale = np.maximum(np.maximum(np.abs(truth), np.abs(estimate)), floor)
         rows.append(ComparisonRow(name, float(np.max(error)), float(np.max(error / scale)), evaluations, note))
 
     for method in m.DIFFERENCES:
@@ -53,15 +54,17 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     if reason:
         row("complex step", None, "-", f"not applied: {reason}")
     else:
-        estimate, count = m.complex_step(objective.loss, theta, 1e-20, prec)
-        row("complex step", estimate, f"{count} complex loss evaluations", r"$h = 10^{-20}$, no cancellation")
+        h = prec.default_step("complex step")
+        estimate, count = m.complex_step(objective.loss, theta, h, prec)
+        row("complex step", estimate, f"{count} complex loss evaluations",
+            (r"$h = 10^{-20}$" if h == 1e-20 else f"$h = {h:.0e}$") + ", no cancellation")
     directions = m.unit_directions(np.random.default_rng(seed), probes, k)
     scale = max(1.0, float(np.max(np.abs(theta))))
     estimates, count = m.directional(objective.loss, theta, directions, prec.default_step("directional") * scale, prec)
     projected_truth = directions @ truth
     error = np.abs(estimates - projected_truth)
     rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
-                              float(np.max(error / np.maximum(np.abs(projected_truth), prec.floor))),
+                              float(np.max(error / np.maximum(np.abs(projected_truth), floor))),
                               f"{count} loss evaluations", r"checks $\delta^T \nabla L$, not each entry"))
     _forward_mode_row(row, loss, objective, matrix)
     row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
@@ -103,6 +106,7 @@ def _reference(loss, gradients, inputs, objective, prec, one_hot, size):
         except CheckError:
             pass
     if not_analytic_reason(loss) is None:
-        return m.complex_step(objective.loss, objective.theta, 1e-20, prec)[0], "the complex step (exact reference too large)"
+        h = prec.default_step("complex step")
+        return m.complex_step(objective.loss, objective.theta, h, prec)[0], "the complex step (exact reference too large)"
     h = m.steps_for(objective.theta, prec.default_step("richardson"), prec, "richardson")
     return m.differences("richardson", objective.loss, objective.theta, h, prec)[0], "Richardson extrapolation (no exact reference)"

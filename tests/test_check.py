@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 import derive
-from derive.check import band, central_difference_check, relative_error
+from derive.check import band, central_difference_check, judged_band, relative_error
 from derive.errors import CheckError
 from derive.network import make_symbol
 
@@ -16,8 +16,17 @@ x, w = make_symbol("x"), make_symbol("w")
 
 def test_bands():
     assert [band(e) for e in (0.0, 1e-8, 1e-5, 1e-3, 0.5)] == ["good", "good", "acceptable", "suspicious", "wrong"]
-    assert relative_error(0.0, 1e-12) == 0.0  # both essentially zero
-    assert relative_error(1.0, 1.1) == pytest.approx(0.1 / 1.1)
+    assert relative_error(0.0, 0.0) == 0.0 and relative_error(1.0, 1.1) == pytest.approx(0.1 / 1.1)
+    # within its error budget an entry is good or acceptable whatever its relative error, beyond it never
+    assert [judged_band(e, True) for e in (1e-8, 1e-5, 0.5)] == ["good", "acceptable", "acceptable"]
+    assert [judged_band(e, False) for e in (1e-12, 1e-3, 0.5)] == ["suspicious", "suspicious", "wrong"]
+
+
+def test_a_zero_entry_against_round_off_passes():
+    """Both essentially zero (derived 0, numerical 1e-22 of round-off) agree: the budget, not a fixed floor."""
+    report = central_difference_check(x * w**2, {w: 2 * x * w}, [w, x], points={"w": 0, "x": 1.5})
+    (entry,) = report.entries
+    assert report.passed and entry.analytic == 0 and entry.absolute_error <= entry.budget.total
 
 
 def test_a_wrong_gradient_fails_with_the_entry_named():

@@ -81,6 +81,23 @@ def test_a_wrong_gradient_exits_1_naming_the_entries(monkeypatch):
     assert "FAIL" in result.output and "failed: dL/dW^{(1)}[0,0] at point 1: analytic" in result.output
 
 
+def test_json_entries_carry_their_error_budget(monkeypatch):
+    import derive.derivation as module
+
+    right = module.Derivation.expanded
+    monkeypatch.setattr(module.Derivation, "expanded", lambda self: 1.001 * right(self))
+    result = CliRunner().invoke(__import__("derive.cli", fromlist=["main"]).main,
+                                ["check", str(BATCH), "--points", "1", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["verdict"] == "fail" and data["entries"]
+    for entry in data["entries"]:
+        budget = entry["budget"]
+        assert budget["round_off"] > 0 and budget["total"] >= budget["round_off"] and budget["step"] > 0
+        assert entry["exceeded"] in ("round-off", "truncation") and entry["share_of_budget"] > 1
+    assert all("exceeds its error budget" in words and "beyond" in words for words in data["failures"])
+
+
 @pytest.mark.parametrize("args, message", [
     (["--method", "secant"], "unknown check method 'secant'"),
     (["--step", "1e-18"], "below float64's resolution"),
