@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sympy
 from sympy import Derivative, Expr, S, Symbol
+from sympy.core.kind import NumberKind
 from sympy.core.sympify import _sympify
 from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.matrices.expressions import (
@@ -52,12 +53,31 @@ class _OfOneMatrix:
     def __new__(cls, arg):
         arg = _sympify(arg)
         if not isinstance(arg, MatrixExpr):
+            arg = _matrix_in_disguise(arg)
+        if not isinstance(arg, MatrixExpr):
             raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
         return super().__new__(cls, arg)
 
     @property
     def arg(self) -> MatrixExpr:
         return self.args[0]
+
+
+def _matrix_in_disguise(arg):
+    """A matrix that SymPy's own rewriting left as a scalar product, rebuilt as the matrix it is, or `arg`.
+
+    signsimp (under abs(), and in simplify) writes x - a as the unevaluated Mul -1 * (a - x) while it looks at
+    signs, and rebuilds every node above it with that Mul: negation distributes back over the sum (x - a
+    again, so the node comes through unchanged), any other coefficient makes a matrix product."""
+    if not isinstance(arg, sympy.Mul) or isinstance(arg, MatMul):
+        return arg
+    matrices = [f for f in arg.args if is_matrix(f)]
+    if not matrices:
+        return arg
+    coefficient = sympy.Mul(*(f for f in arg.args if not is_matrix(f)))
+    if coefficient == -1 and len(matrices) == 1 and isinstance(matrices[0], MatAdd):
+        return MatAdd(*(negate(t) for t in matrices[0].args)).doit(deep=False)
+    return matmul(coefficient, *matrices)
 
 
 class _SameShape(_OfOneMatrix, MatrixExpr):
@@ -178,6 +198,13 @@ class ScalarGradientOf(Derivative):
 
     def __new__(cls, loss, variable):
         return Derivative.__new__(cls, loss, variable, evaluate=False)
+
+    def _eval_is_commutative(self):  # a scalar, also for a 1x1 loss and intermediate (MatrixSymbols)
+        return True
+
+    @property
+    def kind(self):
+        return NumberKind
 
     def doit(self, **hints):
         return self
