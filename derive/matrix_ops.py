@@ -164,6 +164,9 @@ class _ScalarOfMatrix(_OfOneMatrix, Expr):
     is_commutative = True
     is_real = True
 
+    def _eval_Abs(self):  # SymPy writes sqrt(s^2) as |s| for a real s: never through its own |.| (see AbsoluteValue)
+        return self if self.is_nonnegative else AbsoluteValue(self, evaluate=False)
+
 
 class SumEntries(_ScalarOfMatrix):
     """The sum of all entries, 1^T A 1."""
@@ -183,6 +186,62 @@ class L1Norm(_ScalarOfMatrix):
     """||A||_1 taken entry by entry: the sum of the absolute values of the entries (the L1 penalty)."""
 
     is_nonnegative = True
+
+
+def scalars_of_matrices(expr) -> set:
+    """The scalars in `expr` that are made of matrices, outermost ones: tr(x^T A x), det X, ||x - a||, dL/dc."""
+    found = set()
+
+    def visit(node):
+        if not is_matrix(node) and any(is_matrix(a) for a in node.args):
+            found.add(node)
+            return
+        for a in node.args:
+            visit(a)
+
+    visit(expr)
+    return found
+
+
+class AbsoluteValue(sympy.Abs):
+    """|u| of a scalar u made of matrices (|tr(X - A)|, |a^T x|, |e^{-x^T x}|); plain `Abs` of anything else.
+
+    SymPy's |.| would look at signs inside the matrices (it writes x - a as -1 * (a - x) inside
+    x^T A (x - a), which a matrix product cannot hold) and take tr(x^T x) for a complex number
+    (|e^{-tr(x^T x)}| = e^{-re(tr(x^T x))}). This one lets SymPy evaluate |.| with each scalar made of
+    matrices standing in as the real number it is, and puts them back."""
+
+    def __new__(cls, arg, **options):
+        arg = _sympify(arg)
+        if not scalars_of_matrices(arg):
+            return sympy.Abs(arg, **options)
+        return super().__new__(cls, arg, **options)
+
+    @classmethod
+    def eval(cls, arg):
+        stand_ins = {node: sympy.Dummy(real=True, nonnegative=node.is_nonnegative or None)
+                     for node in scalars_of_matrices(arg)}
+        standing = arg.xreplace(stand_ins)
+        value = sympy.Abs(standing)
+        if isinstance(value, sympy.Abs) and value.args[0] == standing:
+            return None  # |u| stays |u|
+        return _put_back(value, {d: node for node, d in stand_ins.items()})
+
+    def _eval_Abs(self):  # ||u|| = |u|, without SymPy's own |.| (abs() of this node)
+        return self
+
+    def _sympystr(self, printer):
+        return f"Abs({printer._print(self.args[0])})"
+
+
+def _put_back(expr, stand_ins: dict):
+    """`expr` with the stand-ins replaced by what they stand for, each |.| made by `AbsoluteValue`."""
+    if expr in stand_ins:
+        return stand_ins[expr]
+    if not expr.args:
+        return expr
+    args = [_put_back(a, stand_ins) for a in expr.args]
+    return (AbsoluteValue if isinstance(expr, sympy.Abs) else expr.func)(*args)
 
 
 def kinked(node) -> bool:
@@ -394,11 +453,15 @@ def sum_of(*terms):
     """A sum of terms of one kind, as the engine and the rules build it: scalars, or matrices of one shape.
 
     Nothing is broadcast: a scalar beside a matrix, or two shapes that differ, is a bug in derive (a factor
-    taken out of a sum that left a scalar where c I belongs), raised as an `InternalError` naming both."""
+    taken out of a sum that left a scalar where c I belongs), raised as an `InternalError` naming both. Only
+    1x1 matrices go with scalars: they are numbers (the gradient of q = x^T A x comes back as a scalar
+    along one path and as (c I_1) along another), and the sum is the number."""
     terms = [_as_scalar(t) for t in terms]
     matrices = [t for t in terms if is_matrix(t)]
     if not matrices:
         return sympy.Add(*terms)
+    if len(matrices) < len(terms) and all(is_1x1(m) for m in matrices):
+        return sympy.Add(*(as_scalar(t) for t in terms))
     for t in terms:
         if not is_matrix(t):
             raise InternalError(f"a sum of the scalar {describe(t)} and the matrix {describe(matrices[0])}")
@@ -525,7 +588,7 @@ def apply(name: str, x):
         return x
     if is_matrix(x):
         return entrywise_class(name)(x)
-    return ENTRYWISE_FUNCTIONS[name](x)
+    return AbsoluteValue(x) if name == "abs" else ENTRYWISE_FUNCTIONS[name](x)
 
 
 def softmax(x):
@@ -557,7 +620,7 @@ def det(x):
 def norm(x, kind: str = "F"):
     """||x||: Frobenius ("F", also "2" of a vector), or "1" entry by entry (the sum of absolute values)."""
     if not is_matrix(x):
-        return sympy.Abs(x)
+        return AbsoluteValue(x)
     return L1Norm(x) if kind == "1" else FrobeniusNorm(x)
 
 

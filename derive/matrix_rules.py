@@ -60,9 +60,15 @@ def _matmul_vjp(G, node, operands, i):
     return mo.matmul(*scalars, *left, G, *right)
 
 
+def _matpow_operands(node) -> tuple:
+    """The matrix that a power multiplies by itself: A in A^p, and A^{-1} in A^{-p} (SymPy's .doit() writes
+    the power of an inverse (A^{-1})^p that way)."""
+    return (node.base,) if node.exp > 0 else (mo.inverse(node.base),)
+
+
 def _matpow_vjp(G, node, operands, i):
-    """For A^p (p a positive integer): the sum over k of (A^T)^k G (A^T)^(p-1-k)."""
-    base, p = node.base, int(node.exp)
+    """For B^p (p a positive integer; B = A^{-1} for A^{-p}): the sum over k of (B^T)^k G (B^T)^(p-1-k)."""
+    base, p = operands[0], abs(int(node.exp))
     at = mo.transpose(base)
     return mo.sum_of(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
 
@@ -191,7 +197,8 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
     MatrixRule("matrix power rule", MatPow, _matpow_vjp,
                lambda s: Trace(mo.matmul(s["B"], mo.power(s["A"], 3)))
                + Trace(mo.matmul(s["B"], mo.power(mo.add(mo.diag(s["x"]), mo.matmul(4, Identity(3))), -2))),
-               split=lambda e: (e.base,), applies=lambda e: e.exp.is_Integer and e.exp > 0),
+               split=_matpow_operands,
+               applies=lambda e: e.exp.is_Integer and e.exp != 0 and not isinstance(e, Inverse)),  # A^{-1} is a MatPow
     MatrixRule("sum rule", MatAdd, lambda G, node, operands, i: G,
                lambda s: mo.SumEntries(mo.add(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),
     MatrixRule("transpose rule", Transpose, lambda G, node, operands, i: mo.transpose(G),

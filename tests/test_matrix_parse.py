@@ -180,7 +180,7 @@ PARSES = [
     (r"\log(x^T A x)", sympy.log(Trace(matmul(transpose(x), A, x)))),
     (r"\exp(x^T x + 1)", sympy.exp(Trace(matmul(transpose(x), x)) + 1)),
     (r"e^{-x^T x}", sympy.exp(-Trace(matmul(transpose(x), x)))),
-    (r"|x^T A x|", sympy.Abs(Trace(matmul(transpose(x), A, x)))),
+    (r"|x^T A x|", norm(Trace(matmul(transpose(x), A, x)))),
     (r"\max(0, x^T x)", sympy.Max(0, Trace(matmul(transpose(x), x)))),
     # entrywise functions and powers
     (r"\sin(Z)", apply("sin", Z)),
