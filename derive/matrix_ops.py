@@ -164,8 +164,8 @@ class _ScalarOfMatrix(_OfOneMatrix, Expr):
     is_commutative = True
     is_real = True
 
-    def _eval_Abs(self):  # SymPy writes sqrt(s^2) as |s| for a real s: never through its own |.| (see AbsoluteValue)
-        return self if self.is_nonnegative else AbsoluteValue(self, evaluate=False)
+    def _eval_Abs(self):  # SymPy writes sqrt(s^2) as |s| for a real s: never through its own |.| (_MatrixSafe)
+        return self if self.is_nonnegative else SafeAbs(self)
 
 
 class SumEntries(_ScalarOfMatrix):
@@ -203,45 +203,112 @@ def scalars_of_matrices(expr) -> set:
     return found
 
 
-class AbsoluteValue(sympy.Abs):
-    """|u| of a scalar u made of matrices (|tr(X - A)|, |a^T x|, |e^{-x^T x}|); plain `Abs` of anything else.
+def _real_stand_ins(args) -> dict:
+    """A real number standing in for each scalar made of matrices in `args` (nonnegative for a norm)."""
+    found = set().union(*(scalars_of_matrices(a) for a in args))
+    return {node: sympy.Dummy(real=True, nonnegative=node.is_nonnegative or None) for node in found}
 
-    SymPy's |.| would look at signs inside the matrices (it writes x - a as -1 * (a - x) inside
-    x^T A (x - a), which a matrix product cannot hold) and take tr(x^T x) for a complex number
-    (|e^{-tr(x^T x)}| = e^{-re(tr(x^T x))}). This one lets SymPy evaluate |.| with each scalar made of
-    matrices standing in as the real number it is, and puts them back."""
 
-    def __new__(cls, arg, **options):
-        arg = _sympify(arg)
-        if not scalars_of_matrices(arg):
-            return sympy.Abs(arg, **options)
-        return super().__new__(cls, arg, **options)
+def of_real_numbers(function, *args):
+    """function(*args) as SymPy evaluates it of real numbers, with each scalar made of matrices standing in
+    as the real number it is; SymPy never evaluates inside the matrices. Without it (u^2)^{1/2} of u =
+    tr(x^T A x) goes through arg(u) and crashes on the matrices, and |e^{-u}| becomes e^{-re(u)}."""
+    args = [_sympify(a) for a in args]
+    stand_ins = _real_stand_ins(args)
+    if not stand_ins:
+        return kept_from_matrices(function(*args))
+    value = function(*(_plain(a.xreplace(stand_ins)) for a in args))
+    return _put_back(value, {d: node for node, d in stand_ins.items()})
 
-    @classmethod
-    def eval(cls, arg):
-        stand_ins = {node: sympy.Dummy(real=True, nonnegative=node.is_nonnegative or None)
-                     for node in scalars_of_matrices(arg)}
-        standing = arg.xreplace(stand_ins)
-        value = sympy.Abs(standing)
-        if isinstance(value, sympy.Abs) and value.args[0] == standing:
-            return None  # |u| stays |u|
+
+class _MatrixSafe:
+    """A SymPy function (|.|, sign, max, min) whose evaluation never looks inside matrices.
+
+    SymPy's |.| writes x - a as -1 * (a - x) to look at signs, inside x^T A (x - a) too, which a matrix
+    product cannot hold; max factors x - y through the matrices. These evaluate `of_real_numbers` whenever
+    they are built (also when a name is replaced by its definition later: so the reader always makes
+    these), and a rewriting of their arguments that reaches the matrices (signsimp, under abs()) is undone
+    where a matrix belongs. Printed and named in messages as the SymPy function. Made by `_matrix_safe`."""
+
+    base: type = None
+
+    def __new__(cls, *args, **options):
+        args = [_sympify(a) for a in args]
+        stand_ins = _real_stand_ins(args)
+        standing = [_plain(a.xreplace(stand_ins)) for a in args]
+        value = cls.base(*standing, **options)
+        if type(value) is cls.base and set(value.args) == set(standing):  # it stays itself
+            return cls.base.__new__(cls, *args, evaluate=False)
         return _put_back(value, {d: node for node, d in stand_ins.items()})
 
-    def _eval_Abs(self):  # ||u|| = |u|, without SymPy's own |.| (abs() of this node)
-        return self
+    def _eval_Abs(self):  # abs() of this node: evaluated the same way, never by SymPy's own |.|
+        return self if self.base is sympy.Abs else SafeAbs(self)
 
-    def _sympystr(self, printer):
-        return f"Abs({printer._print(self.args[0])})"
+    def _xreplace(self, rule):
+        if self in rule:
+            return rule[self], True
+        args = [_matrix_safe_xreplace(a, rule) for a in self.args]
+        if all(new is old for new, old in zip(args, self.args)):
+            return self, False
+        return self.func(*args), True
+
+
+def _matrix_safe_xreplace(node, rule):
+    """node.xreplace(rule), except that what would put a scalar product where a matrix belongs (SymPy's
+    -1 * (a - x) for x - a) puts back the matrix it stands for."""
+    if node in rule:
+        return rule[node]
+    if not node.args:
+        return node
+    args = [_matrix_safe_xreplace(a, rule) for a in node.args]
+    args = [_matrix_in_disguise(new) if is_matrix(old) and not is_matrix(new) else new for new, old in zip(args, node.args)]
+    return node if all(new is old for new, old in zip(args, node.args)) else node.func(*args)
+
+
+def _matrix_safe(base: type, name: str) -> type:
+    """The `_MatrixSafe` version of one SymPy function, with its name (printers know it by that)."""
+    cls = type(base.__name__, (_MatrixSafe, base), {"base": base, "__module__": __name__, "__qualname__": name})
+    globals()[name] = cls  # importable by its own name, so expressions pickle
+    return cls
+
+
+SafeAbs = _matrix_safe(sympy.Abs, "SafeAbs")
+SafeSign = _matrix_safe(sympy.sign, "SafeSign")
+SafeMax = _matrix_safe(sympy.Max, "SafeMax")
+SafeMin = _matrix_safe(sympy.Min, "SafeMin")
+MATRIX_SAFE = {sympy.Abs: SafeAbs, sympy.sign: SafeSign, sympy.Max: SafeMax, sympy.Min: SafeMin}
+
+
+def _plain(expr):
+    """`expr`, free of matrices, with SymPy's own |.|, sign, max and min (as SymPy evaluates them)."""
+    if not expr.args:
+        return expr
+    args = [_plain(a) for a in expr.args]
+    if isinstance(expr, _MatrixSafe):
+        return expr.base(*args)
+    return expr if all(new is old for new, old in zip(args, expr.args)) else expr.func(*args)
 
 
 def _put_back(expr, stand_ins: dict):
-    """`expr` with the stand-ins replaced by what they stand for, each |.| made by `AbsoluteValue`."""
+    """`expr` with the stand-ins replaced by what they stand for, each |.|, sign, max and min matrix-safe."""
     if expr in stand_ins:
         return stand_ins[expr]
     if not expr.args:
         return expr
     args = [_put_back(a, stand_ins) for a in expr.args]
-    return (AbsoluteValue if isinstance(expr, sympy.Abs) else expr.func)(*args)
+    return MATRIX_SAFE.get(type(expr), expr.func)(*args)
+
+
+def kept_from_matrices(expr):
+    """`expr` with each |.|, sign, max and min in its matrix-safe form (a rule's sign(u) for |u|, which SymPy
+    takes apart with abs() when it asks whether a product is an integer)."""
+    if not isinstance(expr, sympy.Basic) or not expr.args:
+        return expr
+    args = [kept_from_matrices(a) for a in expr.args]
+    func = MATRIX_SAFE.get(type(expr), expr.func)
+    if func is expr.func and all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return func(*args)
 
 
 def kinked(node) -> bool:
@@ -528,7 +595,7 @@ def power(base, exponent):
     if is_1x1(base):
         base = as_scalar(base)
     if not is_matrix(base):
-        return sympy.Pow(base, exponent)
+        return of_real_numbers(sympy.Pow, base, exponent)
     if exponent == -1:
         return inverse(base)
     if exponent.is_Integer and exponent != 0:
@@ -553,7 +620,7 @@ def hadamard_power(base, exponent):
     """Each entry of a matrix raised to a power, A^(o p): A itself for p = 1, all ones for p = 0."""
     exponent = _sympify(exponent)
     if not is_matrix(base):
-        return sympy.Pow(base, exponent)
+        return of_real_numbers(sympy.Pow, base, exponent)
     if exponent == 1:
         return base
     if exponent == 0:
@@ -574,11 +641,21 @@ def maximum(*args):
     args = [as_scalar(a) if is_1x1(a) else a for a in args]
     matrices = [a for a in args if is_matrix(a)]
     if not matrices:
-        return sympy.Max(*args)
+        return SafeMax(*args)
     if len(args) == 2 and len(matrices) == 1 and S.Zero in args:
         return apply("relu", matrices[0])
     raise ShapeMismatch(f"the entrywise max of {', '.join(describe(a) for a in args)} is not supported; "
                         "max(0, M) of one matrix M (the ReLU) is")
+
+
+def minimum(*args):
+    """min of scalars (1x1 forms among them); of a matrix it is refused (no entrywise min is supported)."""
+    args = [as_scalar(a) if is_1x1(a) else a for a in args]
+    matrices = [a for a in args if is_matrix(a)]
+    if matrices:
+        raise ShapeMismatch(f"the entrywise min of {', '.join(describe(a) for a in args)} is not supported; "
+                            "max(0, M) of one matrix M (the ReLU) is")
+    return SafeMin(*args)
 
 
 def apply(name: str, x):
@@ -588,7 +665,7 @@ def apply(name: str, x):
         return x
     if is_matrix(x):
         return entrywise_class(name)(x)
-    return AbsoluteValue(x) if name == "abs" else ENTRYWISE_FUNCTIONS[name](x)
+    return SafeAbs(x) if name == "abs" else of_real_numbers(ENTRYWISE_FUNCTIONS[name], x)
 
 
 def softmax(x):
@@ -620,7 +697,7 @@ def det(x):
 def norm(x, kind: str = "F"):
     """||x||: Frobenius ("F", also "2" of a vector), or "1" entry by entry (the sum of absolute values)."""
     if not is_matrix(x):
-        return AbsoluteValue(x)
+        return SafeAbs(x)
     return L1Norm(x) if kind == "1" else FrobeniusNorm(x)
 
 

@@ -130,7 +130,7 @@ def _scalar_entry(rule) -> MatrixRule:
     """A scalar rule used on scalar nodes of a matrix network: G times the local partial."""
     return MatrixRule(
         rule.name, rule.op,
-        lambda G, node, operands, i: mo.as_scalar(G) * rule.partials(node, operands)[i],
+        lambda G, node, operands, i: mo.as_scalar(G) * mo.kept_from_matrices(rule.partials(node, operands)[i]),
         lambda s: _SCALAR_EXAMPLES.get(rule.name, lambda s: rule.example(mo.SumEntries(s["x"]), s["y"]))(s),
         split=rule.split, applies=lambda e: not mo.is_matrix(e) and rule.applies(e), note=rule.note,
     )

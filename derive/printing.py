@@ -222,10 +222,6 @@ class DerivePrinter(LatexPrinter):
         (variable, count), = expr.variable_count
         return partial(expr.expr, variable, self) if count == 1 else super()._print_Derivative(expr)
 
-    def _print_AbsoluteValue(self, expr, exp=None):
-        """|u| of a scalar made of matrices, as SymPy prints |u| (its own class name would be printed instead)."""
-        return self._print_Abs(expr, exp)
-
     def _print_sign(self, expr, exp=None):
         printed = rf"\operatorname{{sign}}\left({self._print(expr.args[0])}\right)"
         return rf"{printed}^{{{exp}}}" if exp is not None else printed
