@@ -285,7 +285,8 @@ class MatrixGradientBuilder:
             rules.update(dict.fromkeys(used))
             uses += [k for k in (self.key[user], ("definition", user)) if k is not None]
         chain = self._named(tidy(mo.sum_of(*chains)))
-        shown = chain.xreplace({self._placeholder(u): self._in_place_of(u, self.shown(u)) for u in through if u != self.loss})
+        shown = chain.xreplace({self._placeholder(u): self._in_place_of(u, self.shown(u))
+                                for u in through if u != self.loss})
         simplified = self.simplify(shown)
         simplified = None if simplified == shown else simplified
         result = (simplified if simplified is not None else shown).xreplace(

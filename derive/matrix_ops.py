@@ -5,7 +5,10 @@ Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, 
 defined here: a function applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z),
 exp(Z), log(Z), sin(Z), cos(Z), |Z|, and their derivatives sigma'(Z), sign(Z), ...), the row-wise
 `Softmax`, the square diagonal matrix `Diag` of a vector, the scalar-valued `SumEntries`, `Mean`,
-`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`).
+`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`). SymPy's own
+scalar evaluation must never reach inside matrices (it rewrites x - a as -1 * (a - x) to look at signs, and
+takes tr(x^T x) for a complex number): |.|, sign, max and min are made matrix-safe (`SafeAbs`, ...), scalar
+functions of forms are evaluated `of_real_numbers`, and the nodes here rebuild a matrix SymPy disguised.
 
 The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
 they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
@@ -261,7 +264,8 @@ def _matrix_safe_xreplace(node, rule):
     if not node.args:
         return node
     args = [_matrix_safe_xreplace(a, rule) for a in node.args]
-    args = [_matrix_in_disguise(new) if is_matrix(old) and not is_matrix(new) else new for new, old in zip(args, node.args)]
+    args = [_matrix_in_disguise(new) if is_matrix(old) and not is_matrix(new) else new
+            for new, old in zip(args, node.args)]
     return node if all(new is old for new, old in zip(args, node.args)) else node.func(*args)
 
 
@@ -290,12 +294,16 @@ def _plain(expr):
 
 
 def _put_back(expr, stand_ins: dict):
-    """`expr` with the stand-ins replaced by what they stand for, each |.|, sign, max and min matrix-safe."""
+    """`expr` with the stand-ins replaced by what they stand for, each |.|, sign, max and min matrix-safe.
+    Sums, products and powers are not evaluated again (they were, of the stand-ins): SymPy's (b^2)^{1/2}
+    of a b it cannot show real takes arg(b) apart, with abs() of what it finds."""
     if expr in stand_ins:
         return stand_ins[expr]
     if not expr.args:
         return expr
     args = [_put_back(a, stand_ins) for a in expr.args]
+    if isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)):
+        return expr.func(*args, evaluate=False)
     return MATRIX_SAFE.get(type(expr), expr.func)(*args)
 
 
@@ -595,7 +603,7 @@ def power(base, exponent):
     if is_1x1(base):
         base = as_scalar(base)
     if not is_matrix(base):
-        return of_real_numbers(sympy.Pow, base, exponent)
+        return _scalar_power(base, exponent)
     if exponent == -1:
         return inverse(base)
     if exponent.is_Integer and exponent != 0:
@@ -605,6 +613,15 @@ def power(base, exponent):
         return MatPow(base, exponent) if exponent > 0 else MatPow(inverse(base), -exponent)
     raise ShapeMismatch(f"cannot raise the matrix {describe(base)} to the power {exponent}; "
                         r"for an entrywise power write A^{\circ p}")
+
+
+def _scalar_power(base, exponent):
+    """base^exponent of scalars, which are real in derive: (b^{2k})^e = |b|^{2k e}, so ((log u)^2)^{1/2} = |log u|.
+    SymPy, unable to show b real, keeps the power of a power, and takes arg(b) apart the next time it
+    multiplies it, with abs() of what it finds, on the matrices inside b."""
+    if isinstance(base, sympy.Pow) and base.exp.is_even and not exponent.is_integer:
+        return of_real_numbers(sympy.Pow, SafeAbs(base.base), base.exp * exponent)
+    return of_real_numbers(sympy.Pow, base, exponent)
 
 
 def divide(a, b):
@@ -620,7 +637,7 @@ def hadamard_power(base, exponent):
     """Each entry of a matrix raised to a power, A^(o p): A itself for p = 1, all ones for p = 0."""
     exponent = _sympify(exponent)
     if not is_matrix(base):
-        return of_real_numbers(sympy.Pow, base, exponent)
+        return _scalar_power(base, exponent)
     if exponent == 1:
         return base
     if exponent == 0:

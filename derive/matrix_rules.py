@@ -126,11 +126,17 @@ def _scalar_of_matrix(factor):
     return vjp
 
 
+def _partial(rule, node, operands, i):
+    """The scalar rule's local partial, computed as of real numbers (`matrix_ops.of_real_numbers`): the
+    operands are often made of matrices (tr(x^T A x)), which SymPy's own evaluation must not reach."""
+    return mo.of_real_numbers(lambda node, *operands: rule.partials(node, operands)[i], node, *operands)
+
+
 def _scalar_entry(rule) -> MatrixRule:
     """A scalar rule used on scalar nodes of a matrix network: G times the local partial."""
     return MatrixRule(
         rule.name, rule.op,
-        lambda G, node, operands, i: mo.as_scalar(G) * mo.kept_from_matrices(rule.partials(node, operands)[i]),
+        lambda G, node, operands, i: mo.as_scalar(G) * _partial(rule, node, operands, i),
         lambda s: _SCALAR_EXAMPLES.get(rule.name, lambda s: rule.example(mo.SumEntries(s["x"]), s["y"]))(s),
         split=rule.split, applies=lambda e: not mo.is_matrix(e) and rule.applies(e), note=rule.note,
     )
