@@ -16,9 +16,10 @@ every entry of the gradient with `sympy.diff` on explicit matrices. The engine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
-from sympy import Expr, Pow, Rational, S
+from sympy import Expr, Pow, Rational, S, Tuple
 from sympy.matrices.expressions import (
     Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, OneMatrix,
     Trace, Transpose,
@@ -126,17 +127,18 @@ def _scalar_of_matrix(factor):
     return vjp
 
 
-def _partial(rule, node, operands, i):
-    """The scalar rule's local partial, computed as of real numbers (`matrix_ops.of_real_numbers`): the
+@lru_cache(maxsize=256)  # once per node, not once per operand: a sum of k terms asks k times
+def _partials(rule, node, operands: tuple) -> tuple:
+    """The scalar rule's local partials, computed as of real numbers (`matrix_ops.of_real_numbers`): the
     operands are often made of matrices (tr(x^T A x)), which SymPy's own evaluation must not reach."""
-    return mo.of_real_numbers(lambda node, *operands: rule.partials(node, operands)[i], node, *operands)
+    return tuple(mo.of_real_numbers(lambda node, *operands: Tuple(*rule.partials(node, operands)), node, *operands))
 
 
 def _scalar_entry(rule) -> MatrixRule:
     """A scalar rule used on scalar nodes of a matrix network: G times the local partial."""
     return MatrixRule(
         rule.name, rule.op,
-        lambda G, node, operands, i: mo.as_scalar(G) * _partial(rule, node, operands, i),
+        lambda G, node, operands, i: mo.as_scalar(G) * _partials(rule, node, tuple(operands))[i],
         lambda s: _SCALAR_EXAMPLES.get(rule.name, lambda s: rule.example(mo.SumEntries(s["x"]), s["y"]))(s),
         split=rule.split, applies=lambda e: not mo.is_matrix(e) and rule.applies(e), note=rule.note,
     )
