@@ -135,7 +135,7 @@ def _collect(terms):
     scalar common to every term (c A - c B = c (A - B)). What is left of a term that was only the common
     factor (2 x in 2 x + A x) is c I, never the scalar c: (2 I + A) x."""
     coefficients = [_split_scalar(t)[0] for t in terms]
-    magnitude = abs(coefficients[0]) if len(terms) > 1 and coefficients[0].is_number else None
+    magnitude = abs(coefficients[0]) if len(terms) > 1 and all(map(_plain_number, coefficients)) else None
     if magnitude not in (None, 1) and all(abs(c) == magnitude for c in coefficients):
         return mo.matmul(magnitude, _collect([mo.matmul(c / magnitude, _split_scalar(t)[1])
                                               for c, t in zip(coefficients, terms)]))
@@ -154,6 +154,12 @@ def _collect(terms):
             if 1 < len(group) < len(terms) and _common_factor(group, side) is not None:
                 return mo.sum_of(*(t for t in terms if t not in group), _collect(group))
     return mo.sum_of(*terms)
+
+
+def _plain_number(c) -> bool:
+    """A number whose sign abs() can take: no matrix inside. abs() of anything else runs SymPy's sign
+    rewriting over every matrix node in it (1 / ||x - a|| or tr(x^T (x - a)) break under it)."""
+    return c.is_number and not any(isinstance(node, MatrixExpr) for node in preorder_traversal(c))
 
 
 def _common_scalar(coefficients):
@@ -242,9 +248,23 @@ class MatrixGradientBuilder:
         return self.shown_as[symbol]
 
     def _placeholder(self, symbol):
+        """dL/dv as a factor of the chains through v (once dL/dv is known), of the kind of dL/dv: a matrix, or
+        a scalar. A 1x1 v (c = u^T y) is a scalar in all but name, and its gradient may be either (-1 / (||u||
+        ||y||), or Y (.) Yhat^(o-1) for a 1x1 Yhat); the placeholder must be able to hold its value wherever
+        it stands (a 1x1 matrix under a transpose cannot hold a scalar)."""
         if symbol == self.loss:
             return S.One
-        return mo.GradientOf(self.loss, symbol) if mo.is_matrix(symbol) else mo.ScalarGradientOf(self.loss, symbol)
+        if _matrix_kind(symbol, self.value.get(symbol)):
+            return mo.GradientOf(self.loss, symbol)
+        return mo.ScalarGradientOf(self.loss, symbol)
+
+    def _in_place_of(self, user, expr):
+        """`expr` (dL/d user, in some form) of the kind of user's placeholder."""
+        if isinstance(self._placeholder(user), mo.GradientOf):
+            if not mo.is_matrix(expr):
+                raise mo.InternalError(f"the scalar {sstr(expr)} stands for the gradient of the matrix {sstr(user)}")
+            return expr
+        return mo.as_scalar(expr)
 
     def _derive(self, wrt) -> None:
         through = tuple(self.network.consumers(wrt, toward=self.loss))
@@ -265,14 +285,17 @@ class MatrixGradientBuilder:
             rules.update(dict.fromkeys(used))
             uses += [k for k in (self.key[user], ("definition", user)) if k is not None]
         chain = self._named(tidy(mo.sum_of(*chains)))
-        shown = chain.xreplace({self._placeholder(u): self.shown(u) for u in through if u != self.loss})
+        shown = chain.xreplace({self._placeholder(u): self._in_place_of(u, self.shown(u))
+                                for u in through if u != self.loss})
         simplified = self.simplify(shown)
         simplified = None if simplified == shown else simplified
         result = (simplified if simplified is not None else shown).xreplace(
-            {**{self._placeholder(u): self.value[u] for u in through if u != self.loss}, **self.delta_value})
+            {**{self._placeholder(u): self._in_place_of(u, self.value[u]) for u in through if u != self.loss},
+             **self.delta_value})
         uses += [self.deltas[k].key for k in self.deltas if self.deltas[k].symbol in new_deltas]
+        self.value[wrt] = result  # first: the placeholder for wrt (in _short) takes the kind of its value
         if wrt in self.sites:
-            symbol = self._delta_symbol(wrt)
+            symbol = self._delta_symbol(wrt, result)
             step = st.Delta(symbol, self.loss, wrt, wrt, result, shown, tuple(dict.fromkeys(uses)), chain, tuple(rules),
                             simplified, self._assumed(shown))
             self.deltas[step.key] = step
@@ -283,7 +306,6 @@ class MatrixGradientBuilder:
                                simplified, self._assumed(shown))
             self.shown_as[wrt] = self._short(step)
         self.steps.setdefault(step.key, step)
-        self.value[wrt] = result
         self.key[wrt] = step.key
 
     def simplify(self, expr):
@@ -325,15 +347,16 @@ class MatrixGradientBuilder:
             return last
         return self._placeholder(step.wrt)
 
-    def _delta_symbol(self, like):
-        """Delta^{(l)} for the pre-activation Z^{(l)} of layer l; otherwise numbered in order of derivation."""
+    def _delta_symbol(self, like, value):
+        """Delta^{(l)} for the pre-activation Z^{(l)} of layer l; otherwise numbered in order of derivation. A
+        matrix symbol for a matrix value, else a scalar one (the gradient at a 1x1 site may be a scalar)."""
         index = re.search(r"\^\{\((\w+)\)\}$", getattr(like, "name", "") or "")
         taken = {d.symbol.name for d in self.deltas.values()}
         name = f"Delta^{{({index.group(1)})}}" if index else ""
         if not name or name in taken:
             name = next(f"Delta^{{({k})}}" for k in range(len(taken) + 1, 2 * len(taken) + 3)
                         if f"Delta^{{({k})}}" not in taken)
-        return MatrixSymbol(name, *like.shape) if mo.is_matrix(like) else Symbol(name, real=True)
+        return MatrixSymbol(name, *like.shape) if _matrix_kind(like, value) else Symbol(name, real=True)
 
     def _site_delta(self, user, site, gradient, rule, new_deltas):
         """Name the gradient at an unnamed pre-activation (X W inside sigma(X W)) as a delta, once."""
@@ -343,11 +366,13 @@ class MatrixGradientBuilder:
             return gradient
         gradient = self._named(tidy(gradient))
         if key not in self.steps:
-            shown = gradient.xreplace({self._placeholder(user): self.shown(user)}) if user != self.loss else gradient
-            value = gradient.xreplace({self._placeholder(user): self.value[user]}) if user != self.loss else gradient
+            shown = gradient.xreplace({self._placeholder(user): self._in_place_of(user, self.shown(user))}) \
+                if user != self.loss else gradient
+            value = gradient.xreplace({self._placeholder(user): self._in_place_of(user, self.value[user])}) \
+                if user != self.loss else gradient
             value = value.xreplace(self.delta_value)
             uses = tuple(k for k in (self.key[user], ("definition", user)) if k)
-            symbol = self._delta_symbol(site)
+            symbol = self._delta_symbol(site, value)
             simplified = self.simplify(shown)
             simplified = None if simplified == shown else simplified
             step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, (rule,), simplified,
@@ -364,6 +389,11 @@ class MatrixGradientBuilder:
         value, key = self.gradient(wrt)
         step = self.steps.get(key) if key else None
         return final_form(step) if step is not None else value
+
+
+def _matrix_kind(symbol, gradient) -> bool:
+    """Whether dL/d symbol is a matrix: for a matrix symbol, unless it is 1x1 and its gradient a scalar."""
+    return mo.is_matrix(symbol) and not (mo.is_1x1(symbol) and gradient is not None and not mo.is_matrix(gradient))
 
 
 def final_form(step):

@@ -5,7 +5,10 @@ Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, 
 defined here: a function applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z),
 exp(Z), log(Z), sin(Z), cos(Z), |Z|, and their derivatives sigma'(Z), sign(Z), ...), the row-wise
 `Softmax`, the square diagonal matrix `Diag` of a vector, the scalar-valued `SumEntries`, `Mean`,
-`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`).
+`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`). SymPy's own
+scalar evaluation must never reach inside matrices (it rewrites x - a as -1 * (a - x) to look at signs, and
+takes tr(x^T x) for a complex number): |.|, sign, max and min are made matrix-safe (`SafeAbs`, ...), scalar
+functions of forms are evaluated `of_real_numbers`, and the nodes here rebuild a matrix SymPy disguised.
 
 The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
 they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import sympy
 from sympy import Derivative, Expr, S, Symbol
+from sympy.core.kind import NumberKind
 from sympy.core.sympify import _sympify
 from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.matrices.expressions import (
@@ -52,12 +56,31 @@ class _OfOneMatrix:
     def __new__(cls, arg):
         arg = _sympify(arg)
         if not isinstance(arg, MatrixExpr):
+            arg = _matrix_in_disguise(arg)
+        if not isinstance(arg, MatrixExpr):
             raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
         return super().__new__(cls, arg)
 
     @property
     def arg(self) -> MatrixExpr:
         return self.args[0]
+
+
+def _matrix_in_disguise(arg):
+    """A matrix that SymPy's own rewriting left as a scalar product, rebuilt as the matrix it is, or `arg`.
+
+    signsimp (under abs(), and in simplify) writes x - a as the unevaluated Mul -1 * (a - x) while it looks at
+    signs, and rebuilds every node above it with that Mul: negation distributes back over the sum (x - a
+    again, so the node comes through unchanged), any other coefficient makes a matrix product."""
+    if not isinstance(arg, sympy.Mul) or isinstance(arg, MatMul):
+        return arg
+    matrices = [f for f in arg.args if is_matrix(f)]
+    if not matrices:
+        return arg
+    coefficient = sympy.Mul(*(f for f in arg.args if not is_matrix(f)))
+    if coefficient == -1 and len(matrices) == 1 and isinstance(matrices[0], MatAdd):
+        return MatAdd(*(negate(t) for t in matrices[0].args)).doit(deep=False)
+    return matmul(coefficient, *matrices)
 
 
 class _SameShape(_OfOneMatrix, MatrixExpr):
@@ -144,6 +167,9 @@ class _ScalarOfMatrix(_OfOneMatrix, Expr):
     is_commutative = True
     is_real = True
 
+    def _eval_Abs(self):  # SymPy writes sqrt(s^2) as |s| for a real s: never through its own |.| (_MatrixSafe)
+        return self if self.is_nonnegative else SafeAbs(self)
+
 
 class SumEntries(_ScalarOfMatrix):
     """The sum of all entries, 1^T A 1."""
@@ -165,6 +191,134 @@ class L1Norm(_ScalarOfMatrix):
     is_nonnegative = True
 
 
+def scalars_of_matrices(expr) -> set:
+    """The scalars in `expr` that are made of matrices, outermost ones: tr(x^T A x), det X, ||x - a||, dL/dc."""
+    found = set()
+
+    def visit(node):
+        if not is_matrix(node) and any(is_matrix(a) for a in node.args):
+            found.add(node)
+            return
+        for a in node.args:
+            visit(a)
+
+    visit(expr)
+    return found
+
+
+def _real_stand_ins(args) -> dict:
+    """A real number standing in for each scalar made of matrices in `args` (nonnegative for a norm)."""
+    found = set().union(*(scalars_of_matrices(a) for a in args))
+    return {node: sympy.Dummy(real=True, nonnegative=node.is_nonnegative or None) for node in found}
+
+
+def of_real_numbers(function, *args):
+    """function(*args) as SymPy evaluates it of real numbers, with each scalar made of matrices standing in
+    as the real number it is; SymPy never evaluates inside the matrices. Without it (u^2)^{1/2} of u =
+    tr(x^T A x) goes through arg(u) and crashes on the matrices, and |e^{-u}| becomes e^{-re(u)}."""
+    args = [_sympify(a) for a in args]
+    stand_ins = _real_stand_ins(args)
+    if not stand_ins:
+        return kept_from_matrices(function(*args))
+    value = function(*(_plain(a.xreplace(stand_ins)) for a in args))
+    return _put_back(value, {d: node for node, d in stand_ins.items()})
+
+
+class _MatrixSafe:
+    """A SymPy function (|.|, sign, max, min) whose evaluation never looks inside matrices.
+
+    SymPy's |.| writes x - a as -1 * (a - x) to look at signs, inside x^T A (x - a) too, which a matrix
+    product cannot hold; max factors x - y through the matrices. These evaluate `of_real_numbers` whenever
+    they are built (also when a name is replaced by its definition later: so the reader always makes
+    these), and a rewriting of their arguments that reaches the matrices (signsimp, under abs()) is undone
+    where a matrix belongs. Printed and named in messages as the SymPy function. Made by `_matrix_safe`."""
+
+    base: type = None
+
+    def __new__(cls, *args, **options):
+        args = [_sympify(a) for a in args]
+        stand_ins = _real_stand_ins(args)
+        standing = [_plain(a.xreplace(stand_ins)) for a in args]
+        value = cls.base(*standing, **options)
+        if type(value) is cls.base and set(value.args) == set(standing):  # it stays itself
+            return cls.base.__new__(cls, *args, evaluate=False)
+        return _put_back(value, {d: node for node, d in stand_ins.items()})
+
+    def _eval_Abs(self):  # abs() of this node: evaluated the same way, never by SymPy's own |.|
+        return self if self.base is sympy.Abs else SafeAbs(self)
+
+    def _xreplace(self, rule):
+        if self in rule:
+            return rule[self], True
+        args = [_matrix_safe_xreplace(a, rule) for a in self.args]
+        if all(new is old for new, old in zip(args, self.args)):
+            return self, False
+        return self.func(*args), True
+
+
+def _matrix_safe_xreplace(node, rule):
+    """node.xreplace(rule), except that what would put a scalar product where a matrix belongs (SymPy's
+    -1 * (a - x) for x - a) puts back the matrix it stands for."""
+    if node in rule:
+        return rule[node]
+    if not node.args:
+        return node
+    args = [_matrix_safe_xreplace(a, rule) for a in node.args]
+    args = [_matrix_in_disguise(new) if is_matrix(old) and not is_matrix(new) else new
+            for new, old in zip(args, node.args)]
+    return node if all(new is old for new, old in zip(args, node.args)) else node.func(*args)
+
+
+def _matrix_safe(base: type, name: str) -> type:
+    """The `_MatrixSafe` version of one SymPy function, with its name (printers know it by that)."""
+    cls = type(base.__name__, (_MatrixSafe, base), {"base": base, "__module__": __name__, "__qualname__": name})
+    globals()[name] = cls  # importable by its own name, so expressions pickle
+    return cls
+
+
+SafeAbs = _matrix_safe(sympy.Abs, "SafeAbs")
+SafeSign = _matrix_safe(sympy.sign, "SafeSign")
+SafeMax = _matrix_safe(sympy.Max, "SafeMax")
+SafeMin = _matrix_safe(sympy.Min, "SafeMin")
+MATRIX_SAFE = {sympy.Abs: SafeAbs, sympy.sign: SafeSign, sympy.Max: SafeMax, sympy.Min: SafeMin}
+
+
+def _plain(expr):
+    """`expr`, free of matrices, with SymPy's own |.|, sign, max and min (as SymPy evaluates them)."""
+    if not expr.args:
+        return expr
+    args = [_plain(a) for a in expr.args]
+    if isinstance(expr, _MatrixSafe):
+        return expr.base(*args)
+    return expr if all(new is old for new, old in zip(args, expr.args)) else expr.func(*args)
+
+
+def _put_back(expr, stand_ins: dict):
+    """`expr` with the stand-ins replaced by what they stand for, each |.|, sign, max and min matrix-safe.
+    Sums, products and powers are not evaluated again (they were, of the stand-ins): SymPy's (b^2)^{1/2}
+    of a b it cannot show real takes arg(b) apart, with abs() of what it finds."""
+    if expr in stand_ins:
+        return stand_ins[expr]
+    if not expr.args:
+        return expr
+    args = [_put_back(a, stand_ins) for a in expr.args]
+    if isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)):
+        return expr.func(*args, evaluate=False)
+    return MATRIX_SAFE.get(type(expr), expr.func)(*args)
+
+
+def kept_from_matrices(expr):
+    """`expr` with each |.|, sign, max and min in its matrix-safe form (a rule's sign(u) for |u|, which SymPy
+    takes apart with abs() when it asks whether a product is an integer)."""
+    if not isinstance(expr, sympy.Basic) or not expr.args:
+        return expr
+    args = [kept_from_matrices(a) for a in expr.args]
+    func = MATRIX_SAFE.get(type(expr), expr.func)
+    if func is expr.func and all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return func(*args)
+
+
 def kinked(node) -> bool:
     """A node that is not differentiable where an entry of its argument is 0: ReLU(Z), |A|, ||A||_1."""
     return isinstance(node, L1Norm) or (isinstance(node, Entrywise) and not node.prime and node.name in KINKED)
@@ -178,6 +332,13 @@ class ScalarGradientOf(Derivative):
 
     def __new__(cls, loss, variable):
         return Derivative.__new__(cls, loss, variable, evaluate=False)
+
+    def _eval_is_commutative(self):  # a scalar, also for a 1x1 loss and intermediate (MatrixSymbols)
+        return True
+
+    @property
+    def kind(self):
+        return NumberKind
 
     def doit(self, **hints):
         return self
@@ -367,11 +528,15 @@ def sum_of(*terms):
     """A sum of terms of one kind, as the engine and the rules build it: scalars, or matrices of one shape.
 
     Nothing is broadcast: a scalar beside a matrix, or two shapes that differ, is a bug in derive (a factor
-    taken out of a sum that left a scalar where c I belongs), raised as an `InternalError` naming both."""
+    taken out of a sum that left a scalar where c I belongs), raised as an `InternalError` naming both. Only
+    1x1 matrices go with scalars: they are numbers (the gradient of q = x^T A x comes back as a scalar
+    along one path and as (c I_1) along another), and the sum is the number."""
     terms = [_as_scalar(t) for t in terms]
     matrices = [t for t in terms if is_matrix(t)]
     if not matrices:
         return sympy.Add(*terms)
+    if len(matrices) < len(terms) and all(is_1x1(m) for m in matrices):
+        return sympy.Add(*(as_scalar(t) for t in terms))
     for t in terms:
         if not is_matrix(t):
             raise InternalError(f"a sum of the scalar {describe(t)} and the matrix {describe(matrices[0])}")
@@ -438,7 +603,7 @@ def power(base, exponent):
     if is_1x1(base):
         base = as_scalar(base)
     if not is_matrix(base):
-        return sympy.Pow(base, exponent)
+        return _scalar_power(base, exponent)
     if exponent == -1:
         return inverse(base)
     if exponent.is_Integer and exponent != 0:
@@ -448,6 +613,15 @@ def power(base, exponent):
         return MatPow(base, exponent) if exponent > 0 else MatPow(inverse(base), -exponent)
     raise ShapeMismatch(f"cannot raise the matrix {describe(base)} to the power {exponent}; "
                         r"for an entrywise power write A^{\circ p}")
+
+
+def _scalar_power(base, exponent):
+    """base^exponent of scalars, which are real in derive: (b^{2k})^e = |b|^{2k e}, so ((log u)^2)^{1/2} = |log u|.
+    SymPy, unable to show b real, keeps the power of a power, and takes arg(b) apart the next time it
+    multiplies it, with abs() of what it finds, on the matrices inside b."""
+    if isinstance(base, sympy.Pow) and base.exp.is_even and not exponent.is_integer:
+        return of_real_numbers(sympy.Pow, SafeAbs(base.base), base.exp * exponent)
+    return of_real_numbers(sympy.Pow, base, exponent)
 
 
 def divide(a, b):
@@ -463,7 +637,7 @@ def hadamard_power(base, exponent):
     """Each entry of a matrix raised to a power, A^(o p): A itself for p = 1, all ones for p = 0."""
     exponent = _sympify(exponent)
     if not is_matrix(base):
-        return sympy.Pow(base, exponent)
+        return _scalar_power(base, exponent)
     if exponent == 1:
         return base
     if exponent == 0:
@@ -484,11 +658,21 @@ def maximum(*args):
     args = [as_scalar(a) if is_1x1(a) else a for a in args]
     matrices = [a for a in args if is_matrix(a)]
     if not matrices:
-        return sympy.Max(*args)
+        return SafeMax(*args)
     if len(args) == 2 and len(matrices) == 1 and S.Zero in args:
         return apply("relu", matrices[0])
     raise ShapeMismatch(f"the entrywise max of {', '.join(describe(a) for a in args)} is not supported; "
                         "max(0, M) of one matrix M (the ReLU) is")
+
+
+def minimum(*args):
+    """min of scalars (1x1 forms among them); of a matrix it is refused (no entrywise min is supported)."""
+    args = [as_scalar(a) if is_1x1(a) else a for a in args]
+    matrices = [a for a in args if is_matrix(a)]
+    if matrices:
+        raise ShapeMismatch(f"the entrywise min of {', '.join(describe(a) for a in args)} is not supported; "
+                            "max(0, M) of one matrix M (the ReLU) is")
+    return SafeMin(*args)
 
 
 def apply(name: str, x):
@@ -498,7 +682,7 @@ def apply(name: str, x):
         return x
     if is_matrix(x):
         return entrywise_class(name)(x)
-    return ENTRYWISE_FUNCTIONS[name](x)
+    return SafeAbs(x) if name == "abs" else of_real_numbers(ENTRYWISE_FUNCTIONS[name], x)
 
 
 def softmax(x):
@@ -530,7 +714,7 @@ def det(x):
 def norm(x, kind: str = "F"):
     """||x||: Frobenius ("F", also "2" of a vector), or "1" entry by entry (the sum of absolute values)."""
     if not is_matrix(x):
-        return sympy.Abs(x)
+        return SafeAbs(x)
     return L1Norm(x) if kind == "1" else FrobeniusNorm(x)
 
 

@@ -30,7 +30,7 @@ from .errors import LatexError
 from .matrix_ops import (
     ENTRYWISE_FUNCTIONS, add, apply, as_scalar, det, diag, dimensions_of, divide, entrywise_class, hadamard,
     hadamard_power,
-    identity, is_1x1, is_matrix, matmul, maximum, mean, negate, norm, ones, power, root, softmax, sum_entries,
+    identity, is_1x1, is_matrix, matmul, maximum, mean, minimum, negate, norm, ones, power, root, softmax, sum_entries,
     trace, transpose,
 )
 
@@ -86,7 +86,7 @@ _FUNCTIONS: dict[str, Callable] = {
     "softmax": softmax, "sum": sum_entries, "mean": mean, "tr": trace, "det": det, "diag": diag,
 }
 _OF_A_NUMBER = {"exp", "log", "sin", "cos"}  # of a 1x1 form (x^T A x) the scalar function, not entry by entry
-_SCALAR_FUNCTIONS = {"max": maximum, "min": sympy.Min}  # any number of scalar arguments; max(0, M) is ReLU(M)
+_SCALAR_FUNCTIONS = {"max": maximum, "min": minimum}  # any number of scalar arguments; max(0, M) is ReLU(M)
 _ALIASES = {"sigma": "sigmoid", "ln": "log", "trace": "tr"}
 _WORDS = set(_FUNCTIONS) | set(_SCALAR_FUNCTIONS) | set(_ALIASES)  # \operatorname{word}, compared in lower case
 _COMMANDS = {"tanh", "exp", "log", "ln", "det", "max", "min", "tr", "Tr", "trace", "sigmoid", "relu", "ReLU",
@@ -935,7 +935,7 @@ class _Parser:
 
     def call(self, word: str, arguments: list, prime: bool, pos: int):
         values = [_concrete(a) for a in arguments]
-        if word == "min" and any(is_matrix(v) for v in values):
+        if word == "min" and any(is_matrix(v) and not is_1x1(v) for v in values):  # min(1, a^T x) is a number
             raise LatexError(rf"\min of a matrix is not supported (\max(0, M) is the ReLU), {self.located(pos)}")
         if word in _SCALAR_FUNCTIONS:
             return _SCALAR_FUNCTIONS[word](*values)

@@ -16,9 +16,10 @@ every entry of the gradient with `sympy.diff` on explicit matrices. The engine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
-from sympy import Expr, Pow, Rational, S
+from sympy import Expr, Pow, Rational, S, Tuple
 from sympy.matrices.expressions import (
     Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, OneMatrix,
     Trace, Transpose,
@@ -60,9 +61,15 @@ def _matmul_vjp(G, node, operands, i):
     return mo.matmul(*scalars, *left, G, *right)
 
 
+def _matpow_operands(node) -> tuple:
+    """The matrix that a power multiplies by itself: A in A^p, and A^{-1} in A^{-p} (SymPy's .doit() writes
+    the power of an inverse (A^{-1})^p that way)."""
+    return (node.base,) if node.exp > 0 else (mo.inverse(node.base),)
+
+
 def _matpow_vjp(G, node, operands, i):
-    """For A^p (p a positive integer): the sum over k of (A^T)^k G (A^T)^(p-1-k)."""
-    base, p = node.base, int(node.exp)
+    """For B^p (p a positive integer; B = A^{-1} for A^{-p}): the sum over k of (B^T)^k G (B^T)^(p-1-k)."""
+    base, p = operands[0], abs(int(node.exp))
     at = mo.transpose(base)
     return mo.sum_of(*(mo.matmul(*([at] * k), G, *([at] * (p - 1 - k))) for k in range(p)))
 
@@ -120,11 +127,18 @@ def _scalar_of_matrix(factor):
     return vjp
 
 
+@lru_cache(maxsize=256)  # once per node, not once per operand: a sum of k terms asks k times
+def _partials(rule, node, operands: tuple) -> tuple:
+    """The scalar rule's local partials, computed as of real numbers (`matrix_ops.of_real_numbers`): the
+    operands are often made of matrices (tr(x^T A x)), which SymPy's own evaluation must not reach."""
+    return tuple(mo.of_real_numbers(lambda node, *operands: Tuple(*rule.partials(node, operands)), node, *operands))
+
+
 def _scalar_entry(rule) -> MatrixRule:
     """A scalar rule used on scalar nodes of a matrix network: G times the local partial."""
     return MatrixRule(
         rule.name, rule.op,
-        lambda G, node, operands, i: mo.as_scalar(G) * rule.partials(node, operands)[i],
+        lambda G, node, operands, i: mo.as_scalar(G) * _partials(rule, node, tuple(operands))[i],
         lambda s: _SCALAR_EXAMPLES.get(rule.name, lambda s: rule.example(mo.SumEntries(s["x"]), s["y"]))(s),
         split=rule.split, applies=lambda e: not mo.is_matrix(e) and rule.applies(e), note=rule.note,
     )
@@ -191,7 +205,8 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
     MatrixRule("matrix power rule", MatPow, _matpow_vjp,
                lambda s: Trace(mo.matmul(s["B"], mo.power(s["A"], 3)))
                + Trace(mo.matmul(s["B"], mo.power(mo.add(mo.diag(s["x"]), mo.matmul(4, Identity(3))), -2))),
-               split=lambda e: (e.base,), applies=lambda e: e.exp.is_Integer and e.exp > 0),
+               split=_matpow_operands,
+               applies=lambda e: e.exp.is_Integer and e.exp != 0 and not isinstance(e, Inverse)),  # A^{-1} is a MatPow
     MatrixRule("sum rule", MatAdd, lambda G, node, operands, i: G,
                lambda s: mo.SumEntries(mo.add(mo.matmul(s["X"], s["W"]), mo.matmul(s["X"], s["A"], s["W"])))),
     MatrixRule("transpose rule", Transpose, lambda G, node, operands, i: mo.transpose(G),

@@ -14,7 +14,7 @@ from sympy.matrices.expressions import HadamardPower, Identity, MatPow, Trace
 from derive.errors import LatexError
 from derive.matrix_ops import (
     ENTRYWISE_FUNCTIONS, ShapeMismatch, add, apply, det, diag, divide, entrywise_class, hadamard, inverse, matmul,
-    mean, negate, norm, ones, power, softmax, subtract, sum_entries, trace, transpose,
+    maximum, mean, minimum, negate, norm, ones, power, softmax, subtract, sum_entries, trace, transpose,
 )
 from derive.matrix_parse import MAX_DEPTH, MAX_LENGTH, parse_matrix_latex
 
@@ -127,8 +127,8 @@ PARSES = [
     (r"\det A", det(A)),
     (r"\log\det A", sympy.log(det(A))),
     (r"\log \det(A)", sympy.log(det(A))),
-    (r"\max(0, y)", sympy.Max(0, y)),
-    (r"\min\{y, w\}", sympy.Min(y, w)),
+    (r"\max(0, y)", maximum(0, y)),
+    (r"\min\{y, w\}", minimum(y, w)),
     (r"\tanh^2 y", sympy.tanh(y) ** 2),
     # derivatives of activations
     (r"\sigma'(Z)", prime("sigmoid", Z)),
@@ -144,7 +144,7 @@ PARSES = [
     (r"\left\| x \right\|_2", norm(x)),
     (r"\Vert A \Vert", norm(A)),
     (r"\lambda \lVert W \rVert_{F}^{2}", lam * power(norm(W), 2)),
-    (r"|y - w|", sympy.Abs(y - w)),
+    (r"|y - w|", norm(y - w)),
     (r"\|x\| \|W\|", norm(x) * norm(W)),
     # the all-ones vector, sized by a subscript or by its neighbours
     (r"X W + \mathbf{1} b^T", add(matmul(X, W), matmul(ones(n, 1), transpose(b)))),
@@ -180,8 +180,8 @@ PARSES = [
     (r"\log(x^T A x)", sympy.log(Trace(matmul(transpose(x), A, x)))),
     (r"\exp(x^T x + 1)", sympy.exp(Trace(matmul(transpose(x), x)) + 1)),
     (r"e^{-x^T x}", sympy.exp(-Trace(matmul(transpose(x), x)))),
-    (r"|x^T A x|", sympy.Abs(Trace(matmul(transpose(x), A, x)))),
-    (r"\max(0, x^T x)", sympy.Max(0, Trace(matmul(transpose(x), x)))),
+    (r"|x^T A x|", norm(Trace(matmul(transpose(x), A, x)))),
+    (r"\max(0, x^T x)", maximum(0, Trace(matmul(transpose(x), x)))),
     # entrywise functions and powers
     (r"\sin(Z)", apply("sin", Z)),
     (r"\cos Z", apply("cos", Z)),

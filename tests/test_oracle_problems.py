@@ -182,9 +182,7 @@ ORACLES: dict[str, Oracle] = {
                             / (anp.sqrt(sum(v[f"u_{i}"] ** 2 for i in (1, 2, 3)))
                                * anp.sqrt(sum(v[f"v_{i}"] ** 2 for i in (1, 2, 3))))),
     "cosine_matrix": Oracle(_cosine),
-    "cosine_named_dot": Oracle(_cosine, xfail="not in issue 12 (nearest: section 5, scalar functions of 1x1 forms): "
-                               "a named 1x1 definition c = u^T y divided by scalars crashes the matrix engine with "
-                               "AttributeError: 'Mul' object has no attribute 'shape'", raises=(AttributeError,)),
+    "cosine_named_dot": Oracle(_cosine),
     "cosine_sqrt": Oracle(lambda v: -_cosine(v)),
     "rnn_scalar": Oracle(_rnn_scalar),
     "rnn_vector": Oracle(_rnn_vector),
