@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
+
 import numpy as np
 
 from .errors import CheckError
@@ -390,7 +392,8 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
         failing = ~(np.abs(a - numeric) <= rough + np.nan_to_num(truncation) + derived)
         if not failing.any():
             break
-        round_off_of, wide = measured(failing)
+        excess = np.abs(a - numeric) / (rough + np.nan_to_num(truncation) + derived)
+        round_off_of, wide = measured(failing, excess)
         derived = base if wide is None else base + 2 * np.abs(a - np.asarray(wide, dtype=float))
         for j in np.unique(rung):
             rough[rung == j] = round_off_of(int(j), items[rung == j])
@@ -409,22 +412,29 @@ def _measurements(q: Quotients, reference, noise: float, seed: int):
         largest = float(np.max(np.abs(np.nan_to_num(q.at(0, np.arange(q.size))))))
         by_largest = (lambda j, items: _round_off_at(q, j, items, 0.0, largest))
         if q.prec.wider is None:
-            yield lambda failing: (by_largest, None)
-        else:
-            yield lambda failing: (_complex_round_off(q, failing) or by_largest, wide())
+            yield lambda failing, excess: (by_largest, None)
+            return
+        derived = functools.lru_cache(maxsize=None)(wide)  # evaluated once, when first needed
+        plain = (lambda j, items: _round_off_at(q, j, items, 0.0))
+        yield lambda failing, excess: (plain, derived())  # the derived values' rounding first: it settles most
+        yield lambda failing, excess: (_complex_round_off(q, failing, excess) or by_largest, derived())
         return
-    def against_wider(failing):
+    def against_wider(failing, excess):
         measured = wide_noise(q, noise if noise else loss_noise(q.f, q.theta, q.prec, seed), seed)
         return (lambda j, items: _round_off_at(q, j, items, measured)), wide()
     yield against_wider
 
 
-def _complex_round_off(q: Quotients, failing, most: int = 256):
-    """The complex step's round-off with the failing items' (at most `most`) rounding measured: twice their
-    difference from the same estimate in the wider complex type; None where the evaluator gives nothing
-    wider."""
+def _complex_round_off(q: Quotients, failing, excess, most: int = 4096, beyond: float = 1e4):
+    """The complex step's round-off with the failing items' rounding measured: twice their difference from
+    the same estimate in the wider complex type; None where the evaluator gives nothing wider. Measured are
+    the items nearest their budget first (`excess`, the difference over the budget), at most `most` of them
+    and none more than `beyond` times over it (rounding is never that far off; a wrong value is)."""
     measured = np.zeros(q.size)
-    chosen = np.flatnonzero(failing)[:most]
+    candidates = np.flatnonzero(failing & (excess <= beyond))
+    chosen = candidates[np.argsort(excess[candidates], kind="stable")][:most]
+    if not chosen.size:
+        return None
     wide = Quotients("complex step", q.f, q.theta, q.h, _WIDER[q.prec.name], q.axes, q.directions)
     values = in_wider(lambda: wide.at(0, chosen))
     if values is None or np.array_equal(values, q.at(0, chosen)):
