@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from derive import estimators as est
-from derive.stochastic import StochasticProblem
+from derive.stochastic import estimators as est
+from derive.stochastic.problem import StochasticProblem
 
 ROUTER = Path(__file__).resolve().parent.parent / "examples" / "router.yaml"
 

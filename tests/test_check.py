@@ -7,9 +7,9 @@ import pytest
 import sympy
 
 import derive
-from derive.check import band, central_difference_check, judged_band, relative_error
-from derive.errors import CheckError
-from derive.network import make_symbol
+from derive.check.gradient_check import band, central_difference_check, judged_band, relative_error
+from derive.core.errors import CheckError
+from derive.core.network import make_symbol
 
 x, w = make_symbol("x"), make_symbol("w")
 
@@ -78,7 +78,7 @@ def test_no_valid_point_is_a_clear_error():
 
 
 def test_large_inputs_use_stable_sigmoid():
-    from derive.numeric import evaluate
+    from derive.check.numeric import evaluate
     u = make_symbol("u")
     with np.errstate(over="raise"):
         assert evaluate(derive.sigmoid(u), {u: -800.0}) == pytest.approx(0.0)

@@ -14,10 +14,10 @@ import pytest
 import sympy
 
 import derive
-from derive import methods as m
+from derive.check import methods as m
 from derive.builders import mlp
-from derive.check import PASSING, check_gradients
-from derive.derivation import Solution
+from derive.check.gradient_check import PASSING, check_gradients
+from derive.solve.derivation import Solution
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ATTENTION = """

@@ -49,7 +49,7 @@ def test_pgfplots_plot_compiles_in_a_document(tmp_path):
     picture = (tmp_path / "sweep.tex").read_text()
     assert r"\begin{loglogaxis}" in picture
     require_pdflatex()
-    from derive.output import compile_pdf
+    from derive.write.output import compile_pdf
     document = "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n" \
                f"\\begin{{document}}\n{picture}\n\\end{{document}}\n"
     assert compile_pdf(document).startswith(b"%PDF")
@@ -72,21 +72,21 @@ def test_comparison_table(tmp_path):
 
 
 def test_a_wrong_gradient_exits_1_naming_the_entries(monkeypatch):
-    import derive.derivation as module
+    import derive.solve.derivation as module
 
     right = module.Derivation.result  # the check evaluates the gradient in its named intermediates
     monkeypatch.setattr(module.Derivation, "result", property(lambda self: 2 * right.fget(self)))
-    result = CliRunner().invoke(__import__("derive.cli", fromlist=["main"]).main, ["check", str(BATCH), "--points", "1"])
+    result = CliRunner().invoke(__import__("derive.cli.commands", fromlist=["main"]).main, ["check", str(BATCH), "--points", "1"])
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output and "failed: dL/dW^{(1)}[0,0] at point 1: analytic" in result.output
 
 
 def test_json_entries_carry_their_error_budget(monkeypatch):
-    import derive.derivation as module
+    import derive.solve.derivation as module
 
     right = module.Derivation.result  # the check evaluates the gradient in its named intermediates
     monkeypatch.setattr(module.Derivation, "result", property(lambda self: 1.001 * right.fget(self)))
-    result = CliRunner().invoke(__import__("derive.cli", fromlist=["main"]).main,
+    result = CliRunner().invoke(__import__("derive.cli.commands", fromlist=["main"]).main,
                                 ["check", str(BATCH), "--points", "1", "--format", "json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.output)
@@ -121,5 +121,5 @@ def test_solve_puts_the_sweep_plot_and_comparison_in_the_document(tmp_path):
     assert r"\usepackage{pgfplots}" in tex and r"\begin{loglogaxis}" in tex
     assert "Richardson extrapolation of central differences of the loss" in tex and "complex step" in tex
     require_pdflatex()
-    from derive.output import compile_pdf
+    from derive.write.output import compile_pdf
     assert compile_pdf(tex).startswith(b"%PDF")

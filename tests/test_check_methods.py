@@ -10,9 +10,9 @@ import pytest
 import sympy
 
 import derive
-from derive.check import METHODS, check_gradients
-from derive.errors import CheckError
-from derive.network import make_symbol
+from derive.check.gradient_check import METHODS, check_gradients
+from derive.core.errors import CheckError
+from derive.core.network import make_symbol
 
 from conftest import require_pdflatex
 
@@ -147,7 +147,7 @@ def test_steps_shrink_near_a_kink():
 def test_matrix_relu_at_a_kink():
     net = derive.Network()
     from sympy import MatrixSymbol
-    from derive import matrix_ops as mo
+    from derive.core import matrix_ops as mo
     X, W = net.declare(MatrixSymbol("X", 1, 2)), net.declare(MatrixSymbol("W", 2, 1))
     L = net.define("L", mo.sum_entries(mo.apply("relu", mo.matmul(X, W))))
     report = net.gradient(L, W).check(points={"X": [[1.0, 2.0]], "W": [[2.0], [-1.0]]})  # X W = 0
@@ -219,16 +219,16 @@ def test_document_with_sweep_and_comparison_compiles():
     assert r"\usepackage{pgfplots}" in tex and r"\begin{loglogaxis}" in tex and "complex step" in tex
     assert r"\usepackage{pgfplots}" not in problem.solve().document()
     require_pdflatex()
-    from derive.output import compile_pdf
+    from derive.write.output import compile_pdf
     assert compile_pdf(tex).startswith(b"%PDF")
 
 
 def test_float32_evaluation_keeps_its_precision():
-    from derive.numeric import MatrixEvaluator, compile_expression
+    from derive.check.numeric import MatrixEvaluator, compile_expression
     f = compile_expression(derive.sigmoid(w) + derive.softplus(w), [w])
     assert f(np.float32(0.3)).dtype == np.float32
     from sympy import MatrixSymbol
-    from derive import matrix_ops as mo
+    from derive.core import matrix_ops as mo
     Z = MatrixSymbol("Z", 2, 2)
     value = MatrixEvaluator({Z: np.ones((2, 2))}, dtype=np.float32)(mo.apply("sigmoid", Z))
     assert value.dtype == np.float32
@@ -236,7 +236,7 @@ def test_float32_evaluation_keeps_its_precision():
 
 def test_forward_mode_reproduces_the_known_example():
     """Baydin et al. (JMLR 2018): f = ln x1 + x1 x2 - sin x2 at (2, 5): df/dx1 = 5.5, df/dx2 = 1.716."""
-    from derive.forward_mode import forward_mode_gradient
+    from derive.check.forward_mode import forward_mode_gradient
     x1, x2 = make_symbol("x1"), make_symbol("x2")
     f = sympy.log(x1) + x1 * x2 - sympy.sin(x2)
     gradient, passes = forward_mode_gradient(f, [x1, x2], [x1, x2], np.array([2.0, 5.0]))

@@ -31,7 +31,7 @@ VECTOR = EXAMPLES / "one_layer_vector.yaml"
 def run_cli(cwd: Path, *args) -> subprocess.CompletedProcess:
     """`python -m derive.cli ARGS` in `cwd`, text output captured, with a generous timeout."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "derive.cli", *map(str, args)], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "derive", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=240, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -249,7 +249,7 @@ def test_pdf_without_pdflatex_says_so_and_writes_nothing(tmp_path):
     (bare / "python").symlink_to(sys.executable)
     env = {**os.environ, "PATH": str(bare)}
     example = str(Path(__file__).resolve().parent.parent / "examples" / "one_layer_scalar.yaml")
-    result = subprocess.run([sys.executable, "-m", "derive.cli", "solve", example, "-o", "out.pdf"],
+    result = subprocess.run([sys.executable, "-m", "derive", "solve", example, "-o", "out.pdf"],
                             cwd=tmp_path, capture_output=True, text=True, env=env)
     message = assert_bad_input(result, tmp_path, "out.pdf")
     assert "pdflatex is not installed" in message and "texlive-latex-base" in message

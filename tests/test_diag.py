@@ -10,10 +10,10 @@ import sympy
 from sympy import MatrixSymbol, Symbol
 
 import derive
-from derive.matrix_ops import Diag, ShapeMismatch, diag, entry_symbols, explicit, matmul, transpose
-from derive.matrix_parse import parse_matrix_latex
-from derive.numeric import MatrixEvaluator
-from derive.printing import latex
+from derive.core.matrix_ops import Diag, ShapeMismatch, diag, entry_symbols, explicit, matmul, transpose
+from derive.read.matrix_parse import parse_matrix_latex
+from derive.check.numeric import MatrixEvaluator
+from derive.write.printing import latex
 
 n = Symbol("n", integer=True, positive=True)
 v, r, A, X = MatrixSymbol("v", n, 1), MatrixSymbol("r", 1, 3), MatrixSymbol("A", 3, 3), MatrixSymbol("X", n, 3)

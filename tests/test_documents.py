@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.demo import seed_003_document
-from derive.output import compile_pdf
+from derive.cli.demo import seed_003_document
+from derive.write.output import compile_pdf
 
 from conftest import require_pdflatex
 

@@ -10,7 +10,7 @@ import sympy
 from sympy import Rational
 
 import derive
-from derive import steps as st
+from derive.core import steps as st
 from derive.builders import sigmoid_chain
 
 from conftest import agree_at_random_points, elementary
@@ -158,7 +158,7 @@ def test_activations_apply_elementwise_and_print():
     assert derive.sigmoid(m) == sympy.Matrix([[derive.sigmoid(u), Rational(1, 2)]])
     assert derive.relu(sympy.Matrix([-2, 3])) == sympy.Matrix([0, 3])
     assert derive.tanh(m)[0] == sympy.tanh(u)
-    from derive.printing import latex
+    from derive.write.printing import latex
     assert latex(derive.sigmoid(u)) == r"\sigma\left(u\right)"
     assert latex(derive.relu(u)) == r"\operatorname{ReLU}\left(u\right)"
     assert latex(derive.softplus(u)) == r"\operatorname{softplus}\left(u\right)"

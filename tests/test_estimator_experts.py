@@ -18,9 +18,9 @@ import pytest
 import sympy
 
 import derive
-from derive import estimators as est
-from derive.errors import ProblemError
-from derive.stochastic import NetworkExpert, StochasticProblem, sympy_expert_gradient
+from derive.stochastic import estimators as est
+from derive.core.errors import ProblemError
+from derive.stochastic.problem import NetworkExpert, StochasticProblem, sympy_expert_gradient
 
 from conftest import require_pdflatex
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
@@ -250,7 +250,7 @@ def test_bad_expert_networks(expert, message):
 def test_a_bad_definition_names_its_line_in_the_router_file():
     text = BAD.replace("    - EXPERT", "    - symbols: [x_1, a]\n      definitions:\n        - e = a \\unknownthing x_1\n"
                                        "      output: e\n      values: {a: 1.0}")
-    with pytest.raises(derive.errors.DeriveError) as error:
+    with pytest.raises(derive.DeriveError) as error:
         StochasticProblem.from_text(text, "bad.yaml")
     assert "bad.yaml, line 9, definition of e" in str(error.value)
 

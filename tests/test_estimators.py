@@ -17,10 +17,10 @@ import sympy
 from sympy import ImmutableMatrix
 
 import derive
-from derive import estimators as est
-from derive import matrix_ops as mo
-from derive.errors import ProblemError
-from derive.stochastic import (StochasticProblem, expected_loss, log_softmax_derivation, scalar_model,
+from derive.stochastic import estimators as est
+from derive.core import matrix_ops as mo
+from derive.core.errors import ProblemError
+from derive.stochastic.problem import (StochasticProblem, expected_loss, log_softmax_derivation, scalar_model,
                                sympy_exact_gradient, validate_distribution)
 
 from conftest import agree_at_random_points

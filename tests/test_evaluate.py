@@ -11,7 +11,7 @@ from autograd import grad
 
 import derive
 from derive.builders import mlp, sigmoid_chain
-from derive.errors import DeriveError
+from derive.core.errors import DeriveError
 
 RTOL = 1e-9
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from derive.answers import AnswerError
-from derive.errors import ProblemError
-from derive.grade import Rubric, feedback, grade, load_problem, load_rubric, split_answers
+from derive.read.answers import AnswerError
+from derive.core.errors import ProblemError
+from derive.grade.batch import Rubric, feedback, grade, load_problem, load_rubric, split_answers
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -99,7 +99,7 @@ def test_rubric_keeps_line_numbers_of_the_problem_and_is_checked(tmp_path):
 
 
 def derive_error():
-    from derive.errors import DeriveError
+    from derive.core.errors import DeriveError
     return DeriveError
 
 
@@ -134,7 +134,7 @@ def test_time_limit_makes_answers_undecided_not_wrong(tmp_path):
 
 
 def test_memory_limit_is_set_in_the_worker():
-    code = ("from derive.grade import _limit_memory\n_limit_memory(1500 << 20)\n"
+    code = ("from derive.grade.batch import _limit_memory\n_limit_memory(1500 << 20)\n"
             "try:\n    bytearray(2000 << 20)\nexcept MemoryError:\n    print('limited')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "limited", result.stderr
@@ -226,7 +226,7 @@ def test_a_thread_executor_decides_in_forked_children_with_the_limits(tmp_path):
 
 def test_dask_executor_on_a_local_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from derive.grade import dask_executor
+    from derive.grade.batch import dask_executor
 
     folder = submissions(tmp_path / "subs", {"a.tex": RIGHT, "b.tex": SIGN, "c.tex": r"X^T(\hat y"})
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:

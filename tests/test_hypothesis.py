@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 import derive
-from derive.check import kink_expressions
+from derive.check.gradient_check import kink_expressions
 
 from conftest import elementary
 

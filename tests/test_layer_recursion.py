@@ -9,11 +9,11 @@ import re
 import pytest
 from sympy import Symbol
 
-from derive import steps as st
+from derive.core import steps as st
 from derive.builders import mlp
-from derive.matrix_engine import _at_layer, final_form, sympy_str
-from derive.output import compile_pdf
-from derive.render import with_recursions
+from derive.core.matrix_engine import _at_layer, final_form, sympy_str
+from derive.write.output import compile_pdf
+from derive.write.render import with_recursions
 
 from conftest import require_pdflatex
 

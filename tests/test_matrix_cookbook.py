@@ -15,10 +15,11 @@ import pytest
 from sympy import Rational, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
-from derive import matrix_ops as mo
-from derive.derivation import Solution
-from derive.network import Network, make_symbol
-from derive.printing import latex
+from derive.core import matrix_ops as mo
+from derive.solve.derivation import Solution
+from derive import Network
+from derive.core.network import make_symbol
+from derive.write.printing import latex
 
 from matrix_oracle import assert_matches_oracle
 

@@ -26,9 +26,9 @@ from sympy import Heaviside
 from sympy.matrices.expressions import MatrixSymbol
 
 from derive.builders import mlp
-from derive.check import explicit_instance
-from derive.derivation import Solution
-from derive.ops import relu, sigmoid, softplus
+from derive.check.gradient_check import explicit_instance
+from derive.solve.derivation import Solution
+from derive.core.ops import relu, sigmoid, softplus
 
 from matrix_oracle import assert_matches_oracle, rational_point
 

@@ -17,11 +17,12 @@ import pytest
 from sympy import Rational, Symbol, Transpose
 from sympy.matrices.expressions import Identity, MatMul, MatrixSymbol
 
-from derive import matrix_ops as mo
-from derive.derivation import Solution
-from derive.matrix_engine import tidy
-from derive.network import Network, make_symbol
-from derive.printing import latex
+from derive.core import matrix_ops as mo
+from derive.solve.derivation import Solution
+from derive.core.matrix_engine import tidy
+from derive import Network
+from derive.core.network import make_symbol
+from derive.write.printing import latex
 
 from matrix_oracle import assert_matches_oracle
 
@@ -128,7 +129,7 @@ def test_cli_solves_a_quadratic_form_plus_a_squared_norm(tmp_path):
     problem = tmp_path / "p.yaml"
     problem.write_text(textwrap.dedent(PROBLEM).lstrip())
     out = tmp_path / "p.md"
-    done = subprocess.run([sys.executable, "-m", "derive.cli", "solve", str(problem), "-o", str(out)],
+    done = subprocess.run([sys.executable, "-m", "derive", "solve", str(problem), "-o", str(out)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS" in done.stdout

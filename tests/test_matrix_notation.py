@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from sympy import ImmutableMatrix, MatrixBase, MatrixSymbol, Rational, Symbol
 
-from derive import matrix_ops as mo
-from derive.numeric import MatrixEvaluator, NotAnalytic
-from derive.printing import latex
-from derive.problem import Problem
+from derive.core import matrix_ops as mo
+from derive.check.numeric import MatrixEvaluator, NotAnalytic
+from derive.write.printing import latex
+from derive import Problem
 
 from matrix_oracle import assert_matches_oracle
 
@@ -157,14 +157,14 @@ LAMBDA = Symbol("lambda", real=True)
     (mo.root(A), r"A^{\circ \frac{1}{2}}"),
 ])
 def test_new_nodes_print_and_read_back(expr, printed):
-    from derive.matrix_parse import parse_matrix_latex
+    from derive.read.matrix_parse import parse_matrix_latex
 
     assert latex(expr) == printed
     assert parse_matrix_latex(printed, {"A": A, "lambda": LAMBDA}) == expr
 
 
 def test_a_1x1_form_in_front_of_a_product_is_bracketed_and_reads_back_as_a_number():
-    from derive.matrix_parse import parse_matrix_latex
+    from derive.read.matrix_parse import parse_matrix_latex
 
     x = MatrixSymbol("x", 3, 1)
     gradient = mo.matmul(4, mo.as_scalar(mo.matmul(mo.transpose(x), x)), x)
@@ -181,7 +181,7 @@ def test_the_derivative_of_abs_prints_as_sign():
 def run_solve(tmp_path, text: str):
     problem = tmp_path / "p.yaml"
     problem.write_text(textwrap.dedent(text).lstrip())
-    return subprocess.run([sys.executable, "-m", "derive.cli", "solve", str(problem), "-o", str(tmp_path / "p.md")],
+    return subprocess.run([sys.executable, "-m", "derive", "solve", str(problem), "-o", str(tmp_path / "p.md")],
                           capture_output=True, text=True)
 
 
@@ -225,7 +225,7 @@ def test_the_complex_step_declines_an_absolute_value_in_one_line(tmp_path):
     _, symbols, definitions, wrt, _ = next(r for r in NOTATIONS if r[0] == "L1 penalty as a norm")
     problem = tmp_path / "p.yaml"
     problem.write_text(problem_text(symbols, definitions, wrt))
-    done = subprocess.run([sys.executable, "-m", "derive.cli", "check", str(problem), "--method", "complex-step"],
+    done = subprocess.run([sys.executable, "-m", "derive", "check", str(problem), "--method", "complex-step"],
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "absolute value, which is not complex-analytic" in done.stderr

@@ -17,10 +17,10 @@ import textwrap
 
 import pytest
 
-from derive.errors import DeriveError, LatexError, MissingRuleError, ProblemError
-from derive.matrix_ops import ShapeMismatch
-from derive.printing import latex
-from derive.problem import Problem
+from derive.core.errors import DeriveError, LatexError, MissingRuleError, ProblemError
+from derive.core.matrix_ops import ShapeMismatch
+from derive.write.printing import latex
+from derive import Problem
 
 from matrix_oracle import assert_matches_oracle
 
@@ -230,7 +230,7 @@ def test_missing_rule_is_raised_when_solving_not_when_reading():
 def run_derive(tmp_path, text: str) -> subprocess.CompletedProcess:
     path = tmp_path / "p.yaml"
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    command = [shutil.which("derive")] if shutil.which("derive") else [sys.executable, "-m", "derive.cli"]
+    command = [shutil.which("derive")] if shutil.which("derive") else [sys.executable, "-m", "derive"]
     return subprocess.run([*command, "solve", str(path)], cwd=tmp_path, capture_output=True, text=True,
                           timeout=240, stdin=subprocess.DEVNULL)
 

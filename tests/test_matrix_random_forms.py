@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from derive import matrix_ops as mo
-from derive.printing import latex
-from derive.problem import Problem
+from derive.core import matrix_ops as mo
+from derive.write.printing import latex
+from derive import Problem
 
 from matrix_oracle import assert_matches_oracle
 

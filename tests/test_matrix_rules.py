@@ -5,9 +5,9 @@ import pytest
 from sympy import Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
-from derive.matrix_rules import MATRIX_RULES
-from derive.network import Network
-from derive.derivation import Solution
+from derive.core.matrix_rules import MATRIX_RULES
+from derive import Network
+from derive.solve.derivation import Solution
 
 from matrix_oracle import assert_matches_oracle
 
@@ -42,8 +42,8 @@ def test_numpy_evaluation_agrees_with_explicit_entries(rule):
     import numpy as np
     import sympy
 
-    from derive.check import explicit_instance
-    from derive.numeric import MatrixEvaluator
+    from derive.check.gradient_check import explicit_instance
+    from derive.check.numeric import MatrixEvaluator
 
     network, loss, solution = solved_example(rule)
     inputs = sorted(network.inputs.values(), key=lambda s: s.name)

@@ -23,7 +23,7 @@ import sympy
 from sympy.matrices.expressions import MatrixSymbol
 
 import derive
-from derive.errors import DeriveError
+from derive.core.errors import DeriveError
 
 from oracle_autograd import autograd_gradient, derive_gradient, mismatch
 

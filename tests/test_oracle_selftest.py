@@ -1,9 +1,9 @@
 """The oracle tests catch a wrong rule: one registry entry is replaced by a subtly wrong one, and the same
 comparison functions the oracle tests use report the mismatch (and report nothing with the right rule).
 
-Scalar rules (`derive.rules.RULES`): the sigmoid's local derivative sigma (1 - sigma) off by a factor
+Scalar rules (`derive.core.rules.RULES`): the sigmoid's local derivative sigma (1 - sigma) off by a factor
 1 + 1e-6, and tanh's 1 - tanh^2 likewise, errors that a 1e-7 band of relative error would call good.
-Matrix rules (`derive.matrix_rules.MATRIX_RULES`): the determinant's det(X) X^-1 for det(X) X^-T (right for
+Matrix rules (`derive.core.matrix_rules.MATRIX_RULES`): the determinant's det(X) X^-1 for det(X) X^-T (right for
 symmetric X only), the softmax's VJP without its row sums, the entrywise sigmoid's VJP off by 1 + 1e-6.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import replace
 import pytest
 from sympy import Rational
 
-import derive.matrix_rules as matrix_rules
-import derive.rules as rules
-from derive import matrix_ops as mo
+from derive.core import matrix_rules as matrix_rules
+from derive.core import rules as rules
+from derive.core import matrix_ops as mo
 
 import test_oracle_autograd as mlps
 import test_oracle_cookbook as cookbook

@@ -46,7 +46,7 @@ from sympy.matrices.expressions import (
 )
 
 import derive
-from derive.errors import DeriveError
+from derive.core.errors import DeriveError
 
 from oracle_autograd import derive_gradient, mismatch
 

@@ -10,7 +10,7 @@ import sympy
 
 import derive
 from derive import DeriveError, LatexError, Problem, ProblemError, relu, sigmoid, softplus
-from derive.parse import parse_latex, parse_sympy, symbol_name
+from derive.read.parse import parse_latex, parse_sympy, symbol_name
 
 from bad_problems import BAD_PROBLEMS
 

@@ -34,7 +34,7 @@ def test_readme_main_job_writes_a_checked_document(tmp_path):
     command = re.search(r"```bash\n(.*?)```", README, re.S).group(1).strip().splitlines()[0]
     job = command.split("&&", 1)[1].strip().split()
     assert job[0] == "derive"
-    job = [sys.executable, "-m", "derive.cli", *job[1:]]
+    job = [sys.executable, "-m", "derive", *job[1:]]
     job[job.index("examples/one_layer_scalar.yaml")] = str(ROOT / "examples" / "one_layer_scalar.yaml")
     run = subprocess.run(job, cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -12,11 +12,12 @@ import pytest
 import sympy
 
 import derive
-from derive import Problem, steps as st
-from derive.output import compile_pdf, write_atomically
-from derive.parse import parse_latex
-from derive.network import make_symbol
-from derive.printing import latex
+from derive import Problem
+from derive.core import steps as st
+from derive.write.output import compile_pdf, write_atomically
+from derive.read.parse import parse_latex
+from derive.core.network import make_symbol
+from derive.write.printing import latex
 
 from conftest import agree_at_random_points, require_pdflatex
 
@@ -93,7 +94,7 @@ def test_indicators_print_with_mathbf_and_ties_route_to_the_first():
     u, v = make_symbol("u"), make_symbol("v")
     assert latex(sympy.Heaviside(u, 0)) == r"\mathbf{1}\left[u > 0\right]"
     assert latex(sympy.Heaviside(u, 1)) == r"\mathbf{1}\left[u \geq 0\right]"
-    from derive.rules import RULES
+    from derive.core.rules import RULES
     max_rule = next(r for r in RULES if r.name == "max rule")
     partials = max_rule.partials(sympy.Max(u, v), (u, v))
     at_tie = [p.subs({u: 1, v: 1}) for p in partials]
@@ -167,7 +168,7 @@ def test_written_files_get_the_usual_mode(tmp_path):
 
 
 def test_upper_case_suffix_is_accepted(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "derive.cli", "solve",
+    run = subprocess.run([sys.executable, "-m", "derive", "solve",
                           os.path.abspath("examples/one_layer_scalar.yaml"), "-o", "OUT.MD"],
                          cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
@@ -176,7 +177,7 @@ def test_upper_case_suffix_is_accepted(tmp_path):
 
 def test_document_without_check_runs_no_check(monkeypatch):
     d = Problem.from_yaml("examples/one_layer_scalar.yaml").solve().derivations[0]
-    import derive.derivation as module
+    import derive.solve.derivation as module
     monkeypatch.setattr(module, "central_difference_check", lambda *a, **k: pytest.fail("the check ran"))
     assert d.document(check=False).startswith(r"\documentclass")
     assert d.markdown(check=False).startswith("# ")
@@ -207,7 +208,7 @@ def test_check_that_cannot_sample_names_the_loss_definition():
 
 def _scalar_intermediate_networks():
     from sympy import MatrixSymbol, Rational
-    from derive import matrix_ops as mo
+    from derive.core import matrix_ops as mo
 
     def build(kind):
         net = derive.Network(title=kind)

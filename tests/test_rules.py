@@ -7,10 +7,10 @@ import pytest
 import sympy
 
 from derive import RULES, MissingRuleError, differentiate
-from derive.check import kink_expressions
-from derive.network import make_symbol
-from derive.numeric import compile_expression
-from derive.rules import rule_for
+from derive.check.gradient_check import kink_expressions
+from derive.core.network import make_symbol
+from derive.check.numeric import compile_expression
+from derive.core.rules import rule_for
 
 from conftest import agree_at_random_points, elementary
 

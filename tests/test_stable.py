@@ -19,9 +19,9 @@ from autograd import grad
 
 import derive
 from derive.builders import mlp
-from derive.check import _scalar_instance
-from derive.exact import compare_exactly
-from derive.ops import sigmoid
+from derive.check.gradient_check import _scalar_instance
+from derive.check.exact import compare_exactly
+from derive.core.ops import sigmoid
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL = 1e-9
@@ -58,7 +58,7 @@ def test_saturated_sigmoid_under_bce_passes_the_check_from_the_command_line(tmp_
     problem = tmp_path / "unit.yaml"
     problem.write_text("mlp: {sizes: [1, 1], loss: bce, bias: false, batch: 2}\n")
     at = ", ".join(f"{name}={json.dumps(value)}" for name, value in point.items())
-    run = subprocess.run([sys.executable, "-m", "derive.cli", "check", str(problem), "--at", at, "--format", "json"],
+    run = subprocess.run([sys.executable, "-m", "derive", "check", str(problem), "--at", at, "--format", "json"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     (entry,) = json.loads(run.stdout)["entries"]

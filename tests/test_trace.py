@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 import derive
-from derive.check import kink_expressions
-from derive.errors import DeriveError, MissingRuleError
-from derive.graph import dot_source, graph_file, tikz
-from derive.output import compile_pdf
-from derive.trace import TraceError, local_partial, parse_expression, v
-from derive.trace_methods import compare_methods
+from derive.check.gradient_check import kink_expressions
+from derive.core.errors import DeriveError, MissingRuleError
+from derive.tracing.graph import dot_source, graph_file, tikz
+from derive.write.output import compile_pdf
+from derive.tracing.tracer import TraceError, local_partial, parse_expression, v
+from derive.tracing.methods import compare_methods
 
 from conftest import elementary, require_pdflatex
 

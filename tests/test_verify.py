@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import derive
-from derive.answers import AnswerError
-from derive.verify import DIAGNOSIS_KINDS, Judge, Verdict, verify
+from derive.read.answers import AnswerError
+from derive.grade.verify import DIAGNOSIS_KINDS, Judge, Verdict, verify
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
 HERE = Path(__file__).resolve().parent
@@ -227,7 +227,7 @@ def test_the_deadline_names_the_last_layer_reported(in_thread):
     import threading
     import time
 
-    from derive.deadline import TimeLimitReached, within
+    from derive.grade.deadline import TimeLimitReached, within
 
     def work(report):
         report("symbolic", "x")
@@ -256,7 +256,7 @@ def test_the_deadline_names_the_last_layer_reported(in_thread):
 def test_the_deadline_is_not_swallowed_by_except_exception():
     import time
 
-    from derive.deadline import TimeLimitReached, within
+    from derive.grade.deadline import TimeLimitReached, within
 
     def work(report):
         report("numeric")
