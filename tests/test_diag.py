@@ -13,7 +13,7 @@ import derive
 from derive.core.matrix_ops import Diag, ShapeMismatch, diag, entry_symbols, explicit, matmul, transpose
 from derive.read.matrix_parse import parse_matrix_latex
 from derive.check.numeric import MatrixEvaluator
-from derive.write.printing import latex
+from derive.core.printing import latex
 
 n = Symbol("n", integer=True, positive=True)
 v, r, A, X = MatrixSymbol("v", n, 1), MatrixSymbol("r", 1, 3), MatrixSymbol("A", 3, 3), MatrixSymbol("X", n, 3)

@@ -158,7 +158,7 @@ def test_activations_apply_elementwise_and_print():
     assert derive.sigmoid(m) == sympy.Matrix([[derive.sigmoid(u), Rational(1, 2)]])
     assert derive.relu(sympy.Matrix([-2, 3])) == sympy.Matrix([0, 3])
     assert derive.tanh(m)[0] == sympy.tanh(u)
-    from derive.write.printing import latex
+    from derive.core.printing import latex
     assert latex(derive.sigmoid(u)) == r"\sigma\left(u\right)"
     assert latex(derive.relu(u)) == r"\operatorname{ReLU}\left(u\right)"
     assert latex(derive.softplus(u)) == r"\operatorname{softplus}\left(u\right)"

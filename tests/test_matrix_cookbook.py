@@ -19,7 +19,7 @@ from derive.core import matrix_ops as mo
 from derive.solve.derivation import Solution
 from derive import Network
 from derive.core.network import make_symbol
-from derive.write.printing import latex
+from derive.core.printing import latex
 
 from matrix_oracle import assert_matches_oracle
 

@@ -22,7 +22,7 @@ from derive.solve.derivation import Solution
 from derive.core.matrix_engine import tidy
 from derive import Network
 from derive.core.network import make_symbol
-from derive.write.printing import latex
+from derive.core.printing import latex
 
 from matrix_oracle import assert_matches_oracle
 

@@ -20,7 +20,7 @@ from sympy import ImmutableMatrix, MatrixBase, MatrixSymbol, Rational, Symbol
 
 from derive.core import matrix_ops as mo
 from derive.check.numeric import MatrixEvaluator, NotAnalytic
-from derive.write.printing import latex
+from derive.core.printing import latex
 from derive import Problem
 
 from matrix_oracle import assert_matches_oracle

@@ -19,7 +19,7 @@ import pytest
 
 from derive.core.errors import DeriveError, LatexError, MissingRuleError, ProblemError
 from derive.core.matrix_ops import ShapeMismatch
-from derive.write.printing import latex
+from derive.core.printing import latex
 from derive import Problem
 
 from matrix_oracle import assert_matches_oracle

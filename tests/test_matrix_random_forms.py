@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 from derive.core import matrix_ops as mo
-from derive.write.printing import latex
+from derive.core.printing import latex
 from derive import Problem
 
 from matrix_oracle import assert_matches_oracle

@@ -17,7 +17,7 @@ from derive.core import steps as st
 from derive.write.output import compile_pdf, write_atomically
 from derive.read.parse import parse_latex
 from derive.core.network import make_symbol
-from derive.write.printing import latex
+from derive.core.printing import latex
 
 from conftest import agree_at_random_points, require_pdflatex
 

@@ -380,7 +380,7 @@ def describe(x) -> str:
     if isinstance(x, (MatrixSymbol, Symbol)):
         name = x.name
     else:
-        from ..write.printing import latex  # the printer builds on this module
+        from .printing import latex  # the printer builds on this module
 
         name = latex(x).replace(r"\left", "").replace(r"\right", "")
         name = f"({name})" if " " in name else name

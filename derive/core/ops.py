@@ -35,17 +35,19 @@ class _Elementwise(Function):
         """Numbers through the elementary form: N(sigmoid(1)) = 0.7310..."""
         return self.rewrite(exp)._eval_evalf(prec)
 
-    def _latex(self, printer, exp=None):
-        """Plain `sympy.latex` prints the op under its registry name too (sigma, ReLU, softplus)."""
-        from .rules import function_latex_names
+    latex_name = ""  # how the op prints (r"\sigma"); its rule in `derive.core.rules` prints it so
 
-        name = function_latex_names()[type(self)]
+    def _latex(self, printer, exp=None):
+        """Plain `sympy.latex` prints the op under its name too (sigma, ReLU, softplus)."""
+        name = type(self).latex_name
         printed = rf"{name}\left({printer._print(self.args[0])}\right)"
         return rf"{printed}^{{{exp}}}" if exp is not None else printed
 
 
 class sigmoid(_Elementwise):
     """The logistic sigmoid, sigma(u) = 1 / (1 + e^{-u})."""
+
+    latex_name = r"\sigma"
 
     @classmethod
     def _eval_at(cls, arg):
@@ -62,6 +64,8 @@ class sigmoid(_Elementwise):
 
 class relu(_Elementwise):
     """The rectified linear unit, max(0, u); its derivative at the kink u = 0 is taken as 0."""
+
+    latex_name = r"\operatorname{ReLU}"
 
     @classmethod
     def _eval_at(cls, arg):
@@ -80,6 +84,8 @@ class relu(_Elementwise):
 
 class softplus(_Elementwise):
     """The softplus, log(1 + e^u), a smooth ReLU whose derivative is the sigmoid."""
+
+    latex_name = r"\operatorname{softplus}"
 
     @classmethod
     def _eval_at(cls, arg):

@@ -33,7 +33,7 @@ from ..check.gradient_check import kink_expressions
 from .deadline import TimeLimitReached, within
 from ..check.numeric import MatrixEvaluator, compile_expression
 from ..core.ops import sigmoid
-from ..write.printing import latex
+from ..core.printing import latex
 
 DIAGNOSIS_KINDS = ("sign", "factor", "missing_factor", "extra_factor", "sigma_for_sigma_prime", "wrong_index",
                    "transposed", "reordered", "wrong_shape", "shape_mismatch", "other")

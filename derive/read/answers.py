@@ -20,7 +20,7 @@ from ..core.errors import DeriveError, LatexError, ProblemError
 from ..core.matrix_ops import ShapeMismatch, is_matrix
 from .matrix_parse import MAX_LENGTH, parse_matrix_latex
 from .parse import parse_latex, symbol_name
-from ..write.printing import latex
+from ..core.printing import latex
 
 MAX_LINES = 20
 

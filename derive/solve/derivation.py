@@ -21,7 +21,7 @@ from ..core.errors import CheckError
 from ..core.engine import GradientBuilder, derive
 from ..core.matrix_engine import derive_matrix, final_form
 from ..core.network import Network
-from ..write.printing import latex as print_latex
+from ..core.printing import latex as print_latex
 
 
 class Solution:

@@ -69,7 +69,7 @@ def _engine_body(report, fmt: str) -> str:
 
 def _parameter_groups(report) -> list[tuple[int, str]]:
     """The trained experts' weights as maths, grouped by expert: [(expert number, "a_{1}, a_{2}, v"), ...]."""
-    from ..write.printing import latex
+    from ..core.printing import latex
 
     groups: dict = {}
     for index, name in report.model.labels:

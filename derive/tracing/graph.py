@@ -18,7 +18,7 @@ from sympy import Add
 from sympy.printing.str import StrPrinter
 
 from ..core.errors import DeriveError
-from ..write.printing import DerivePrinter
+from ..core.printing import DerivePrinter
 from .tracer import Trace
 
 GRAPH_FORMATS = (".svg", ".png", ".dot")
@@ -61,7 +61,7 @@ class _TracePrinter(DerivePrinter):
         return (not marked, min(indices, default=0), bool(factor.is_Add))
 
     def _print_Mul(self, expr):
-        from ..write.printing import _UnevaluatedMul
+        from ..core.printing import _UnevaluatedMul
 
         coefficient, factors = expr.as_coeff_mul()
         if len(factors) < 2:

@@ -16,7 +16,7 @@ import sympy
 from sympy import Expr, MatrixBase, MatrixSymbol, Symbol
 
 from ..core.matrix_ops import dimensions_of, entry_symbols, explicit
-from ..write.printing import latex
+from ..core.printing import latex
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from sympy.matrices.expressions import MatMul
 from ..core import steps as st
 from sympy.printing.precedence import PRECEDENCE
 
-from .printing import DerivePrinter, partial
+from ..core.printing import DerivePrinter, partial
 from .resources import resource_dir
 from ..core import matrix_ops as mo
 from ..core.matrix_engine import final_form

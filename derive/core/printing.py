@@ -15,8 +15,8 @@ from sympy.matrices.expressions import (
 )
 from sympy.printing.latex import LatexPrinter
 
-from ..core import matrix_ops as mo
-from ..core.rules import function_latex_names
+from . import matrix_ops as mo
+from .rules import function_latex_names
 
 
 class DerivePrinter(LatexPrinter):
