@@ -1,5 +1,5 @@
 """`python -m derive`: the command line, as the `derive` script runs it."""
 
-from .cli.commands import run
+from .cli.main import run
 
 run()

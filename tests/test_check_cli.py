@@ -76,7 +76,7 @@ def test_a_wrong_gradient_exits_1_naming_the_entries(monkeypatch):
 
     right = module.Derivation.result  # the check evaluates the gradient in its named intermediates
     monkeypatch.setattr(module.Derivation, "result", property(lambda self: 2 * right.fget(self)))
-    result = CliRunner().invoke(__import__("derive.cli.commands", fromlist=["main"]).main, ["check", str(BATCH), "--points", "1"])
+    result = CliRunner().invoke(__import__("derive.cli.main", fromlist=["main"]).main, ["check", str(BATCH), "--points", "1"])
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output and "failed: dL/dW^{(1)}[0,0] at point 1: analytic" in result.output
 
@@ -86,7 +86,7 @@ def test_json_entries_carry_their_error_budget(monkeypatch):
 
     right = module.Derivation.result  # the check evaluates the gradient in its named intermediates
     monkeypatch.setattr(module.Derivation, "result", property(lambda self: 1.001 * right.fget(self)))
-    result = CliRunner().invoke(__import__("derive.cli.commands", fromlist=["main"]).main,
+    result = CliRunner().invoke(__import__("derive.cli.main", fromlist=["main"]).main,
                                 ["check", str(BATCH), "--points", "1", "--format", "json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.output)

@@ -1,5 +1,5 @@
 """`python -m derive.cli`: the command line, as the `derive` script runs it."""
 
-from .commands import run
+from .main import run
 
 run()
