@@ -29,8 +29,8 @@ from .errors import ProblemError
 from .printing import latex
 # The layer's other names, so that `derive.matrix_ops` (mo.Entrywise, mo.transpose, mo.explicit, ...) offers them all:
 from .matrix_algebra import (  # noqa: F401
-    _as_scalar, _numbers_of_forms, as_scalar, chained_product, is_1x1, is_matrix, is_unit_1x1, negate, product,
-    same, same_shape_sum, transpose,
+    _as_scalar, _numbers_of_forms, as_scalar, chained_product, is_1x1, is_matrix, is_unit_1x1, negate, same,
+    transpose,
 )
 from .matrix_explicit import dimensions_of, entry_symbols, explicit  # noqa: F401
 from .matrix_nodes import (  # noqa: F401
