@@ -11,7 +11,7 @@ from sympy import Symbol
 
 from derive.core import steps as st
 from derive.builders import mlp
-from derive.core.matrix_engine import _at_layer, final_form, sympy_str
+from derive.core.matrix_recursions import _at_layer, final_form, sympy_str
 from derive.write.output import compile_pdf
 from derive.write.render import with_recursions
 

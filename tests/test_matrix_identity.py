@@ -19,7 +19,7 @@ from sympy.matrices.expressions import Identity, MatMul, MatrixSymbol
 
 from derive.core import matrix_ops as mo
 from derive.solve.derivation import Solution
-from derive.core.matrix_engine import tidy
+from derive.core.matrix_tidy import tidy
 from derive import Network
 from derive.core.network import make_symbol
 from derive.core.printing import latex

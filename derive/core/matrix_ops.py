@@ -1,37 +1,47 @@
-"""Matrix operations for derive: SymPy matrix expressions, the few nodes SymPy lacks, and shape-checked builders.
+"""The matrix builders: how parsers and helpers make matrix expressions, with shapes checked.
 
 Networks with shapes are written in SymPy's matrix expressions (`MatrixSymbol`, `MatMul`, `MatAdd`,
-`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `Identity`, `OneMatrix`) plus the nodes
-defined here: a function applied entry by entry (`Entrywise`: sigma(Z), tanh(Z), ReLU(Z), softplus(Z),
-exp(Z), log(Z), sin(Z), cos(Z), |Z|, and their derivatives sigma'(Z), sign(Z), ...), the row-wise
-`Softmax`, the square diagonal matrix `Diag` of a vector, the scalar-valued `SumEntries`, `Mean`,
-`FrobeniusNorm` and `L1Norm`, and the placeholders dL/dV (`GradientOf`, `ScalarGradientOf`). SymPy's own
-scalar evaluation must never reach inside matrices (it rewrites x - a as -1 * (a - x) to look at signs, and
-takes tr(x^T x) for a complex number): |.|, sign, max and min are made matrix-safe (`SafeAbs`, ...), scalar
-functions of forms are evaluated `of_real_numbers`, and the nodes here rebuild a matrix SymPy disguised.
+`Transpose`, `HadamardProduct`, `Trace`, `Determinant`, `Inverse`, `Identity`, `OneMatrix`) plus derive's
+own nodes (`matrix_nodes`: `Entrywise`, `Softmax`, `Diag`, `SumEntries`, `Mean`, `FrobeniusNorm`, `L1Norm`,
+`GradientOf`, `ScalarGradientOf`). The builders here (`matmul`, `add`, `hadamard`, `apply`, `norm`, ...)
+accept scalars and matrices alike, check shapes and name both operands in a `ShapeMismatch` (printed with
+the one printer), broadcast a bias (`XW + b` with b a row becomes `XW + 1 b`) and a scalar in a sum
+(`1 - Yhat`), and treat a 1x1 product such as `x^T A x` as the scalar it is. The engine and the rules sum
+with `sum_of`, which never broadcasts.
 
-The builders (`matmul`, `add`, `hadamard`, `apply`, ...) are how parsers and helpers make expressions:
-they accept scalars and matrices alike, check shapes and name both in a `ShapeMismatch`, broadcast a bias
-(`XW + b` with b a row becomes `XW + 1 b`) and a scalar in a sum (`1 - Yhat`), and treat a 1x1 product
-such as `x^T A x` as the scalar it is. The engine and the rules sum with `sum_of`, which never broadcasts.
-`explicit` turns an expression into an explicit SymPy matrix of scalar entries for concrete sizes: the
-independent oracle used by the checks and the tests.
+This module also offers the rest of the matrix layer under one name (`derive.matrix_ops`): the nodes, the
+unchecked algebra they and the printer rebuild with (`matrix_algebra`: `transpose`, `negate`, `as_scalar`,
+...), the matrix-safe |.|, sign, max, min (`matrix_safe`) and the explicit matrices of scalar entries
+(`matrix_explicit`: `explicit`, the independent oracle of the checks and the tests).
 """
 
 from __future__ import annotations
 
 import sympy
-from sympy import Derivative, Expr, S, Symbol
-from sympy.core.kind import NumberKind
+from sympy import S, Symbol
 from sympy.core.sympify import _sympify
-from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.matrices.expressions import (
-    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixExpr,
-    MatrixSymbol, OneMatrix, Trace, Transpose, ZeroMatrix,
+    Determinant, HadamardPower, HadamardProduct, Identity, Inverse, MatAdd, MatMul, MatPow, MatrixSymbol, OneMatrix,
+    Trace, Transpose,
 )
 
 from .errors import ProblemError
-from .ops import relu, sigmoid, softplus
+from .printing import latex
+# The layer's other names, so that `derive.matrix_ops` (mo.Entrywise, mo.transpose, mo.explicit, ...) offers them all:
+from .matrix_algebra import (  # noqa: F401
+    _as_scalar, _numbers_of_forms, as_scalar, chained_product, is_1x1, is_matrix, is_unit_1x1, negate, same,
+    transpose,
+)
+from .matrix_explicit import dimensions_of, entry_symbols, explicit  # noqa: F401
+from .matrix_nodes import (  # noqa: F401
+    _ENTRYWISE_CLASSES, ENTRYWISE_FUNCTIONS, KINKED, Diag, Entrywise, FrobeniusNorm, GradientOf, L1Norm, Mean,
+    ScalarGradientOf, Softmax, SumEntries, entrywise_class, kinked,
+)
+from .matrix_safe import (  # noqa: F401
+    MATRIX_SAFE, SafeAbs, SafeMax, SafeMin, SafeSign, kept_from_matrices, of_real_numbers, scalars_of_matrices,
+)
+
+globals().update({cls.__name__: cls for cls in _ENTRYWISE_CLASSES.values()})  # mo.EntrywiseSigmoid, ... as before
 
 
 class ShapeMismatch(ProblemError):
@@ -43,332 +53,7 @@ class InternalError(RuntimeError):
     added to a matrix). Loud on purpose: it must never turn into a plausible wrong gradient."""
 
 
-# -- nodes SymPy lacks -----------------------------------------------------------------------------
-
-ENTRYWISE_FUNCTIONS = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "softplus": softplus,
-                       "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "abs": sympy.Abs}
-KINKED = {"relu", "abs"}  # not differentiable where an entry is 0 (derive uses the subgradient 0 there)
-
-
-class _OfOneMatrix:
-    """A node with one matrix argument, `arg`."""
-
-    def __new__(cls, arg):
-        arg = _sympify(arg)
-        if not isinstance(arg, MatrixExpr):
-            arg = _matrix_in_disguise(arg)
-        if not isinstance(arg, MatrixExpr):
-            raise TypeError(f"{cls.__name__} applies to a matrix expression, not {arg}")
-        return super().__new__(cls, arg)
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[0]
-
-
-def _matrix_in_disguise(arg):
-    """A matrix that SymPy's own rewriting left as a scalar product, rebuilt as the matrix it is, or `arg`.
-
-    signsimp (under abs(), and in simplify) writes x - a as the unevaluated Mul -1 * (a - x) while it looks at
-    signs, and rebuilds every node above it with that Mul: negation distributes back over the sum (x - a
-    again, so the node comes through unchanged), any other coefficient makes a matrix product."""
-    if not isinstance(arg, sympy.Mul) or isinstance(arg, MatMul):
-        return arg
-    matrices = [f for f in arg.args if is_matrix(f)]
-    if not matrices:
-        return arg
-    coefficient = sympy.Mul(*(f for f in arg.args if not is_matrix(f)))
-    if coefficient == -1 and len(matrices) == 1 and isinstance(matrices[0], MatAdd):
-        return MatAdd(*(negate(t) for t in matrices[0].args)).doit(deep=False)
-    return matmul(coefficient, *matrices)
-
-
-class _SameShape(_OfOneMatrix, MatrixExpr):
-    """A matrix-valued node of one matrix argument, with that argument's shape."""
-
-    @property
-    def shape(self):
-        return self.arg.shape
-
-
-class Entrywise(_SameShape):
-    """A scalar function applied to every entry of a matrix: sigma(Z), or its derivative sigma'(Z) (prime=True).
-
-    Subclasses fix `function` (the SymPy scalar function) and `prime`; make them with `entrywise_class`.
-    """
-
-    function: type = None
-    prime: bool = False
-
-    def scalar(self, u: Expr) -> Expr:
-        """The scalar function this node applies, at u."""
-        if not self.prime:
-            return self.function(u)
-        stand_in = sympy.Dummy("u", real=True)
-        return self.function(stand_in).fdiff(1).xreplace({stand_in: u})
-
-    def _entry(self, i, j, **kwargs):
-        return self.scalar(self.arg._entry(i, j, **kwargs))
-
-    def _eval_transpose(self):
-        return type(self)(transpose(self.arg))
-
-
-_ENTRYWISE_CLASSES: dict[tuple[str, bool], type] = {}
-
-
-def entrywise_class(name: str, prime: bool = False) -> type:
-    """The Entrywise subclass for one function ("sigmoid", "tanh", "relu", "softplus", "exp", "log")."""
-    key = (name, prime)
-    if key not in _ENTRYWISE_CLASSES:
-        class_name = f"Entrywise{name.capitalize()}{'Prime' if prime else ''}"
-        cls = type(class_name, (Entrywise,), {"function": ENTRYWISE_FUNCTIONS[name], "prime": prime,
-                                               "__module__": __name__, "name": name})
-        globals()[class_name] = cls  # importable by name, so expressions pickle
-        _ENTRYWISE_CLASSES[key] = cls
-    return _ENTRYWISE_CLASSES[key]
-
-
-for _name in ENTRYWISE_FUNCTIONS:
-    entrywise_class(_name)
-    entrywise_class(_name, prime=True)
-
-
-class Softmax(_SameShape):
-    """softmax applied to each row: S_ij = exp(Z_ij) / sum_k exp(Z_ik)."""
-
-    def _entry(self, i, j, **kwargs):
-        row = [sympy.exp(self.arg._entry(i, k, **kwargs)) for k in range(self.arg.shape[1])]
-        return row[j] / sympy.Add(*row)
-
-
-class Diag(_OfOneMatrix, MatrixExpr):
-    """diag(v): the n x n matrix with the entries of the vector v (n x 1 or 1 x n) on its diagonal."""
-
-    @property
-    def shape(self):
-        length = self.arg.shape[0] if self.arg.shape[1] == 1 else self.arg.shape[1]
-        return length, length
-
-    def entry_of_arg(self, k, **kwargs):
-        """The k-th entry of the vector, whether it is a column or a row."""
-        return self.arg._entry(k, 0, **kwargs) if self.arg.shape[1] == 1 else self.arg._entry(0, k, **kwargs)
-
-    def _entry(self, i, j, **kwargs):
-        return self.entry_of_arg(i, **kwargs) if i == j else S.Zero
-
-    def _eval_transpose(self):
-        return self
-
-
-class _ScalarOfMatrix(_OfOneMatrix, Expr):
-    """A scalar-valued function of one matrix (sum of entries, mean, Frobenius norm)."""
-
-    is_commutative = True
-    is_real = True
-
-    def _eval_Abs(self):  # SymPy writes sqrt(s^2) as |s| for a real s: never through its own |.| (_MatrixSafe)
-        return self if self.is_nonnegative else SafeAbs(self)
-
-
-class SumEntries(_ScalarOfMatrix):
-    """The sum of all entries, 1^T A 1."""
-
-
-class Mean(_ScalarOfMatrix):
-    """The mean of all entries."""
-
-
-class FrobeniusNorm(_ScalarOfMatrix):
-    """||A||_F = sqrt(sum of squared entries)."""
-
-    is_nonnegative = True
-
-
-class L1Norm(_ScalarOfMatrix):
-    """||A||_1 taken entry by entry: the sum of the absolute values of the entries (the L1 penalty)."""
-
-    is_nonnegative = True
-
-
-def scalars_of_matrices(expr) -> set:
-    """The scalars in `expr` that are made of matrices, outermost ones: tr(x^T A x), det X, ||x - a||, dL/dc."""
-    found = set()
-
-    def visit(node):
-        if not is_matrix(node) and any(is_matrix(a) for a in node.args):
-            found.add(node)
-            return
-        for a in node.args:
-            visit(a)
-
-    visit(expr)
-    return found
-
-
-def _real_stand_ins(args) -> dict:
-    """A real number standing in for each scalar made of matrices in `args` (nonnegative for a norm)."""
-    found = set().union(*(scalars_of_matrices(a) for a in args))
-    return {node: sympy.Dummy(real=True, nonnegative=node.is_nonnegative or None) for node in found}
-
-
-def of_real_numbers(function, *args):
-    """function(*args) as SymPy evaluates it of real numbers, with each scalar made of matrices standing in
-    as the real number it is; SymPy never evaluates inside the matrices. Without it (u^2)^{1/2} of u =
-    tr(x^T A x) goes through arg(u) and crashes on the matrices, and |e^{-u}| becomes e^{-re(u)}."""
-    args = [_sympify(a) for a in args]
-    stand_ins = _real_stand_ins(args)
-    if not stand_ins:
-        return kept_from_matrices(function(*args))
-    value = function(*(_plain(a.xreplace(stand_ins)) for a in args))
-    return _put_back(value, {d: node for node, d in stand_ins.items()})
-
-
-class _MatrixSafe:
-    """A SymPy function (|.|, sign, max, min) whose evaluation never looks inside matrices.
-
-    SymPy's |.| writes x - a as -1 * (a - x) to look at signs, inside x^T A (x - a) too, which a matrix
-    product cannot hold; max factors x - y through the matrices. These evaluate `of_real_numbers` whenever
-    they are built (also when a name is replaced by its definition later: so the reader always makes
-    these), and a rewriting of their arguments that reaches the matrices (signsimp, under abs()) is undone
-    where a matrix belongs. Printed and named in messages as the SymPy function. Made by `_matrix_safe`."""
-
-    base: type = None
-
-    def __new__(cls, *args, **options):
-        args = [_sympify(a) for a in args]
-        stand_ins = _real_stand_ins(args)
-        standing = [_plain(a.xreplace(stand_ins)) for a in args]
-        value = cls.base(*standing, **options)
-        if type(value) is cls.base and set(value.args) == set(standing):  # it stays itself
-            return cls.base.__new__(cls, *args, evaluate=False)
-        return _put_back(value, {d: node for node, d in stand_ins.items()})
-
-    def _eval_Abs(self):  # abs() of this node: evaluated the same way, never by SymPy's own |.|
-        return self if self.base is sympy.Abs else SafeAbs(self)
-
-    def _xreplace(self, rule):
-        if self in rule:
-            return rule[self], True
-        args = [_matrix_safe_xreplace(a, rule) for a in self.args]
-        if all(new is old for new, old in zip(args, self.args)):
-            return self, False
-        return self.func(*args), True
-
-
-def _matrix_safe_xreplace(node, rule):
-    """node.xreplace(rule), except that what would put a scalar product where a matrix belongs (SymPy's
-    -1 * (a - x) for x - a) puts back the matrix it stands for."""
-    if node in rule:
-        return rule[node]
-    if not node.args:
-        return node
-    args = [_matrix_safe_xreplace(a, rule) for a in node.args]
-    args = [_matrix_in_disguise(new) if is_matrix(old) and not is_matrix(new) else new
-            for new, old in zip(args, node.args)]
-    return node if all(new is old for new, old in zip(args, node.args)) else node.func(*args)
-
-
-def _matrix_safe(base: type, name: str) -> type:
-    """The `_MatrixSafe` version of one SymPy function, with its name (printers know it by that)."""
-    cls = type(base.__name__, (_MatrixSafe, base), {"base": base, "__module__": __name__, "__qualname__": name})
-    globals()[name] = cls  # importable by its own name, so expressions pickle
-    return cls
-
-
-SafeAbs = _matrix_safe(sympy.Abs, "SafeAbs")
-SafeSign = _matrix_safe(sympy.sign, "SafeSign")
-SafeMax = _matrix_safe(sympy.Max, "SafeMax")
-SafeMin = _matrix_safe(sympy.Min, "SafeMin")
-MATRIX_SAFE = {sympy.Abs: SafeAbs, sympy.sign: SafeSign, sympy.Max: SafeMax, sympy.Min: SafeMin}
-
-
-def _plain(expr):
-    """`expr`, free of matrices, with SymPy's own |.|, sign, max and min (as SymPy evaluates them)."""
-    if not expr.args:
-        return expr
-    args = [_plain(a) for a in expr.args]
-    if isinstance(expr, _MatrixSafe):
-        return expr.base(*args)
-    return expr if all(new is old for new, old in zip(args, expr.args)) else expr.func(*args)
-
-
-def _put_back(expr, stand_ins: dict):
-    """`expr` with the stand-ins replaced by what they stand for, each |.|, sign, max and min matrix-safe.
-    Sums, products and powers are not evaluated again (they were, of the stand-ins): SymPy's (b^2)^{1/2}
-    of a b it cannot show real takes arg(b) apart, with abs() of what it finds."""
-    if expr in stand_ins:
-        return stand_ins[expr]
-    if not expr.args:
-        return expr
-    args = [_put_back(a, stand_ins) for a in expr.args]
-    if isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)):
-        return expr.func(*args, evaluate=False)
-    return MATRIX_SAFE.get(type(expr), expr.func)(*args)
-
-
-def kept_from_matrices(expr):
-    """`expr` with each |.|, sign, max and min in its matrix-safe form (a rule's sign(u) for |u|, which SymPy
-    takes apart with abs() when it asks whether a product is an integer)."""
-    if not isinstance(expr, sympy.Basic) or not expr.args:
-        return expr
-    args = [kept_from_matrices(a) for a in expr.args]
-    func = MATRIX_SAFE.get(type(expr), expr.func)
-    if func is expr.func and all(new is old for new, old in zip(args, expr.args)):
-        return expr
-    return func(*args)
-
-
-def kinked(node) -> bool:
-    """A node that is not differentiable where an entry of its argument is 0: ReLU(Z), |A|, ||A||_1."""
-    return isinstance(node, L1Norm) or (isinstance(node, Entrywise) and not node.prime and node.name in KINKED)
-
-
-class ScalarGradientOf(Derivative):
-    """dL/de for a scalar intermediate e, kept as a factor in a derivation (printed as a fraction).
-
-    Inert: L and e are symbols, so a plain `Derivative(L, e).doit()` is 0, and SymPy calls `doit` and
-    `transpose` on the factors of a matrix product it transposes or evaluates. This one stays itself."""
-
-    def __new__(cls, loss, variable):
-        return Derivative.__new__(cls, loss, variable, evaluate=False)
-
-    def _eval_is_commutative(self):  # a scalar, also for a 1x1 loss and intermediate (MatrixSymbols)
-        return True
-
-    @property
-    def kind(self):
-        return NumberKind
-
-    def doit(self, **hints):
-        return self
-
-    def _eval_transpose(self):
-        return self
-
-    def _eval_adjoint(self):
-        return self
-
-    def _eval_conjugate(self):
-        return self
-
-
-class GradientOf(MatrixExpr):
-    """dL/dV for a matrix V, kept as a factor in a derivation (printed as a fraction); the shape of V."""
-
-    def __new__(cls, loss, variable):
-        return MatrixExpr.__new__(cls, loss, variable)
-
-    @property
-    def shape(self):
-        return self.args[1].shape
-
-
 # -- shape-checked builders ------------------------------------------------------------------------
-
-def is_matrix(x) -> bool:
-    return isinstance(x, MatrixExpr)
-
 
 def shape_text(shape) -> str:
     return f"{sympy.sstr(shape[0])}x{sympy.sstr(shape[1])}"
@@ -380,17 +65,9 @@ def describe(x) -> str:
     if isinstance(x, (MatrixSymbol, Symbol)):
         name = x.name
     else:
-        from .printing import latex  # the printer builds on this module
-
         name = latex(x).replace(r"\left", "").replace(r"\right", "")
         name = f"({name})" if " " in name else name
     return f"{name} ({shape_text(x.shape) if is_matrix(x) else 'scalar'})"
-
-
-def same(a, b) -> bool:
-    """Dimensions known to be equal (structurally: n and 3 are different)."""
-    a, b = sympy.sympify(a), sympy.sympify(b)
-    return sympy.simplify(a - b) == 0 if (a != b and not (a.is_number and b.is_number)) else a == b
 
 
 def _unresolved(a, b) -> str:
@@ -401,11 +78,6 @@ def _unresolved(a, b) -> str:
     names = " and ".join(sympy.sstr(d) for d in symbolic)
     return f" (the symbolic size {names} cannot be shown equal to {sympy.sstr(b if symbolic[0] == sympy.sympify(a) else a)}; " \
            "declare the same name or number for both)"
-
-
-def _as_scalar(x):
-    """A 1x1 matrix expression kept as a matrix; callers decide. Plain numbers are sympified."""
-    return _sympify(x)
 
 
 def matmul(*factors):
@@ -419,76 +91,7 @@ def matmul(*factors):
             raise ShapeMismatch(
                 f"cannot multiply {describe(left)} by {describe(right)}: {sympy.sstr(left.shape[1])} columns "
                 f"against {sympy.sstr(right.shape[0])} rows{_unresolved(left.shape[1], right.shape[0])}")
-    flat = []
-    for f in factors:
-        flat += list(f.args) if isinstance(f, MatMul) else [f]
-    coefficient = sympy.Mul(*(f for f in flat if not is_matrix(f)))
-    matrices = [f for f in flat if is_matrix(f)]
-    matrices = _cancel_inverses(matrices)
-    units = [m for m in matrices if is_unit_1x1(m) or isinstance(m, Identity)]
-    if units:  # A I = A, A [1] = A, I I = I
-        matrices = [m for m in matrices if not (is_unit_1x1(m) or isinstance(m, Identity))] or units[:1]
-    if coefficient == 0:
-        return ZeroMatrix(matrices[0].shape[0], matrices[-1].shape[1])
-    if coefficient == 1 and len(matrices) == 1:
-        return matrices[0]
-    return MatMul(*([coefficient] if coefficient != 1 else []), *matrices)
-
-
-def _numbers_of_forms(factors: list) -> list:
-    """A 1x1 factor beside a matrix it does not chain with is the number it is: (x^T x) x, 2 (a^T x) A."""
-    matrices = [i for i, f in enumerate(factors) if is_matrix(f)]
-    out = list(factors)
-    for k, i in enumerate(matrices):
-        if not is_1x1(factors[i]):
-            continue
-        left = factors[matrices[k - 1]] if k > 0 else None
-        right = factors[matrices[k + 1]] if k + 1 < len(matrices) else None
-        if (left is not None and not same(left.shape[1], 1)) or (right is not None and not same(right.shape[0], 1)):
-            out[i] = as_scalar(factors[i])
-    return out
-
-
-def _cancel_inverses(matrices: list) -> list:
-    """A A^{-1} = A^{-1} A = I, for neighbouring factors."""
-    out: list = []
-    for m in matrices:
-        if out and ((isinstance(m, Inverse) and m.arg == out[-1]) or (isinstance(out[-1], Inverse) and out[-1].arg == m)):
-            identity = Identity(out[-1].shape[0])
-            out.pop()
-            out.append(identity)
-        else:
-            out.append(m)
-    return out
-
-
-def is_unit_1x1(m) -> bool:
-    """The 1x1 matrix [1] (SymPy writes it as a 1x1 identity or all-ones matrix)."""
-    return isinstance(m, (OneMatrix, Identity)) and m.shape == (1, 1)
-
-
-def is_1x1(x) -> bool:
-    """A matrix expression of shape 1 x 1 (x^T A x, a^T X b): a scalar in all but name."""
-    return is_matrix(x) and tuple(x.shape) == (1, 1)
-
-
-def as_scalar(x):
-    """A scalar for a scalar, or for a 1x1 matrix expression (its one entry, written as its trace): sums term
-    by term and coefficients outside (x^T A x + 10 is the scalar 10 + tr(x^T A x))."""
-    if not is_matrix(x):
-        return x
-    if is_unit_1x1(x):
-        return S.One
-    if isinstance(x, MatAdd):
-        return sympy.Add(*(as_scalar(t) for t in x.args))
-    if isinstance(x, MatMul):
-        coefficient = sympy.Mul(*(f for f in x.args if not is_matrix(f)))
-        rest = [f for f in x.args if is_matrix(f)]
-        if all(is_unit_1x1(f) for f in rest):
-            return coefficient
-        if coefficient != 1:
-            return coefficient * as_scalar(matmul(*rest))
-    return Trace(x)
+    return chained_product(factors)
 
 
 def scale(c, m):
@@ -546,10 +149,6 @@ def sum_of(*terms):
     return matmul(*total.args) if isinstance(total, MatMul) else total
 
 
-def negate(x):
-    return scale(S.NegativeOne, x) if is_matrix(x) else -x
-
-
 def subtract(a, b):
     return add(a, negate(b))
 
@@ -567,19 +166,6 @@ def hadamard(*factors):
                              "the shapes differ")
     product = matrices[0] if len(matrices) == 1 else HadamardProduct(*matrices)
     return matmul(*scalars, product) if scalars else product
-
-
-def transpose(x):
-    """x^T, products and sums factor by factor ((A B)^T = B^T A^T), so that the result is built by these
-    builders (inverses cancelled, units dropped) rather than left to SymPy's canonical form."""
-    if not is_matrix(x):
-        return x
-    if isinstance(x, MatMul):
-        scalars = [f for f in x.args if not is_matrix(f)]
-        return matmul(*scalars, *(transpose(f) for f in reversed(x.args) if is_matrix(f)))
-    if isinstance(x, MatAdd):
-        return add(*(transpose(t) for t in x.args))
-    return Transpose(x).doit(deep=False)
 
 
 def _square(x, what: str):
@@ -732,116 +318,3 @@ def ones(rows, cols):
 
 def identity(size):
     return Identity(size)
-
-
-# -- explicit matrices of scalar entries -------------------------------------------------------------
-
-def entry_symbols(symbol: MatrixSymbol, shape) -> ImmutableMatrix:
-    """The explicit matrix [[X[0,0], X[0,1]], ...] of real scalar symbols standing for symbol's entries."""
-    rows, cols = (int(d) for d in shape)
-    return ImmutableMatrix(rows, cols, lambda i, j: Symbol(f"{symbol.name}[{i},{j}]", real=True))
-
-
-def dimensions_of(expr) -> set[Symbol]:
-    """The symbolic dimensions (n, m, ...) the shapes in `expr` mention."""
-    found = set()
-    for node in sympy.preorder_traversal(expr):
-        if isinstance(node, MatrixSymbol):
-            for d in node.shape:
-                found |= getattr(d, "free_symbols", set())
-    return found
-
-
-def explicit(expr, values: dict):
-    """`expr` with each matrix symbol replaced by its explicit value in `values` (ImmutableMatrix), computed
-    bottom-up into an explicit matrix (or a scalar). Dimensions in `values` (n -> 2) are substituted too."""
-    memo: dict = {}
-
-    def ev(node):
-        if node in memo:
-            return memo[node]
-        result = _explicit_node(node, ev, values)
-        memo[node] = result
-        return result
-
-    return ev(expr)
-
-
-def _dims(node, values):
-    return tuple(int(sympy.sympify(d).xreplace({k: v for k, v in values.items() if isinstance(k, Symbol)}))
-                 for d in node.shape)
-
-
-def _explicit_node(node, ev, values):
-    if node in values:
-        return values[node]
-    if isinstance(node, MatrixSymbol):
-        raise KeyError(f"no explicit value for the matrix {node.name}")
-    if isinstance(node, OneMatrix):
-        rows, cols = _dims(node, values)
-        return ImmutableMatrix.ones(rows, cols)
-    if isinstance(node, Identity):
-        return ImmutableMatrix.eye(_dims(node, values)[0])
-    if isinstance(node, ZeroMatrix):
-        return ImmutableMatrix.zeros(*_dims(node, values))
-    if isinstance(node, MatMul):
-        result = S.One
-        for factor in node.args:
-            value = ev(factor)
-            result = result * value
-        return result
-    if isinstance(node, MatAdd):
-        values_ = [ev(t) for t in node.args]
-        total = values_[0]
-        for v in values_[1:]:
-            total = total + v
-        return total
-    if isinstance(node, Transpose):
-        return ev(node.arg).T
-    if isinstance(node, MatPow):
-        return ev(node.base) ** int(node.exp)
-    if isinstance(node, Inverse):
-        return ev(node.arg).inv()
-    if isinstance(node, HadamardProduct):
-        result = ev(node.args[0])
-        for factor in node.args[1:]:
-            result = result.multiply_elementwise(ev(factor))
-        return result
-    if isinstance(node, HadamardPower):
-        base, exponent = ev(node.base), ev(node.exp)
-        return base.applyfunc(lambda u: u ** exponent)
-    if isinstance(node, Entrywise):
-        return ev(node.arg).applyfunc(lambda u: node.scalar(u))
-    if isinstance(node, Softmax):
-        z = ev(node.arg)
-        rows = []
-        for i in range(z.rows):
-            e = [sympy.exp(z[i, k]) for k in range(z.cols)]
-            total = sympy.Add(*e)
-            rows.append([v / total for v in e])
-        return ImmutableMatrix(rows)
-    if isinstance(node, Diag):
-        v = ev(node.arg)
-        return ImmutableMatrix.diag(*list(v))
-    if isinstance(node, Trace):
-        return ev(node.arg).trace()
-    if isinstance(node, Determinant):
-        return ev(node.arg).det()
-    if isinstance(node, SumEntries):
-        return sympy.Add(*ev(node.arg))
-    if isinstance(node, Mean):
-        a = ev(node.arg)
-        return sympy.Add(*a) / (a.rows * a.cols)
-    if isinstance(node, FrobeniusNorm):
-        a = ev(node.arg)
-        return sympy.sqrt(sympy.Add(*[u ** 2 for u in a]))
-    if isinstance(node, L1Norm):
-        return sympy.Add(*[sympy.Abs(u) for u in ev(node.arg)])
-    if isinstance(node, MatrixExpr):
-        raise TypeError(f"no explicit form for {type(node).__name__}")
-    if node.is_Atom:
-        return node
-    args = [ev(a) for a in node.args]
-    if any(isinstance(a, MatrixBase) for a in args):
-        args = [a[0, 0] if isinstance(a, MatrixBase) and a.shape == (1, 1) else a for a in args]
-    return node.func(*args)

@@ -15,7 +15,8 @@ from sympy.matrices.expressions import (
 )
 from sympy.printing.latex import LatexPrinter
 
-from . import matrix_ops as mo
+from .matrix_algebra import is_matrix, negate
+from .matrix_nodes import Entrywise
 from .rules import function_latex_names
 
 
@@ -46,7 +47,7 @@ class DerivePrinter(LatexPrinter):
     def _matrix_operand(self, expr, loose=(MatAdd,)) -> str:
         printed = self._print(expr)
         needs = isinstance(expr, loose) or (isinstance(expr, MatMul) and expr.args[0].could_extract_minus_sign()
-                                            if isinstance(expr, MatMul) and not mo.is_matrix(expr.args[0]) else False)
+                                            if isinstance(expr, MatMul) and not is_matrix(expr.args[0]) else False)
         return rf"\left({printed}\right)" if needs else printed
 
     def _print_Transpose(self, expr):
@@ -101,8 +102,8 @@ class DerivePrinter(LatexPrinter):
         return rf"{self._base(expr.base)}^{{\circ {self._print(expr.exp)}}}"
 
     def _print_MatMul(self, expr):
-        scalars = [a for a in expr.args if not mo.is_matrix(a)]
-        matrices = [a for a in expr.args if mo.is_matrix(a)]
+        scalars = [a for a in expr.args if not is_matrix(a)]
+        matrices = [a for a in expr.args if is_matrix(a)]
         if scalars and matrices and all(isinstance(m, (OneMatrix, Identity)) and m.shape == (1, 1) for m in matrices):
             return self._print(Mul(*scalars))  # y 1 with 1 the 1 x 1 matrix of ones is y
         coefficient = Mul(*scalars)
@@ -137,7 +138,7 @@ class DerivePrinter(LatexPrinter):
         printed = term_text(ordered[0])
         for term in ordered[1:]:
             if _negative(term):
-                printed += " - " + term_text(mo.negate(term))
+                printed += " - " + term_text(negate(term))
             else:
                 printed += " + " + term_text(term)
         return printed
@@ -291,20 +292,20 @@ class _UnevaluatedMul(Mul):
 
 def _bars(expr) -> bool:
     """|A|, set apart by its bars already."""
-    return isinstance(expr, mo.Entrywise) and expr.name == "abs" and not expr.prime
+    return isinstance(expr, Entrywise) and expr.name == "abs" and not expr.prime
 
 
 def _scaled_identity(expr) -> bool:
     """I, or c I: an identity that nothing beside it sizes."""
     if isinstance(expr, MatMul):
-        matrices = [a for a in expr.args if mo.is_matrix(a)]
+        matrices = [a for a in expr.args if is_matrix(a)]
         return len(matrices) == 1 and isinstance(matrices[0], Identity)
     return isinstance(expr, Identity)
 
 
 def _negative(term) -> bool:
     if isinstance(term, MatMul):
-        coefficient = Mul(*(a for a in term.args if not mo.is_matrix(a)))
+        coefficient = Mul(*(a for a in term.args if not is_matrix(a)))
         return coefficient.could_extract_minus_sign()
     return False
 
