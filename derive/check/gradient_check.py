@@ -32,6 +32,7 @@ from sympy.matrices import MatrixBase
 from ..core import matrix_ops as mo
 from . import methods as m
 from ..core.errors import CheckError, MissingRuleError
+from .formulas import _rows
 from .forward_pass import Program
 from ..core.matrix_ops import dimensions_of, entry_symbols, explicit
 from ..core.network import expand_definitions
@@ -803,8 +804,8 @@ def _steer_clear(objective, h: np.ndarray, prec: m.Precision, shrinks: int = 6):
 
 
 def _crossing(objective, theta, coordinates, h) -> np.ndarray:
-    plus = objective.signature(m._rows(theta, coordinates, h, float))
-    minus = objective.signature(m._rows(theta, coordinates, -h, float))
+    plus = objective.signature(_rows(theta, coordinates, h, float))
+    minus = objective.signature(_rows(theta, coordinates, -h, float))
     return np.any(plus != minus, axis=1) if plus.size else np.zeros(len(coordinates), dtype=bool)
 
 
