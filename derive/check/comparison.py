@@ -3,7 +3,8 @@
 At one point every method runs (forward, central and Richardson differences, the complex step, the
 directional check, forward mode, derive's derived gradient) and is compared with the exact gradient there
 (`sympy.diff`, 60 digits; for large instances the complex step or Richardson extrapolation, named), with its
-number of loss evaluations. Rows are `derive.check.ComparisonRow`s; `derive.check` attaches them to a report.
+number of loss evaluations. Rows are `derive.check.ComparisonRow`s; `gradient_check.with_comparison`
+attaches them to a report.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import numpy as np
 import sympy
 from sympy import MatrixSymbol
 
-from . import methods as m
-from .gradient_check import (METHOD_TITLES, ComparisonRow, MatrixProblem, ScalarProblem, _scalar_instance,
-                    not_analytic_reason)
 from ..core.errors import CheckError, MissingRuleError
+from . import methods as m
+from .exact_method import _scalar_instance
+from .kinks import not_analytic_reason
+from .options import METHOD_TITLES
+from .problems import MatrixProblem, ScalarProblem
+from .report import ComparisonRow
 
 
 EXACT_REFERENCE_LIMIT = 60  # coordinates: beyond this sympy.diff of the explicit loss is too slow to be the reference

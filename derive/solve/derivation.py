@@ -85,7 +85,7 @@ class Solution:
     def evaluate(self, values: dict) -> dict:
         """{variable name: its gradient} at `values` ({name or symbol: number or array} of the inputs), each as
         `Derivation.evaluate` gives it, from one forward pass."""
-        from ..check.forward_pass import evaluate_in
+        from ..check.evaluation import evaluate_in
 
         results = evaluate_in(self.network, [d.result for d in self.derivations], values)
         return {d.wrt.name: r for d, r in zip(self.derivations, results)}
@@ -233,7 +233,7 @@ class Derivation:
         variable's shape (symbolic sizes such as n read off the arrays), a NumPy float for a scalar (an array of
         them for arrays of scalar points). Evaluated as the check does: a forward pass through the definitions,
         then the gradient in its named intermediates, in numerically stable forms."""
-        from ..check.forward_pass import evaluate_in
+        from ..check.evaluation import evaluate_in
 
         return evaluate_in(self.network, [self.result], values)[0]
 

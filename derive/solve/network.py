@@ -7,7 +7,7 @@ from typing import Iterable
 
 from sympy import Symbol
 
-from ..check.forward_pass import evaluate_in
+from ..check.evaluation import evaluate_in
 from ..core import network as core
 from .derivation import Solution
 
