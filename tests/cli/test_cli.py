@@ -22,7 +22,7 @@ import derive
 from bad_problems import BAD_PROBLEMS
 from conftest import require_pdflatex
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCALAR = EXAMPLES / "one_layer_scalar.yaml"
 VECTOR = EXAMPLES / "one_layer_vector.yaml"
 
@@ -248,7 +248,7 @@ def test_pdf_without_pdflatex_says_so_and_writes_nothing(tmp_path):
     bare.mkdir()
     (bare / "python").symlink_to(sys.executable)
     env = {**os.environ, "PATH": str(bare)}
-    example = str(Path(__file__).resolve().parent.parent / "examples" / "one_layer_scalar.yaml")
+    example = str(Path(__file__).resolve().parents[2] / "examples" / "one_layer_scalar.yaml")
     result = subprocess.run([sys.executable, "-m", "derive", "solve", example, "-o", "out.pdf"],
                             cwd=tmp_path, capture_output=True, text=True, env=env)
     message = assert_bad_input(result, tmp_path, "out.pdf")

@@ -19,7 +19,7 @@ from derive.read.answers import AnswerError
 from derive.grade.verify import DIAGNOSIS_KINDS, Judge, Verdict, verify
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 EXAMPLES = HERE.parent / "examples"
 LABELLED = yaml.safe_load((HERE / "answers" / "labelled.yaml").read_text(encoding="utf-8"))
 

@@ -19,7 +19,7 @@ from derive.builders import mlp
 from derive.check.gradient_check import PASSING, check_gradients
 from derive.solve.derivation import Solution
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ATTENTION = """
 title: attention
 symbols: {Q: [3, 4], K: [3, 4], V: [3, 2], Y: [3, 2]}

@@ -23,7 +23,7 @@ from derive.check.gradient_check import _scalar_instance
 from derive.check.exact import compare_exactly
 from derive.core.ops import sigmoid
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RTOL = 1e-9
 POINTS = [  # the two points: 0.528 instead of 0.49999999, and an error of 1.1e-4
     ({"X": [[1], [0.5]], "Y": [[0], [1]], "W^{(1)}": [[35]]}),

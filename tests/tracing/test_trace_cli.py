@@ -13,7 +13,7 @@ import pytest
 from conftest import require_pdflatex
 from test_cli import assert_bad_input, assert_no_traceback, run_cli, write_problem
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TEXTBOOK = r"\ln x1 + x1 x2 - \sin x2"
 
 

@@ -16,7 +16,7 @@ from derive.core.network import make_symbol
 
 from conftest import require_pdflatex
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FLOAT_METHODS = [m for m in METHODS if m != "exact"]
 x, y, w = make_symbol("x"), make_symbol("y"), make_symbol("w")
 

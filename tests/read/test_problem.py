@@ -14,7 +14,7 @@ from derive.read.parse import parse_latex, parse_sympy, symbol_name
 
 from bad_problems import BAD_PROBLEMS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def sym(name: str) -> sympy.Symbol:

@@ -25,7 +25,7 @@ from derive.tracing.methods import compare_methods
 
 from conftest import elementary, require_pdflatex
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TEXTBOOK = r"\ln x_1 + x_1 x_2 - \sin x_2"
 
 

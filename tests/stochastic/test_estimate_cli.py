@@ -17,7 +17,7 @@ from test_cli import assert_bad_input, assert_no_traceback, part_files, run_cli,
 
 matplotlib.use("Agg")
 
-ROUTER = Path(__file__).resolve().parent.parent / "examples" / "router.yaml"
+ROUTER = Path(__file__).resolve().parents[2] / "examples" / "router.yaml"
 
 
 def test_estimate_writes_json_with_the_verdicts(tmp_path):

@@ -14,10 +14,10 @@ from derive.write.output import compile_pdf
 
 from conftest import require_pdflatex
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml")  # stochastic problems are for derive estimate
                   if "\nstochastic:" not in "\n" + p.read_text(encoding="utf-8"))
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 def document_without_check(path: Path) -> str:

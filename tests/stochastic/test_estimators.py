@@ -25,7 +25,7 @@ from derive.stochastic.problem import (StochasticProblem, expected_loss, log_sof
 
 from conftest import agree_at_random_points
 
-ROUTER = Path(__file__).resolve().parent.parent / "examples" / "router.yaml"
+ROUTER = Path(__file__).resolve().parents[2] / "examples" / "router.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from derive.stochastic.problem import NetworkExpert, StochasticProblem, sympy_ex
 from conftest import require_pdflatex
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ROUTER, ROUTER_MLP = EXAMPLES / "router.yaml", EXAMPLES / "router_mlp.yaml"
 
 

@@ -27,7 +27,7 @@ from derive.core.errors import DeriveError
 
 from oracle_autograd import autograd_gradient, derive_gradient, mismatch
 
-PROBLEMS = Path(__file__).parent / "oracle_problems"
+PROBLEMS = Path(__file__).resolve().parents[1] / "oracle_problems"
 ROWS = 3  # every symbolic size (n) at the sample points
 POINTS = 3
 

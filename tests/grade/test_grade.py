@@ -19,7 +19,7 @@ from derive.core.errors import ProblemError
 from derive.grade.batch import Rubric, feedback, grade, load_problem, load_rubric, split_answers
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BATCH = EXAMPLES / "one_layer_batch.yaml"
 TWO = EXAMPLES / "two_layer_batch.yaml"
 

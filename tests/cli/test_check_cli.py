@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import require_pdflatex
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCALAR = EXAMPLES / "one_layer_scalar.yaml"
 RELU = EXAMPLES / "relu_skip.yaml"
 BATCH = EXAMPLES / "two_layer_batch.yaml"
