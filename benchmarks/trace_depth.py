@@ -15,7 +15,7 @@ import argparse
 import time
 
 from derive import Problem
-from derive.tracing import tracer as trace
+from derive.tracing.tracer import trace
 from derive.builders import sigmoid_chain as chain
 from derive.tracing.methods import compare_methods
 from derive.tracing.render import render_trace

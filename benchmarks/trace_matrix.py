@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from derive.tracing import tracer as trace
+from derive.tracing.tracer import trace
 from derive.tracing.methods import compare_methods
 from derive.tracing.render import render_trace
 

@@ -73,7 +73,7 @@ def load_problem(path: Path):
 
 def load_rubric(path: Path, problem) -> Rubric:
     """The `rubric:` of a problem file, checked against its gradients and the diagnosis kinds."""
-    from .verify import DIAGNOSIS_KINDS
+    from .verdict import DIAGNOSIS_KINDS
 
     data = yaml.safe_load(_read_text(Path(path))) or {}
     rubric = data.get("rubric") or {}

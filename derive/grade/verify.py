@@ -12,119 +12,32 @@ limit (`verify(..., time_limit=)`, the layer named), is undecided, never incorre
 Diagnoses compare numerically as well: the ratio to the truth (sign, constant factor), the gradient with
 respect to another variable (wrong index), the truth without one of its factors (missing factor) or the
 answer without one (extra factor), sigma for sigma', the transpose, a reversed product, the shape.
-What does not live here: reading the answer (`answers.py`), batches (`grade.py`).
+What does not live here: the diagnoses (`diagnosis`), the verdict's data (`verdict`), reading the answer
+(`derive.read.answers`), batches (`batch`).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-from dataclasses import dataclass
-from fractions import Fraction
-
 import numpy as np
 import sympy
 from sympy import MatrixSymbol, Symbol
-from sympy.matrices.expressions import HadamardProduct, MatMul
 
 from ..core import matrix_ops as mo
 from ..read.answers import AnswerError, AnswerLine, read_answer
 from ..check.gradient_check import kink_expressions
 from .deadline import TimeLimitReached, within
 from ..check.numeric import MatrixEvaluator, compile_expression
-from ..core.ops import sigmoid
 from ..core.printing import latex
+from .diagnosis import Diagnoses
+from .verdict import (MIN_POINTS, RTOL, Diagnosis, Evidence, LineVerdict, Verdict, derivation_summary,
+                      expression_shape, shape_words, symbol_shape)
 
-DIAGNOSIS_KINDS = ("sign", "factor", "missing_factor", "extra_factor", "sigma_for_sigma_prime", "wrong_index",
-                   "transposed", "reordered", "wrong_shape", "shape_mismatch", "other")
-RTOL = 1e-6
 POINTS = 6
 SIZES = (2, 3)  # symbolic sizes (n) alternate between these, to catch slips that only show at one size
-MIN_POINTS = 3
 KINK_DISTANCE = 1e-3
 SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
 EXACT_DIGITS = 50  # a scalar answer that passes the float tolerance is evaluated again to this many digits
 TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient included
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One sample point: its size setting, the worst entry's answer and truth values, the relative error."""
-
-    size: int
-    point: dict
-    answer: float
-    truth: float
-    relative_error: float
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    """What is wrong: `kind` (sign, factor, missing_factor, extra_factor, sigma_for_sigma_prime, ...) and a
-    sentence for the student."""
-
-    kind: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class LineVerdict:
-    """One line of a multi-line derivation: whether it equals the gradient (None: undecided)."""
-
-    number: int
-    text: str
-    read_as: str
-    equal: bool | None
-    diagnosis: Diagnosis | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """correct / incorrect / undecided, what the answer was read as, why, and the evidence."""
-
-    outcome: str
-    wrt: str
-    read_as: str
-    diagnosis: Diagnosis | None = None
-    reason: str = ""
-    layer: str = ""
-    evidence: tuple[Evidence, ...] = ()
-    lines: tuple[LineVerdict, ...] = ()
-    tolerance: float = RTOL
-    expected_shape: str = ""
-
-    @property
-    def correct(self) -> bool:
-        return self.outcome == "correct"
-
-    @property
-    def exit_code(self) -> int:
-        return {"correct": 0, "incorrect": 1}.get(self.outcome, 3)
-
-    def summary(self) -> str:
-        """A few lines for a person: outcome, read as, diagnosis or reason."""
-        lines = [f"{self.outcome}" + (f" ({self.layer})" if self.layer else ""), f"read as: {self.read_as}"]
-        if self.diagnosis:
-            lines.append(f"diagnosis: {self.diagnosis.message}")
-        if self.reason:
-            lines.append(f"reason: {self.reason}")
-        return "\n".join(lines)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-    def to_dict(self) -> dict:
-        return {
-            "outcome": self.outcome, "wrt": self.wrt, "read_as": self.read_as, "layer": self.layer,
-            "diagnosis": None if self.diagnosis is None else {"kind": self.diagnosis.kind,
-                                                              "message": self.diagnosis.message},
-            "reason": self.reason, "tolerance": self.tolerance, "expected_shape": self.expected_shape,
-            "evidence": [{"size": e.size, "point": e.point, "answer": e.answer, "truth": e.truth,
-                          "relative_error": e.relative_error} for e in self.evidence],
-            "lines": [{"number": line.number, "text": line.text, "read_as": line.read_as, "equal": line.equal,
-                       "diagnosis": None if line.diagnosis is None else line.diagnosis.message}
-                      for line in self.lines],
-        }
 
 
 def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | None = TIME_LIMIT) -> Verdict:
@@ -145,16 +58,8 @@ def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | N
                        reason=str(reached), layer=reached.stage)
 
 
-def shape_words(shape) -> str:
-    """'3 by 1' for (3, 1), 'a scalar' for None."""
-    return "a scalar" if shape is None else f"{sympy.sstr(shape[0])} by {sympy.sstr(shape[1])}"
 
-
-def _shape(expr):
-    return tuple(expr.shape) if mo.is_matrix(expr) and tuple(expr.shape) != (1, 1) else None
-
-
-class Judge:
+class Judge(Diagnoses):
     """Everything about one gradient that does not depend on the answer: the truth, the sample points,
     the truth's values there. Reused across answers (a batch builds one per variable)."""
 
@@ -177,7 +82,7 @@ class Judge:
     # -- the problem's side
 
     def _other_gradients(self) -> dict:
-        others = [w for w in self.problem.wrt if w != self.wrt and _shape_of(w) == _shape_of(self.wrt)]
+        others = [w for w in self.problem.wrt if w != self.wrt and symbol_shape(w) == symbol_shape(self.wrt)]
         if not others:
             return {}
         solution = self.problem.solve(others)
@@ -251,10 +156,10 @@ class Judge:
         lines = read_answer(answer_latex, self.network, self.loss, self.wrt)
         if len(lines) == 1:
             return self.judge_line(lines[0])
-        return _derivation_summary(lines, [self.judge_line(line) for line in lines])
+        return derivation_summary(lines, [self.judge_line(line) for line in lines])
 
     def judge_line(self, line: AnswerLine) -> Verdict:
-        expected = shape_words(_shape(self.truth))
+        expected = shape_words(expression_shape(self.truth))
         base = dict(wrt=self.wrt.name, read_as=line.read_as or line.text, expected_shape=expected)
         if line.expr is None:
             return Verdict("incorrect", diagnosis=Diagnosis("shape_mismatch", line.shape_error), layer="structural",
@@ -266,7 +171,7 @@ class Judge:
             return Verdict("undecided", reason=ambiguity, layer="structural", **base)
         if self._structurally_equal(line.expr, answer):
             return Verdict("correct", layer="structural", **base)
-        if _shape(answer) != _shape(self.truth):
+        if expression_shape(answer) != expression_shape(self.truth):
             return Verdict("incorrect", diagnosis=self._shape_diagnosis(answer), layer="structural", **base)
         self.report("symbolic", base["read_as"])
         if self._symbolically_equal(answer):
@@ -361,108 +266,8 @@ class Judge:
             used += 1
         return used >= MIN_POINTS
 
-    # -- diagnoses
-
-    def _shape_diagnosis(self, answer) -> Diagnosis:
-        should, is_ = shape_words(_shape(self.truth)), shape_words(_shape(answer))
-        if mo.is_matrix(answer) and _shape(mo.transpose(answer)) == _shape(self.truth) and \
-                self.agrees(mo.transpose(answer)):
-            return Diagnosis("transposed", f"your answer is the transpose of the gradient: should be {should}, "
-                                           f"is {is_} (the gradient has the shape of {latex(self.wrt)})")
-        return Diagnosis("wrong_shape", f"wrong shape: should be {should}, is {is_} (the gradient has the "
-                                        f"shape of {latex(self.wrt)})")
-
-    def diagnose(self, written, answer, kinks) -> Diagnosis:
-        for finder in (self._ratio, self._wrong_index, self._sigma_swap, self._missing_factor,
-                       self._extra_factor, self._reordered):
-            found = finder(written, answer, kinks)
-            if found is not None:
-                return found
-        return Diagnosis("other", "your answer differs from the gradient at the sample points; "
-                                  "none of the usual slips (sign, factor, missing chain-rule factor, sigma for "
-                                  "sigma', transpose, index) explains it")
-
-    def _ratio(self, written, answer, kinks) -> Diagnosis | None:
-        ratios = []
-        for values, truth in zip(self.points, self.truth_values):
-            if not self._usable(answer, values, kinks):
-                continue
-            value = self._value(answer, values).reshape(np.shape(truth))
-            big = np.abs(truth) > 1e-6 * max(1e-12, float(np.max(np.abs(truth))))
-            if not np.any(big):
-                continue
-            ratios += list((value[big] / truth[big]).ravel()) if np.ndim(truth) else [float(value / truth)]
-        if len(ratios) < MIN_POINTS or not np.all(np.isfinite(ratios)):
-            return None
-        c = float(np.median(ratios))
-        if abs(c) < 1e-9 or np.max(np.abs(np.asarray(ratios) - c)) > 1e-6 * max(1.0, abs(c)):
-            return None
-        if abs(c + 1) < 1e-6:
-            return Diagnosis("sign", "sign error: your answer is the negative of the gradient")
-        return Diagnosis("factor", f"a constant factor off: your answer is {_number(c)} times the gradient")
-
-    def _wrong_index(self, written, answer, kinks) -> Diagnosis | None:
-        for other, expanded in self.others.items():
-            truths = [self._value(expanded, p) for p in self.points]
-            if self.agrees(answer, truths, kinks):
-                return Diagnosis("wrong_index", f"wrong index: this is the gradient with respect to "
-                                                f"{latex(other)}, not {latex(self.wrt)}")
-        for a, b in self._index_swaps(written):
-            if self.agrees(self.network.expand(written.xreplace({a: b, b: a})), kinks=kinks):
-                return Diagnosis("wrong_index", f"wrong index: {latex(a)} and {latex(b)} are swapped")
-        return None
-
-    def _index_swaps(self, written):
-        """Pairs of same-shaped symbols that differ only in an index (x_1 and x_2, W^{(1)} and W^{(2)})."""
-        used = [s for s in written.free_symbols if isinstance(s, (Symbol, MatrixSymbol))]
-        names = {s.name: s for s in self.network.inputs.values()} | {s.name: s for s in self.network.definitions}
-        pairs = []
-        for s in used:
-            stem = s.name.split("_")[0].split("^")[0]
-            for other in names.values():
-                if other != s and other.name.split("_")[0].split("^")[0] == stem and _shape_of(other) == _shape_of(s):
-                    pairs.append((s, other))
-        return pairs[:12]
-
-    def _sigma_swap(self, written, answer, kinks) -> Diagnosis | None:
-        for node in _sigmoids(written):
-            if self.agrees(self.network.expand(written.xreplace({node: _sigmoid_prime(node)})), kinks=kinks):
-                return Diagnosis("sigma_for_sigma_prime", rf"\sigma where \sigma' belongs: {latex(node)} should be "
-                                                          rf"its derivative {latex(_sigmoid_prime(node))}")
-        return None
-
-    def _missing_factor(self, written, answer, kinks) -> Diagnosis | None:
-        for factor, without in _without_factors(self.derivation.result):
-            if self.agrees(self.network.expand(without), [self._value(answer, p) for p in self.points]):
-                return Diagnosis("missing_factor", f"a factor is missing: {latex(factor)}"
-                                 + _chain_hint(factor))
-        return None
-
-    def _extra_factor(self, written, answer, kinks) -> Diagnosis | None:
-        for factor, without in _without_factors(written):
-            if self.agrees(self.network.expand(without)):
-                return Diagnosis("extra_factor", f"an extra factor: {latex(factor)} does not belong in the gradient")
-        return None
-
-    def _reordered(self, written, answer, kinks) -> Diagnosis | None:
-        for node in written.atoms(MatMul) if mo.is_matrix(written) else ():
-            matrices = [f for f in node.args if mo.is_matrix(f)]
-            scalars = [f for f in node.args if not mo.is_matrix(f)]
-            try:
-                swapped = mo.matmul(*scalars, *reversed(matrices))
-            except mo.ShapeMismatch:
-                continue
-            if self.agrees(self.network.expand(written.xreplace({node: swapped}))):
-                return Diagnosis("reordered", f"the product {latex(node)} is in the wrong order "
-                                              f"(matrix products do not commute)")
-        return None
-
 
 # -- helpers ---------------------------------------------------------------------------------------------
-
-def _shape_of(symbol):
-    return tuple(symbol.shape) if isinstance(symbol, MatrixSymbol) else None
-
 
 def _real(value) -> np.ndarray:
     """A value as floats; a complex value (a root or log of a negative number) is not finite here."""
@@ -488,88 +293,6 @@ def _evidence(values, value, truth) -> Evidence:
     point = {str(k): (np.round(v, 6).tolist() if isinstance(v, np.ndarray) else round(float(v), 6))
              for k, v in values.items() if not (isinstance(k, Symbol) and k.is_integer)}
     return Evidence(int(size), point, float(value[worst]), float(truth[worst]), _relative_error(value, truth))
-
-
-def _number(c: float) -> str:
-    fraction = Fraction(c).limit_denominator(100)
-    if abs(float(fraction) - c) < 1e-9 * max(1.0, abs(c)):
-        return str(fraction)
-    return f"{c:.6g}"
-
-
-def _sigmoids(expr) -> list:
-    found = [n for n in sympy.preorder_traversal(expr) if isinstance(n, sigmoid)]
-    found += [n for n in sympy.preorder_traversal(expr)
-              if isinstance(n, mo.Entrywise) and n.name == "sigmoid" and not n.prime]
-    return list(dict.fromkeys(found))
-
-
-def _sigmoid_prime(node):
-    if isinstance(node, mo.Entrywise):
-        return mo.entrywise_class("sigmoid", prime=True)(node.arg)
-    return node * (1 - node)
-
-
-def _without_factors(expr) -> list:
-    """(factor, expr without it) for each factor of a product (and each pair, for the sigma' of a scalar
-    chain rule: yhat (1 - yhat)), and for each factor of a Hadamard product inside a matrix expression."""
-    found = []
-    if isinstance(expr, sympy.Mul):
-        args = expr.args
-        for k in (1, 2):
-            for chosen in itertools.combinations(range(len(args)), k):
-                factor = sympy.Mul(*(args[i] for i in chosen))
-                rest = sympy.Mul(*(a for i, a in enumerate(args) if i not in chosen))
-                found.append((factor, rest))
-    for node in sympy.preorder_traversal(expr) if mo.is_matrix(expr) else ():
-        if isinstance(node, HadamardProduct):
-            for i, factor in enumerate(node.args):
-                rest = [a for j, a in enumerate(node.args) if j != i]
-                found.append((factor, expr.xreplace({node: rest[0] if len(rest) == 1 else mo.hadamard(*rest)})))
-        elif isinstance(node, MatMul):
-            for i, factor in enumerate(node.args):
-                if not mo.is_matrix(factor):
-                    rest = [a for j, a in enumerate(node.args) if j != i]
-                    found.append((factor, expr.xreplace({node: mo.matmul(*rest) if len(rest) > 1 else rest[0]})))
-    return found[:40]
-
-
-def _chain_hint(factor) -> str:
-    text = sympy.sstr(factor)
-    if "SigmoidPrime" in text or ("yhat" in text and "1 - " in text) or "sigmoid" in text:
-        return r" (the derivative of the sigmoid, from the chain rule)"
-    return ""
-
-
-def _line_verdict(line: AnswerLine, verdict: Verdict) -> LineVerdict:
-    equal = {"correct": True, "incorrect": False}.get(verdict.outcome)
-    return LineVerdict(line.number, line.text, verdict.read_as, equal, verdict.diagnosis)
-
-
-def _join(lines) -> str:
-    return " = ".join(line.read_as or line.text for line in lines)
-
-
-def _first_wrong(verdicts: list) -> tuple[int, Verdict] | None:
-    return next(((i, v) for i, v in enumerate(verdicts) if v.outcome == "incorrect"), None)
-
-
-def _derivation_summary(lines, verdicts) -> Verdict:
-    judged = [_line_verdict(line, v) for line, v in zip(lines, verdicts)]
-    wrong = _first_wrong(verdicts)
-    base = dict(wrt=verdicts[0].wrt, read_as=_join(lines), lines=tuple(judged),
-                expected_shape=verdicts[0].expected_shape, evidence=verdicts[-1].evidence)
-    if wrong is not None:
-        i, v = wrong
-        what = v.diagnosis.message if v.diagnosis else "it differs from the gradient"
-        before = "" if i == 0 else f" (line {i} was still equal)"
-        return Verdict("incorrect", layer=v.layer, reason=f"line {i + 1} stops being equal to the gradient"
-                       f"{before}: {what}", diagnosis=v.diagnosis, **base)
-    undecided = [i for i, v in enumerate(verdicts) if v.outcome == "undecided"]
-    if undecided:
-        return Verdict("undecided", reason=f"line {undecided[0] + 1}: {verdicts[undecided[0]].reason}", **base)
-    return Verdict("correct", layer=max((v.layer for v in verdicts), key=["structural", "symbolic", "numeric"].index),
-                   **base)
 
 
 __all__ = ["AnswerError", "Diagnosis", "Evidence", "Judge", "LineVerdict", "RTOL", "Verdict", "verify"]

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..write import render
-from .problem import (NetworkExpert, expert_derivation, log_softmax_derivation, sympy_exact_gradient,
-                         sympy_expert_gradient)
+from .problem import NetworkExpert
+from .symbolic import expert_derivation, log_softmax_derivation, sympy_exact_gradient, sympy_expert_gradient
 
 MARKS = ("*", "square*", "triangle*", "o", "diamond*", "pentagon*")
 

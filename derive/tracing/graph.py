@@ -19,12 +19,12 @@ from sympy.printing.str import StrPrinter
 
 from ..core.errors import DeriveError
 from ..core.printing import DerivePrinter
-from .tracer import Trace
+from .data import TraceData
 
 GRAPH_FORMATS = (".svg", ".png", ".dot")
 
 
-def layers(trace: Trace) -> dict[int, int]:
+def layers(trace: TraceData) -> dict[int, int]:
     """The depth of each line: 0 for the inputs, one more than the deepest operand otherwise."""
     depth: dict[int, int] = {}
     for line in trace.lines:
@@ -70,7 +70,7 @@ class _TracePrinter(DerivePrinter):
 
 
 # -- TikZ -------------------------------------------------------------------------------------------------
-def tikz(trace: Trace, adjoints: bool = False, width_cm: float = 15.0) -> str:
+def tikz(trace: TraceData, adjoints: bool = False, width_cm: float = 15.0) -> str:
     """A tikzpicture of the graph, inputs on the left, scaled to fit `width_cm`."""
     p = printer()
     depth = layers(trace)
@@ -106,14 +106,14 @@ def _node(index: int) -> str:
     return f"v{index}" if index > 0 else f"x{-index}"
 
 
-def _flow(trace: Trace, line, k: int):
+def _flow(trace: TraceData, line, k: int):
     """What flows back from `line` to its operand k: \\bar v_line times the local partial."""
     row = trace.reverse.adjoint(k)
     return row.contributions[row.consumers.index(line.index)]
 
 
 # -- Graphviz ---------------------------------------------------------------------------------------------
-def dot_source(trace: Trace, adjoints: bool = False) -> str:
+def dot_source(trace: TraceData, adjoints: bool = False) -> str:
     """The graph in Graphviz's language, left to right, plain-text labels."""
     out = ["digraph trace {", '  rankdir=LR;', '  node [shape=box, style="rounded,filled", fillcolor=white, '
            'fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];']
@@ -181,7 +181,7 @@ def render_graph(source: str, fmt: str, timeout: float = 60) -> bytes:
     return run.stdout
 
 
-def graph_file(trace: Trace, suffix: str, adjoints: bool = False) -> str | bytes:
+def graph_file(trace: TraceData, suffix: str, adjoints: bool = False) -> str | bytes:
     """The graph's content for a file ending in `suffix`: .svg, .png or .dot."""
     if suffix not in GRAPH_FORMATS:
         raise DeriveError(f"a graph is written as {', '.join(GRAPH_FORMATS)}, not {suffix or 'a file without suffix'}")

@@ -14,7 +14,7 @@ import numpy as np
 import sympy
 
 from ..check.numeric import compile_expression
-from .tracer import Trace, v
+from .data import TraceData, v
 
 EPS = np.finfo(float).eps
 
@@ -32,7 +32,7 @@ class MethodResult:
     relative_error: float  # the largest absolute error over the largest exact component
 
 
-def compare_methods(trace: Trace) -> tuple[MethodResult, ...]:
+def compare_methods(trace: TraceData) -> tuple[MethodResult, ...]:
     """Every method of seed 001 at the trace's point (for a problem, the analytic row is derive's derivation)."""
     problem = trace.problem
     n = len(trace.inputs)
@@ -92,7 +92,7 @@ def _central_difference(f, x) -> np.ndarray:
     return np.array(gradient)
 
 
-def _analytic(trace: Trace, problem, x) -> np.ndarray:
+def _analytic(trace: TraceData, problem, x) -> np.ndarray:
     if problem is None:
         formulas = list(trace.symbolic_gradient)
     elif trace.expansion is not None:  # a matrix problem: derive's matrix gradients, expanded to the entries
@@ -112,7 +112,7 @@ def _analytic(trace: Trace, problem, x) -> np.ndarray:
         return np.array([float(value) for value in g(*x)], dtype=float)
 
 
-def _backprop(trace: Trace) -> np.ndarray:
+def _backprop(trace: TraceData) -> np.ndarray:
     """One forward pass storing every value, one backward pass accumulating adjoints: float64 throughout."""
     values: dict[int, float] = {}
     for line in trace.lines:
@@ -134,7 +134,7 @@ def _backprop(trace: Trace) -> np.ndarray:
     return np.array([adjoint[line.index] for line in trace.lines if line.is_input])
 
 
-def _forward_mode(trace: Trace) -> np.ndarray:
+def _forward_mode(trace: TraceData) -> np.ndarray:
     return np.array([float(t) for t in trace.forward.output_tangents])
 
 

@@ -13,7 +13,7 @@ import sympy
 
 from .graph import latex_number, number, printer, tikz
 from ..write.render import Context, environment
-from .tracer import Trace, dotted
+from .data import TraceData, dotted
 from .methods import compare_methods, exact_digits
 
 PASSES_PER_TABLE = 4  # forward-mode passes side by side in one table, so that it fits the page
@@ -22,7 +22,7 @@ PASSES_PER_TABLE = 4  # forward-mode passes side by side in one table, so that i
 class TraceContext:
     """What the trace templates may call: maths through the printer, numbers, plain-text escaping."""
 
-    def __init__(self, trace: Trace, fmt: str):
+    def __init__(self, trace: TraceData, fmt: str):
         self.trace = trace
         self.fmt = fmt
         self.printer = printer()
@@ -93,19 +93,19 @@ class TraceContext:
         return tikz(self.trace, adjoints)
 
 
-def _variables(trace: Trace, fmt: str, methods, picture: str | None = None) -> dict:
+def _variables(trace: TraceData, fmt: str, methods, picture: str | None = None) -> dict:
     return {"t": trace, "c": TraceContext(trace, fmt), "methods": methods, "zip": zip, "picture": picture,
             "show_forward": trace.mode in ("forward", "both"), "show_reverse": trace.mode in ("reverse", "both")}
 
 
-def render_trace(trace: Trace, fmt: str = "tex", methods=None, picture: str | None = None) -> str:
+def render_trace(trace: TraceData, fmt: str = "tex", methods=None, picture: str | None = None) -> str:
     """The whole document: `.tex` (compiles with pdflatex, graph in TikZ) or `.md` (Markdown tables, showing
     the graph from the image file `picture` if given, e.g. the SVG written beside it)."""
     methods = compare_methods(trace) if methods is None else methods
     return environment().get_template(f"trace.{fmt}.j2").render(**_variables(trace, fmt, methods, picture))
 
 
-def summary(trace: Trace) -> str:
+def summary(trace: TraceData) -> str:
     """One line for the terminal: value, gradient, passes, the consistency check's verdict."""
     c = trace.consistency
     point = ", ".join(f"{x}={sympy.sstr(p)}" for x, p in zip(trace.inputs, trace.point))
@@ -118,12 +118,12 @@ def summary(trace: Trace) -> str:
             f"{_expansion_note(trace)}")
 
 
-def _derivation_note(trace: Trace) -> str:
+def _derivation_note(trace: TraceData) -> str:
     against = trace.consistency.against_derivation
     return "" if against is None else f", adjoints against derive's matrix gradient {against:.1e}"
 
 
-def _expansion_note(trace: Trace) -> str:
+def _expansion_note(trace: TraceData) -> str:
     e = trace.expansion
     if e is None:
         return ""
@@ -131,14 +131,14 @@ def _expansion_note(trace: Trace) -> str:
     return f"; traced entry by entry{' at ' + sizes if sizes else ''} ({len(trace.inputs)} inputs, {len(trace.lines) - len(trace.inputs)} lines)"
 
 
-def _kink_note(trace: Trace) -> str:
+def _kink_note(trace: TraceData) -> str:
     if not trace.kinks:
         return ""
     lines = ", ".join(f"{line.symbol} = {sympy.sstr(line.expr)}" for line in trace.kinks)
     return f"; the point is at a kink of {lines}, where the derivative does not exist (sympy.diff not judged)"
 
 
-def trace_json(trace: Trace, methods=None) -> str:
+def trace_json(trace: TraceData, methods=None) -> str:
     """Everything in the trace as JSON: numbers as floats, and at 20 digits as text."""
     methods = compare_methods(trace) if methods is None else methods
     p = printer()
@@ -175,7 +175,7 @@ def trace_json(trace: Trace, methods=None) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _expansion_json(trace: Trace) -> dict | None:
+def _expansion_json(trace: TraceData) -> dict | None:
     """A matrix problem: the sizes it was traced at, each matrix's shape, derive's gradient per entry."""
     e = trace.expansion
     if e is None:
@@ -191,44 +191,3 @@ def _line_json(line, p) -> dict:
             "sympy": sympy.sstr(line.expr), "operands": list(line.operands),
             "partials": [p.doprint(x) for x in line.partials], "partial_values": [float(x) for x in line.partial_values],
             "rules": list(line.rules), "value": float(line.value), "value_digits": exact_digits(line.value)}
-
-
-DOCUMENT_FORMATS = (".tex", ".pdf", ".md", ".json")
-
-
-def trace_files(problem, expression, at, mode, direction, output, graph, adjoints, size: int = 2):
-    """What `derive trace` writes: [(path or None for standard output, content)], the summary line, and
-    whether the consistency check passed. Everything is computed before anything is written."""
-    from pathlib import Path
-
-    from ..core.errors import DeriveError
-    from .graph import GRAPH_FORMATS, graph_file
-    from ..write.output import compile_pdf
-    from .tracer import trace
-
-    suffix = output.suffix.lower() if output is not None else ".tex"
-    if suffix not in DOCUMENT_FORMATS + GRAPH_FORMATS:
-        raise DeriveError(f"cannot write '{output}': the output must end in {', '.join(DOCUMENT_FORMATS + GRAPH_FORMATS)}")
-    if graph is not None and graph.suffix.lower() not in GRAPH_FORMATS:
-        raise DeriveError(f"cannot write the graph '{graph}': it must end in {', '.join(GRAPH_FORMATS)}")
-    for path in (output, graph):
-        if path is not None and not Path(path).parent.is_dir():
-            raise DeriveError(f"cannot write {path}: the folder {Path(path).parent} does not exist")
-    if (problem is None) == (expression is None):
-        raise DeriveError("give a problem file or --expr 'LATEX', not both" if problem is not None
-                          else "give a problem file or --expr 'LATEX' to trace")
-    if problem is not None and not Path(problem).is_file():
-        raise DeriveError(f"no problem file '{problem}'")
-    traced = trace(Path(problem) if problem is not None else expression, at or {}, mode=mode, direction=direction,
-                   size=size)
-    if suffix in GRAPH_FORMATS:
-        content = graph_file(traced, suffix, adjoints)
-    else:
-        picture = graph.name if graph is not None and graph.suffix.lower() != ".dot" else None
-        content = {".json": trace_json, ".md": lambda t: render_trace(t, "md", picture=picture)}.get(
-            suffix, render_trace)(traced)
-        content = compile_pdf(content) if suffix == ".pdf" else content
-    files = [(output, content)]
-    if graph is not None:
-        files.append((graph, graph_file(traced, graph.suffix.lower(), adjoints)))
-    return files, summary(traced), traced.consistency.passed

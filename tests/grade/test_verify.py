@@ -16,7 +16,8 @@ import yaml
 
 import derive
 from derive.read.answers import AnswerError
-from derive.grade.verify import DIAGNOSIS_KINDS, Judge, Verdict, verify
+from derive.grade.verdict import DIAGNOSIS_KINDS
+from derive.grade.verify import Judge, Verdict, verify
 from test_cli import assert_bad_input, assert_no_traceback, run_cli
 
 HERE = Path(__file__).resolve().parents[1]  # tests/

@@ -20,7 +20,8 @@ import sympy
 import derive
 from derive.stochastic import estimators as est
 from derive.core.errors import ProblemError
-from derive.stochastic.problem import NetworkExpert, StochasticProblem, sympy_expert_gradient
+from derive.stochastic.problem import NetworkExpert, StochasticProblem
+from derive.stochastic.symbolic import sympy_expert_gradient
 
 from conftest import require_pdflatex
 from test_cli import assert_bad_input, assert_no_traceback, run_cli

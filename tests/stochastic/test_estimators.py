@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -20,8 +21,8 @@ import derive
 from derive.stochastic import estimators as est
 from derive.core import matrix_ops as mo
 from derive.core.errors import ProblemError
-from derive.stochastic.problem import (StochasticProblem, expected_loss, log_softmax_derivation, scalar_model,
-                               sympy_exact_gradient, validate_distribution)
+from derive.stochastic.problem import StochasticProblem, validate_distribution
+from derive.stochastic.symbolic import expected_loss, log_softmax_derivation, scalar_model, sympy_exact_gradient
 
 from conftest import agree_at_random_points
 
@@ -126,7 +127,7 @@ def test_straight_through_bias_matches_enumeration(router, study):
 
 
 def test_bonferroni_limit():
-    limit = est.NormalDist().inv_cdf(1 - 0.01 / (2 * 6))
+    limit = NormalDist().inv_cdf(1 - 0.01 / (2 * 6))
     assert math.isclose(limit, 3.1436, abs_tol=1e-3)
 
 

@@ -20,7 +20,9 @@ from derive.check.gradient_check import kink_expressions
 from derive.core.errors import DeriveError, MissingRuleError
 from derive.tracing.graph import dot_source, graph_file, tikz
 from derive.write.output import compile_pdf
-from derive.tracing.tracer import TraceError, local_partial, parse_expression, v
+from derive.tracing.data import TraceError, v
+from derive.tracing.reading import parse_expression
+from derive.tracing.scalar import local_partial
 from derive.tracing.methods import compare_methods
 
 from conftest import elementary, require_pdflatex
