@@ -33,11 +33,15 @@ _PUBLIC = {  # name -> the module that defines it
     "EstimateReport": "derive.stochastic.estimators", "StochasticProblem": "derive.stochastic.estimators",
     "estimate": "derive.stochastic.estimators",
 }
+_PACKAGES = ("core", "read", "write", "check", "solve", "tracing", "grade", "stochastic", "cli")
 __all__ = sorted(_PUBLIC)
 
 
 def __getattr__(name: str):
-    """A public name, imported from its module the first time it is asked for (then kept here)."""
+    """A public name, imported from its module the first time it is asked for (then kept here); a package
+    (`derive.grade`, for `derive.grade.grade`) is imported when first reached the same way."""
+    if name in _PACKAGES:
+        return importlib.import_module(f"derive.{name}")
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'derive' has no attribute {name!r}")

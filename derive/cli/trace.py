@@ -33,7 +33,7 @@ def trace_command(problem, expression, at, mode, direction, output, graph, adjoi
 
     Exits 1 if forward mode, reverse mode and sympy.diff disagree, 2 on bad input.
     """
-    from ..tracing.render import trace_files
+    from ..tracing.tracer import trace_files
 
     files, summary, passed = trace_files(problem, expression, at, mode, direction, output, graph, adjoints, size)
     for path, content in files:
