@@ -3,7 +3,7 @@
     python benchmarks/estimators.py [--samples 1000000] [--repeat 3]
 
 For each estimator, the time to draw the samples and compute the study's figures (mean, standard
-errors, z-scores, total variance, the error curve) with `derive.estimators.study`, best of --repeat
+errors, z-scores, total variance, the error curve) with `derive.stochastic.estimators.study`, best of --repeat
 runs; then the whole `derive.estimate` call for all six. Target: each estimator under 2 s.
 """
 

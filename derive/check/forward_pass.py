@@ -6,7 +6,7 @@ evaluated in the named intermediates it is written in, never with every definiti
 (which grows as the depth squared or worse). A `Program` holds the definitions of one network with the
 symbols that are given values (its inputs, and an intermediate held as a leaf), and compiles any expressions
 in those names once: scalar networks to a tape of NumPy operations (`function`), matrix networks through
-`derive.numeric.MatrixEvaluator` (`evaluate`). Both broadcast, so one call evaluates many points.
+`derive.check.numeric.MatrixEvaluator` (`evaluate`). Both broadcast, so one call evaluates many points.
 
 Stable forms, the same in every expression: where a definition is a sigmoid s = sigma(u), the pass keeps the
 complement sigma(-u) beside s, and `1 - s` anywhere is that complement (so that in a gradient written

@@ -321,7 +321,7 @@ def _sweep(objective, prec: m.Precision, rng) -> tuple[tuple, int]:
 # -- the comparison of methods -----------------------------------------------------------------------------
 
 def with_comparison(report, *args) -> CheckReport:
-    """`report` with the comparison of methods (`derive.comparison`) at its first point."""
+    """`report` with the comparison of methods (`derive.check.comparison`) at its first point."""
     from dataclasses import replace
 
     from .comparison import compare_methods
@@ -342,7 +342,7 @@ def matrix_difference_check(loss: Expr, gradients: dict, inputs: list, points=3,
                             size: int = 2, one_hot=(), **options) -> CheckReport:
     """Central differences on every entry of every matrix gradient, for concrete sizes (dimensions = `size`).
 
-    The network is evaluated with NumPy arrays (`derive.numeric.MatrixEvaluator`): one forward pass per
+    The network is evaluated with NumPy arrays (`derive.check.numeric.MatrixEvaluator`): one forward pass per
     perturbed entry. Rows of a one-hot matrix are drawn to sum to 1 (their last entry is 1 minus the others,
     so only the others are free). The report names each entry by its matrix, entries in row-major order."""
     return check_gradients(loss, gradients, inputs, options.pop("method", "central"), points, seed,

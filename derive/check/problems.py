@@ -25,7 +25,7 @@ from .options import CheckOptionError
 
 class ScalarProblem:
     """A scalar network's loss and gradients, with the kinks of the loss, evaluated by a forward pass through
-    `definitions` (`derive.forward_pass.Program`: each definition once, the gradients in the named
+    `definitions` (`derive.check.forward_pass.Program`: each definition once, the gradients in the named
     intermediates they are written in); without definitions the loss and gradients are in the inputs only."""
 
     def __init__(self, loss: Expr, gradients: dict, inputs: list, prec: m.Precision, definitions=()):

@@ -144,7 +144,7 @@ class CheckReport:
     entries: tuple[CheckEntry, ...]
     notes: tuple[str, ...] = field(default=())
     dtype: str = "float64"
-    sweep: tuple = ()  # derive.methods.SweepSeries, one per difference method
+    sweep: tuple = ()  # derive.check.methods.SweepSeries, one per difference method
     comparison: tuple[ComparisonRow, ...] = ()
     reference: str = ""  # what the comparison measured errors against
     step: float | None = None  # the relative step used (None: the method's default)
@@ -269,7 +269,7 @@ def _sweep_words(series) -> str:
 
 def relative_error(analytic: float, numeric: float) -> float:
     """|a - n| / max(|a|, |n|) (0 where both are 0): the displayed measure. Whether an entry passes is decided
-    by its error budget (`derive.methods.judge`), not by this number: a tiny entry may differ relatively much
+    by its error budget (`derive.check.methods.judge`), not by this number: a tiny entry may differ relatively much
     and still lie within what rounding explains."""
     scale = max(abs(analytic), abs(numeric))
     if not np.isfinite(scale) or not np.isfinite(analytic - numeric):

@@ -3,14 +3,14 @@
 An entry's `vjp(G, node, operands, i)` is the gradient with respect to operand i, in denominator layout
 (it has the operand's shape), given the gradient G of a scalar loss with respect to the node's output:
 for Z = X W, the entry for W gives X^T G and the one for X gives G W^T. Scalar operations met in a matrix
-network (the 1/2 in front of a norm, a log of a determinant) use the scalar registry (`derive.rules`):
+network (the 1/2 in front of a norm, a log of a determinant) use the scalar registry (`derive.core.rules`):
 their VJP is G times the local partial derivative. VJPs sum with `matrix_ops.sum_of`, which never
 broadcasts a scalar into a matrix.
 
 `example(s)` builds a small scalar loss that exercises the entry from the test symbols in `s` (`A` 3x3,
 `B` 3x3, `X` nx3, `W` 3x2, `x` 3x1, `y` scalar; n = 2): the tests walk the registry with it and compare
 every entry of the gradient with `sympy.diff` on explicit matrices. The engine
-(`derive.matrix_engine`) looks rules up here and never special-cases an op itself.
+(`derive.core.matrix_engine`) looks rules up here and never special-cases an op itself.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each applies elementwise to a matrix, evaluates at numbers, differentiates under plain `sympy.diff`
 (so SymPy users get what they expect) and rewrites to elementary functions (`expr.rewrite(exp)`),
 which is what the tests use as an independent oracle. How an op prints and how the engine
-differentiates it live in its registry entry (`derive.rules`), not here.
+differentiates it live in its registry entry (`derive.core.rules`), not here.
 """
 
 from __future__ import annotations

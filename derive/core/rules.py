@@ -7,8 +7,8 @@ taken apart as numerator and denominator). `kinks` lists expressions that vanish
 differentiable (ReLU at 0, ties in max), for the checker to stay away from. `example` builds a small
 expression in two symbols that exercises the rule: the tests walk the registry with it.
 
-The engine (`derive.engine`) looks rules up here and never special-cases an op itself; the printer
-(`derive.printing`) takes function names from here. Adding an op means adding one entry.
+The engine (`derive.core.engine`) looks rules up here and never special-cases an op itself; the printer
+(`derive.core.printing`) takes function names from here. Adding an op means adding one entry.
 """
 
 from __future__ import annotations

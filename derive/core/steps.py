@@ -2,7 +2,7 @@
 
 A step records what was differentiated, by which rules, what came out, and which earlier steps it
 used (by their `key`). It holds SymPy expressions and names, never LaTeX or prose: templates own the
-words and `derive.printing` owns the maths. Equation numbers are given at render time, in the order
+words and `derive.core.printing` owns the maths. Equation numbers are given at render time, in the order
 the steps are printed.
 
     Definition      v = f(...)                                  a line of the network

@@ -43,7 +43,7 @@ TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient
 def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | None = TIME_LIMIT) -> Verdict:
     """The verdict on `answer_latex` as the gradient of `problem`'s loss with respect to `wrt`, within
     `time_limit` seconds of clock time (None: no limit), deriving the gradient included; when the time is
-    up the verdict is undecided, its reason naming the layer that was running (`derive.deadline.within`).
+    up the verdict is undecided, its reason naming the layer that was running (`derive.grade.deadline.within`).
 
     Raises `AnswerError` (a `DeriveError`) for bad input: empty, unreadable, unknown symbols, wrong variable."""
     def work(report):

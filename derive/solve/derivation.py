@@ -1,7 +1,7 @@
 """`Solution` and `Derivation`: what the user holds after differentiating, tying engine, renderer and checker.
 
-The engine (`derive.engine`) makes the steps; this module collects them per gradient, hands them to
-the renderer (`derive.render`) as plain data and to the checker (`derive.check`) as expressions.
+The engine (`derive.core.engine`) makes the steps; this module collects them per gradient, hands them to
+the renderer (`derive.write.render`) as plain data and to the checker (`derive.check`) as expressions.
 A `Solution` is several gradients of one loss sharing their common steps; a `Derivation` is one of them.
 """
 

@@ -1,7 +1,7 @@
 """Rendering an `EstimateReport`: the comparison document (.tex with a pgfplots plot, .md), JSON, and a PNG plot.
 
 The words live in `templates/estimate*.j2`; the maths of the derivations comes from derive's engine (the
-score of the router, an expert's gradient) rendered by `derive.render`, and numbers are printed here.
+score of the router, an expert's gradient) rendered by `derive.write.render`, and numbers are printed here.
 This module reads reports; it neither differentiates nor samples.
 """
 

@@ -140,7 +140,7 @@ class TraceData:
     source: str = ""  # the problem file, or "" for an expression
     definitions: tuple[tuple[Symbol, Expr], ...] = ()  # a problem's definitions on the way to the output
     problem: object = None  # the derive.Problem traced, if any (its derivation is the analytic method)
-    expansion: object = None  # a matrix problem: its `derive.trace_matrix.Expansion` (sizes, matrix inputs)
+    expansion: object = None  # a matrix problem: its `derive.tracing.matrix.Expansion` (sizes, matrix inputs)
     derived: tuple[Float, ...] = ()  # a matrix problem: derive's matrix gradient, entry by entry, at the point
 
     @property

@@ -1,4 +1,4 @@
-"""Rendering steps into worked solutions: Jinja2 templates for the words, `derive.printing` for the maths.
+"""Rendering steps into worked solutions: Jinja2 templates for the words, `derive.core.printing` for the maths.
 
 One template per step kind (`templates/step_<kind>.j2`), each with an `intro` block (a sentence, may be
 empty) and a `rows` block (lines of an `align`); document templates per output format (`.tex`, `.md`).
@@ -51,7 +51,7 @@ class Part:
     """One problem's worked solution, as plain data: a document holds one part or several."""
 
     title: str
-    network: object  # derive.network.Network
+    network: object  # derive.core.network.Network
     loss: Symbol
     sections: list  # [(wrt, [steps first derived for it])]
     general: list = field(default_factory=list)

@@ -1,7 +1,7 @@
 """Saturated activations: the forward pass keeps stable forms (sigma(-z) beside a sigmoid output, log-sigmoid by
 softplus, log-softmax shifted, sigma' = sigma(z) sigma(-z), tanh' = sech^2), so that factors that cancel on paper
 cancel in floats too. Oracles: closed forms in 50-digit mpmath, sympy.diff of the loss written out in its entries
-(60 digits, `derive.exact`), and autograd on the logits."""
+(60 digits, `derive.check.exact`), and autograd on the logits."""
 
 from __future__ import annotations
 
