@@ -10,5 +10,6 @@ r"""Reading what people write: problem files and LaTeX.
   (\mathbf{1} and I until a neighbour fixes their size), `matrix_notation` (the tables of notation);
 - `answers`: students' answers, read as untrusted text with limits on length and depth.
 
-Read builds on `derive.core` only. Solving a problem is `derive.solve.problem.Problem.solve`.
+Read builds on `derive.core` only. What does not live here: solving a problem
+(`derive.solve.problem.Problem.solve`), deciding whether an answer is right (`derive.grade`).
 """

@@ -6,5 +6,6 @@
 - `builders`: `derive.builders`, ready-made networks that derive.
 
 Solve joins the layers below it (core, read, write, check); the features (tracing, grade, stochastic)
-and the command line build on it.
+and the command line build on it. What does not live here: the chain rule itself (`derive.core`), the
+numbers (`derive.check`), the documents' words (`templates/`).
 """

@@ -7,5 +7,7 @@
 - `ztest`: the corrected z-tests (Holm, Bonferroni) a study's means are judged by;
 - `render`: the estimator report as LaTeX and Markdown.
 
-A feature: it builds on solve, check, write, read and core, and no other feature imports it.
+A feature: it builds on solve, check, write, read and core, and no other feature imports it. What does
+not live here: the deterministic networks the experts are (`derive.solve`), the document's words
+(`templates/estimate*.j2`).
 """

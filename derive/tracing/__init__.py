@@ -10,5 +10,6 @@
 - `graph`: the computational graph, drawn by Graphviz or TikZ;
 - `render`: traces as LaTeX, Markdown and JSON.
 
-A feature: it builds on solve, check, write, read and core, and no other feature imports it.
+A feature: it builds on solve, check, write, read and core, and no other feature imports it. What does
+not live here: the symbolic derivation (`derive.core`), the numeric check of a gradient (`derive.check`).
 """
