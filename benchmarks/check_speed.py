@@ -24,8 +24,8 @@ import time
 import numpy as np
 
 from derive.builders import mlp
-from derive.check import MatrixProblem
-from derive.methods import PRECISIONS
+from derive.check.gradient_check import MatrixProblem
+from derive.check.methods import PRECISIONS
 
 SIZES = [320, 300, 30, 1]
 BATCH = 8

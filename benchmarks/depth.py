@@ -30,8 +30,8 @@ import sympy
 from sympy.core.cache import clear_cache
 
 from derive.builders import mlp
-from derive.check import explicit_instance
-from derive.derivation import Solution
+from derive.check.gradient_check import explicit_instance
+from derive.solve.derivation import Solution
 from solve_timing import growth_target, solve_table, time_target
 
 DEPTHS = (2, 4, 8, 16, 32, 64, 128)

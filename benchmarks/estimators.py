@@ -3,7 +3,7 @@
     python benchmarks/estimators.py [--samples 1000000] [--repeat 3]
 
 For each estimator, the time to draw the samples and compute the study's figures (mean, standard
-errors, z-scores, total variance, the error curve) with `derive.estimators.study`, best of --repeat
+errors, z-scores, total variance, the error curve) with `derive.stochastic.estimators.study`, best of --repeat
 runs; then the whole `derive.estimate` call for all six. Target: each estimator under 2 s.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from derive import estimators as est
-from derive.stochastic import StochasticProblem
+from derive.stochastic import estimators as est
+from derive.stochastic.problem import StochasticProblem
 
 ROUTER = Path(__file__).resolve().parent.parent / "examples" / "router.yaml"
 

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from derive.grade import grade
+from derive.grade.batch import grade
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -14,7 +14,7 @@ import time
 
 from sympy.core.cache import clear_cache
 
-from derive.derivation import Solution
+from derive.solve.derivation import Solution
 
 GROWTH_LIMIT = 3.0  # per doubling of depth: linear (2) within a factor 1.5
 

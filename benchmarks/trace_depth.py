@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from derive import Problem, trace
+from derive import Problem
+from derive.tracing.tracer import trace
 from derive.builders import sigmoid_chain as chain
-from derive.trace_methods import compare_methods
-from derive.trace_render import render_trace
+from derive.tracing.methods import compare_methods
+from derive.tracing.render import render_trace
 
 
 def timed(function):

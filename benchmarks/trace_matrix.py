@@ -15,9 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
-from derive import trace
-from derive.trace_methods import compare_methods
-from derive.trace_render import render_trace
+from derive.tracing.tracer import trace
+from derive.tracing.methods import compare_methods
+from derive.tracing.render import render_trace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -8,25 +8,47 @@
     >>> net.gradient(L, w).result
     x*yhat*(1 - yhat)*(-y + yhat)
 
-The public names are re-exported here; each module's docstring says what lives in it.
+The public names below are loaded when first used (PEP 562), so `import derive` and `derive --help` cost
+almost nothing; ARCHITECTURE.md shows the packages behind them (core, read, write, check, solve, trace,
+grade, stochastic, cli) and which may import which.
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .check import CheckReport
-from .derivation import Derivation, Solution
-from .engine import differentiate
-from .estimators import EstimateReport, StochasticProblem, estimate
-from .errors import CheckError, DeriveError, LatexError, MissingRuleError, PdfError, ProblemError
-from .network import Network
-from .ops import relu, sigmoid, softplus, tanh
-from .problem import Problem
-from .rules import RULES, Rule
-from .trace import Trace, trace
-from .verify import Verdict, verify
+_PUBLIC = {  # name -> the module that defines it
+    "CheckError": "derive.core.errors", "DeriveError": "derive.core.errors", "LatexError": "derive.core.errors",
+    "MissingRuleError": "derive.core.errors", "PdfError": "derive.core.errors", "ProblemError": "derive.core.errors",
+    "relu": "derive.core.ops", "sigmoid": "derive.core.ops", "softplus": "derive.core.ops", "tanh": "derive.core.ops",
+    "RULES": "derive.core.rules", "Rule": "derive.core.rules",
+    "differentiate": "derive.core.engine",
+    "CheckReport": "derive.check.gradient_check",
+    "Network": "derive.solve.network", "Problem": "derive.solve.problem",
+    "Derivation": "derive.solve.derivation", "Solution": "derive.solve.derivation",
+    "Trace": "derive.tracing.tracer", "trace": "derive.tracing.tracer",
+    "Verdict": "derive.grade.verify", "verify": "derive.grade.verify",
+    "EstimateReport": "derive.stochastic.estimators", "StochasticProblem": "derive.stochastic.estimators",
+    "estimate": "derive.stochastic.estimators",
+}
+_PACKAGES = ("core", "read", "write", "check", "solve", "tracing", "grade", "stochastic", "cli")
+__all__ = sorted(_PUBLIC)
 
-__all__ = [
-    "CheckError", "CheckReport", "Derivation", "DeriveError", "EstimateReport", "LatexError", "MissingRuleError",
-    "Network", "PdfError", "Problem", "ProblemError", "RULES", "Rule", "Solution", "StochasticProblem", "Trace",
-    "Verdict", "differentiate", "estimate", "relu", "sigmoid", "softplus", "tanh", "trace", "verify",
-]
+
+def __getattr__(name: str):
+    """A public name, imported from its module the first time it is asked for (then kept here); a package
+    (`derive.grade`, for `derive.grade.grade`) is imported when first reached the same way."""
+    if name in _PACKAGES:
+        return importlib.import_module(f"derive.{name}")
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'derive' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

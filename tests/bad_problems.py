@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from derive.errors import LatexError, ProblemError
+from derive.core.errors import LatexError, ProblemError
 
 BAD_PROBLEMS = [
     pytest.param(r"""

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import sympy
 
-from derive.ops import relu, sigmoid, softplus
+from derive.core.ops import relu, sigmoid, softplus
 
 
 def require_pdflatex() -> str:

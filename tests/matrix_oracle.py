@@ -13,7 +13,7 @@ import sympy
 from sympy import Rational
 from sympy.matrices.expressions import MatrixSymbol
 
-from derive.check import explicit_instance
+from derive.check.gradient_check import explicit_instance
 
 
 def rational_point(symbols, rng: random.Random) -> dict:

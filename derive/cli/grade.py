@@ -1,0 +1,49 @@
+"""`derive grade PROBLEM SUBMISSIONS`: every submission graded against the problem and its rubric."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..core.errors import DeriveError
+from ..write.output import check_writable, write_atomically
+
+
+@click.command()
+@click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path), help="Write Gradescope results.json here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the grades as CSV here.")
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 256), help="Worker processes.")
+@click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
+@click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
+@click.option("--executor", "address", metavar="ADDRESS", help="A dask.distributed scheduler (derive[dask]); default: local processes.")
+def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: Path | None, jobs: int,
+          time_limit: float, memory_limit: int, address: str | None):
+    """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
+    from ..grade.batch import dask_executor, grade as grade_all, load_problem, submission_files
+
+    for path in (gradescope, csv_path):  # a bad output path fails before the class is graded, not after
+        if path:
+            check_writable(path)
+    wrts = [w.name for w in load_problem(problem).wrt]
+    files = submission_files(submissions)
+    if not files:
+        raise DeriveError(f"no submission files in '{submissions}' (one file per student)")
+    count = len(files) * len(wrts)
+    executor = dask_executor(address) if address else None
+    with click.progressbar(length=count, label="grading", file=sys.stderr) as bar:
+        batch = grade_all(problem, submissions, executor=executor, jobs=jobs, time_limit=time_limit,
+                          memory=memory_limit << 20, progress=bar.update)
+    from ..grade.batch import load_rubric
+
+    if gradescope:
+        write_atomically(gradescope, batch.to_gradescope(load_rubric(problem, load_problem(problem)), wrts))
+    if csv_path:
+        write_atomically(csv_path, batch.to_csv(wrts))
+    for result in batch.results:
+        click.echo(f"{result.student}: {result.score:g}/{result.max_score:g}")
+    click.echo(f"{len(batch.results)} submissions, {batch.answers} answers ({batch.decided} distinct) in "
+               f"{batch.seconds:.1f} s")

@@ -1,0 +1,24 @@
+"""Checking students' work: answer verification, batch grading, limits on time and memory.
+
+- `verify`: `derive.verify`, a student's answer against the derived gradient (structural, symbolic, numeric,
+  exact layers);
+- `verdict`: what `verify` returns (`Verdict`, its evidence, diagnosis and lines), its tolerance, and the
+  verdict on a derivation of several lines;
+- `diagnosis`: what is wrong with an incorrect answer (sign, factor, missing factor, wrong index, ...);
+- `batch`: `derive.grade.grade`, a folder of submissions graded on a pool of processes, for Gradescope and
+  other platforms;
+- `deadline`: running untrusted work under a time and memory limit.
+
+A feature: it builds on solve, check, write, read and core, and no other feature imports it.
+"""
+
+
+def __getattr__(name: str):
+    """`derive.grade.grade` (README), imported from `batch` when first asked for, so that importing one
+    submodule of grade does not load the others (PEP 562)."""
+    if name == "grade":
+        from .batch import grade
+
+        globals()["grade"] = grade
+        return grade
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

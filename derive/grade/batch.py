@@ -1,0 +1,415 @@
+r"""Batch grading: a folder of student submissions against one problem, through a `concurrent.futures` executor.
+
+A submission is one text file per student. Each answer in it starts with its left-hand side
+(`\frac{\partial L}{\partial W^{(1)}} = ...`); answers are separated by blank lines; a problem with one
+gradient may omit the left-hand side. Identical answers (same variable, same text up to spaces) are decided
+once. Each decision runs in a worker process of a `ProcessPoolExecutor` with its own limits: wall-clock
+time by an interval timer in the worker's main thread, memory by `RLIMIT_AS` set when the worker starts.
+A timeout, a memory error or a crashed worker makes that answer undecided; the batch carries on.
+
+The rubric lives in the problem file (`rubric:` is taken out before the problem is read):
+
+    rubric:
+      points: {W: 2}                          # per gradient; 1 each by default
+      partial: {sign: 0.5, transposed: 0.5}   # fraction of a gradient's points per diagnosis kind
+      undecided: 0                            # fraction for an undecided answer (flagged for a person)
+
+What does not live here: reading answers (`answers.py`), deciding (`verify.py`), the words of the
+feedback (`templates/feedback.txt.j2`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..read.answers import AnswerError, left_side_variable, split_lines, clean
+from ..core.errors import DeriveError, ProblemError
+from ..read.parse import symbol_name
+
+MAX_FILE_BYTES = 64_000
+TIME_LIMIT = 20.0  # seconds per answer
+MEMORY_LIMIT = 2 * 1024 ** 3  # bytes of address space per worker
+
+
+# -- reading the problem, the rubric and the submissions ------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Rubric:
+    """Points per gradient, the fraction of them given per diagnosis kind, and for undecided answers."""
+
+    points: dict = field(default_factory=dict)
+    partial: dict = field(default_factory=dict)
+    undecided: float = 0.0
+
+    def worth(self, wrt: str) -> float:
+        return float(self.points.get(wrt, 1.0))
+
+    def score(self, wrt: str, outcome: str, kind: str | None) -> float:
+        if outcome == "correct":
+            return self.worth(wrt)
+        fraction = self.undecided if outcome == "undecided" else self.partial.get(kind, 0.0) if kind else 0.0
+        return round(self.worth(wrt) * float(fraction), 6)
+
+
+def load_problem(path: Path):
+    """The problem in `path` (its rubric, if any, is ignored here; see `load_rubric`)."""
+    from ..solve.problem import Problem
+
+    path = Path(path)
+    if not path.is_file():
+        raise DeriveError(f"no problem file '{path}'")
+    text = _read_text(path)
+    return Problem.from_text(_without_key(text, "rubric"), str(path))
+
+
+def load_rubric(path: Path, problem) -> Rubric:
+    """The `rubric:` of a problem file, checked against its gradients and the diagnosis kinds."""
+    from .verdict import DIAGNOSIS_KINDS
+
+    data = yaml.safe_load(_read_text(Path(path))) or {}
+    rubric = data.get("rubric") or {}
+    where = f"{path}, rubric"
+    if not isinstance(rubric, dict) or set(rubric) - {"points", "partial", "undecided"}:
+        raise ProblemError("the rubric is a mapping with points, partial and undecided", where)
+    names = {w.name for w in problem.wrt}
+    points = {symbol_name(str(k)): v for k, v in (rubric.get("points") or {}).items()}
+    partial = dict(rubric.get("partial") or {})
+    for name, value in points.items():
+        if name not in names or not _number(value) or value < 0:
+            raise ProblemError(f"points for {name}: give a number >= 0 for one of {', '.join(sorted(names))}", where)
+    for kind, value in partial.items():
+        if kind not in DIAGNOSIS_KINDS or not _number(value) or not 0 <= value <= 1:
+            raise ProblemError(f"partial credit for '{kind}': give a fraction 0..1 for one of "
+                               f"{', '.join(DIAGNOSIS_KINDS)}", where)
+    undecided = rubric.get("undecided", 0.0)
+    if not _number(undecided) or not 0 <= undecided <= 1:
+        raise ProblemError("undecided: give a fraction from 0 to 1", where)
+    return Rubric(points, partial, float(undecided))
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}",
+                           str(path)) from None
+
+
+def _without_key(text: str, key: str) -> str:
+    """The YAML text with a top-level key and its value blanked out (line numbers kept for messages)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return text  # the problem reader reports it with its line
+    if not isinstance(root, yaml.MappingNode):
+        return text
+    lines = text.split("\n")
+    for k, value in root.value:
+        if getattr(k, "value", None) == key:
+            end = value.end_mark.line + (1 if value.end_mark.column else 0)
+            for i in range(k.start_mark.line, max(end, k.start_mark.line + 1)):
+                lines[i] = ""
+    return "\n".join(lines)
+
+
+def read_submission(path: Path) -> str:
+    """A submission's text; `AnswerError` for a file that is missing, too large, binary or not UTF-8."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise AnswerError(f"cannot read '{path.name}': {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise AnswerError(f"'{path.name}' is {len(data)} bytes; a submission may be at most {MAX_FILE_BYTES}")
+    if b"\0" in data:
+        raise AnswerError(f"'{path.name}' is a binary file, not LaTeX text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AnswerError(f"'{path.name}' is not UTF-8 text (byte {error.start})") from None
+
+
+def split_answers(text: str, wrts: list[str]) -> dict[str, str]:
+    """{variable: answer text} from a submission: blocks separated by blank lines, each naming its variable
+    by its left-hand side (optional when the problem has one gradient)."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip() and not _only_comments(b)]
+    answers: dict[str, str] = {}
+    for number, block in enumerate(blocks, 1):
+        pieces = split_lines(clean(_uncommented(block)))
+        named = left_side_variable(pieces[0]) if pieces else None
+        if named is None and len(wrts) == 1:
+            named = wrts[0]
+        if named is None:
+            raise AnswerError(f"answer {number} does not say which gradient it is: start it with "
+                              rf"\frac{{\partial L}}{{\partial {wrts[0]}}} =")
+        if named not in wrts:
+            raise AnswerError(f"answer {number} is for {named}, which the problem does not ask for "
+                              f"(it asks for {', '.join(wrts)})")
+        if named in answers:
+            raise AnswerError(f"there are two answers for {named}")
+        answers[named] = _uncommented(block)
+    if not answers:
+        raise AnswerError("the submission is empty")
+    return answers
+
+
+def _uncommented(block: str) -> str:
+    return "\n".join(re.sub(r"(?<!\\)%.*$", "", line) for line in block.split("\n"))
+
+
+def _only_comments(block: str) -> bool:
+    return not _uncommented(block).strip()
+
+
+# -- deciding in workers ----------------------------------------------------------------------------------
+
+_JUDGES: dict = {}
+
+
+def _limit_memory(memory: int | None, warm: bool = True) -> None:
+    """Worker initializer: cap the address space (a runaway answer gets MemoryError, not the machine)."""
+    import resource
+
+    if warm:  # imported before the cap, so that a capped worker can still start
+        from . import verify  # noqa: F401
+        import numpy.random  # noqa: F401
+
+    if memory:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemText:
+    """A problem file's text and name, sent to workers (which may be on other machines) instead of a path."""
+
+    text: str
+    source: str
+
+    @classmethod
+    def read(cls, path: Path) -> "ProblemText":
+        return cls(_without_key(_read_text(Path(path)), "rubric"), str(path))
+
+
+def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT,
+           memory: int | None = None) -> dict:
+    """One answer's verdict as a dictionary, within `time_limit` seconds (`deadline.within`): in a worker
+    process's main thread an interval timer bounds it; anywhere else (a thread, a dask worker) it runs in a
+    forked child process with the memory limit, killed at the deadline."""
+    from .deadline import ChildCrashed, TimeLimitReached, within
+
+    judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
+
+    def work(report):
+        judge.report = report
+        try:
+            return _verdict(judge, wrt, answer)
+        except MemoryError:
+            return _undecided(wrt, answer, "the answer needed more memory than the limit allows")
+
+    try:
+        return within(work, time_limit, child_setup=lambda: _limit_memory(memory, warm=False))
+    except TimeLimitReached as reached:
+        where = f" (in the {reached.stage} layer)" if reached.stage else ""
+        return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s{where}")
+    except ChildCrashed:
+        return _undecided(wrt, answer, "the checker's process crashed on this answer")
+
+
+def _judge(problem: ProblemText, wrt: str, seed: int):
+    from ..solve.problem import Problem
+    from .verify import Judge
+
+    key = (problem, wrt, seed)
+    if key not in _JUDGES:
+        _JUDGES[key] = Judge(Problem.from_text(problem.text, problem.source), wrt, seed)
+    return _JUDGES[key]
+
+
+def _verdict(judge, wrt: str, answer: str) -> dict:
+    try:
+        return judge.verdict(answer).to_dict()
+    except AnswerError as error:
+        return {"outcome": "invalid", "wrt": wrt, "read_as": "", "diagnosis": None, "reason": error.message,
+                "evidence": [], "lines": []}
+
+
+def _undecided(wrt: str, answer: str, reason: str) -> dict:
+    return {"outcome": "undecided", "wrt": wrt, "read_as": answer, "diagnosis": None, "reason": reason,
+            "evidence": [], "lines": []}
+
+
+# -- the batch ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class StudentResult:
+    """One student's verdicts (as dictionaries, per variable), score, and the problem with their file, if any."""
+
+    student: str
+    verdicts: dict
+    score: float
+    max_score: float
+    error: str = ""
+
+
+@dataclass
+class Batch:
+    """Everything `grade` found: per student results, and how long it took."""
+
+    results: list
+    seconds: float
+    decided: int  # distinct answers decided (identical answers once)
+    answers: int  # answers in all submissions
+
+    def to_csv(self, wrts: list[str]) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["student", "score", "max_score", *[f"{w} outcome" for w in wrts], "feedback"])
+        for r in self.results:
+            outcomes = [r.verdicts.get(w, {}).get("outcome", "missing") for w in wrts]
+            writer.writerow([r.student, r.score, r.max_score, *outcomes, feedback(r)])
+        return out.getvalue()
+
+    def to_gradescope(self, rubric: Rubric, wrts: list[str]) -> str:
+        tests = []
+        for r in self.results:
+            for w in wrts:
+                verdict = r.verdicts.get(w)
+                score = rubric.score(w, verdict["outcome"], _kind(verdict)) if verdict else 0.0
+                tests.append({"name": f"{r.student}: dL/d{w}", "score": score, "max_score": rubric.worth(w),
+                              "status": "passed" if verdict and verdict["outcome"] == "correct" else "failed",
+                              "output": feedback(r, only=w), "visibility": "visible"})
+        return json.dumps({"score": round(sum(r.score for r in self.results), 6),
+                           "execution_time": round(self.seconds, 3),
+                           "output": f"{len(self.results)} submission(s) graded by derive", "visibility": "visible",
+                           "tests": tests}, indent=2)
+
+
+def _kind(verdict: dict | None) -> str | None:
+    return (verdict.get("diagnosis") or {}).get("kind") if verdict else None
+
+
+def dask_executor(address: str) -> Executor:
+    """A `concurrent.futures` executor on a `dask.distributed` scheduler (the optional extra `derive[dask]`)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DeriveError("--executor needs dask.distributed: pip install 'derive[dask]'") from None
+    try:
+        return Client(address, timeout=10).get_executor(pure=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise DeriveError(f"cannot reach the dask scheduler at {address}: {error}") from None
+
+
+def submission_files(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DeriveError(f"no submissions folder '{folder}'")
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.is_dir())
+
+
+def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jobs: int = 2, seed: int = 0,
+          time_limit: float = TIME_LIMIT, memory: int | None = MEMORY_LIMIT, progress=None) -> Batch:
+    """Grade every file in `folder` against the problem; `progress(n)` is called as answers are decided."""
+    start = time.perf_counter()
+    problem = load_problem(problem_path)
+    rubric = load_rubric(problem_path, problem)
+    wrts = [w.name for w in problem.wrt]
+    students, tasks = _collect(submission_files(folder), wrts)
+    unique = list(dict.fromkeys(tasks.values()))
+    decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress)
+    results = [_result(name, answers, error, decided, tasks, rubric, wrts) for name, (answers, error) in students.items()]
+    return Batch(results, time.perf_counter() - start, len(unique), len(tasks))
+
+
+def _without_left_side(text: str) -> str:
+    """The answer without its left-hand side (already checked), so that answers with and without one
+    are decided once."""
+    pieces = split_lines(clean(text))
+    if len(pieces) > 1 and left_side_variable(pieces[0]) is not None:
+        return " = ".join(pieces[1:])
+    return text
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _collect(files: list[Path], wrts: list[str]):
+    students, tasks = {}, {}
+    for path in files:
+        try:
+            answers = split_answers(read_submission(path), wrts)
+            students[path.name] = (answers, "")
+        except AnswerError as error:
+            students[path.name] = ({}, error.message)
+            continue
+        for w, text in answers.items():
+            tasks[(path.name, w)] = (w, _normalised(_without_left_side(text)))
+    return students, tasks
+
+
+def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress) -> dict:
+    """{task: verdict dict} for every distinct answer; an answer whose worker crashed is retried alone
+    in a fresh worker, and is undecided if it crashes that one too."""
+    decided: dict = {}
+    arguments = (problem, seed, time_limit, memory)
+    if executor is not None:
+        broken = _through(executor, unique, arguments, decided, progress)
+    else:
+        with _local_pool(jobs, memory) as pool:
+            broken = _through(pool, unique, arguments, decided, progress)
+    for task in broken:
+        with _local_pool(1, memory) as pool:
+            if _through(pool, [task], arguments, decided, progress):
+                decided[task] = _undecided(task[0], task[1], "the checker's worker process crashed on this answer")
+                if progress:
+                    progress(1)
+    return decided
+
+
+def _local_pool(jobs: int, memory: int | None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_limit_memory, initargs=(memory,))
+
+
+def _through(pool: Executor, tasks: list, arguments: tuple, decided: dict, progress) -> list:
+    """Decide `tasks` on `pool` into `decided`; returns the tasks lost to a broken pool."""
+    futures = {pool.submit(decide, arguments[0], w, text, *arguments[1:]): (w, text) for w, text in tasks}
+    broken = []
+    for future, task in futures.items():
+        try:
+            decided[task] = future.result()
+        except BrokenExecutor:
+            broken.append(task)
+            continue
+        except Exception as error:  # a failure derive did not foresee: this answer only
+            decided[task] = _undecided(task[0], task[1], f"the checker failed: {type(error).__name__}: {error}")
+        if progress:
+            progress(1)
+    return broken
+
+
+def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult:
+    verdicts = {w: decided[tasks[(name, w)]] for w in answers}
+    score = sum(rubric.score(w, v["outcome"], _kind(v)) for w, v in verdicts.items())
+    return StudentResult(name, verdicts, round(score, 6), sum(rubric.worth(w) for w in wrts), error)
+
+
+def feedback(result: StudentResult, only: str | None = None) -> str:
+    """The feedback text for one student (or one of their answers), from `templates/feedback.txt.j2`."""
+    from ..write.render import environment
+
+    verdicts = {w: v for w, v in result.verdicts.items() if only is None or w == only}
+    return environment().get_template("feedback.txt.j2").render(result=result, verdicts=verdicts).strip()

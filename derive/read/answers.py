@@ -1,0 +1,249 @@
+r"""Reading a student's answer (untrusted LaTeX) into expressions over a problem's symbols.
+
+An answer is one expression, or a derivation whose lines are joined by `=` (`align`, `\\ &=`). The math
+delimiters and environments are stripped, a left-hand side such as `\frac{\partial L}{\partial W} =` is
+recognised (and must name the variable asked for), and every line is read by derive's own reader
+(`matrix_parse.parse_matrix_latex`: no eval, bounded length, nesting and exponents, declared names only,
+case-sensitive, the order of matrix products kept, shapes checked).
+
+A line whose shapes do not fit (`X \Delta` with X n x 3) is kept with its `ShapeMismatch` message: that is
+a wrong answer, not bad input. Text that cannot be read raises `AnswerError` naming the line and position.
+What does not live here: deciding whether an answer is right (`verify.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..core.errors import DeriveError, LatexError, ProblemError
+from ..core.matrix_ops import ShapeMismatch, is_matrix
+from .matrix_parse import MAX_LENGTH, parse_matrix_latex
+from .parse import parse_latex, symbol_name
+from ..core.printing import latex
+
+MAX_LINES = 20
+
+
+class AnswerError(DeriveError):
+    """An answer that cannot be read: empty, not LaTeX derive reads, unknown symbols, the wrong variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLine:
+    """One line of an answer: its text, the expression read (None if its shapes do not fit), the LaTeX it
+    was read as, and the shape error (if any)."""
+
+    number: int
+    text: str
+    expr: object
+    read_as: str
+    shape_error: str | None = None
+    second_reading: object = None  # latex2sympy2_extended's reading of a scalar line, where it has one
+
+
+_DELIMITERS = re.compile(r"\$\$?|\\\[|\\\]|\\\(|\\\)")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:align|aligned|equation|gather|gathered|split|multline|eqnarray)"
+                          r"\*?\s*\}")
+_LABELS = re.compile(r"\\(?:label|tag)\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z])")
+_PARTIAL = r"(?:\\partial|\\mathrm\s*\{\s*d\s*\}|d)"
+_LOSS = r"(?:L|\\mathcal\s*\{\s*L\s*\}|\\mathcal\s*L|E|J)"
+_LEFT_SIDES = (
+    re.compile(rf"^\\[dt]?frac\s*\{{\s*{_PARTIAL}\s*{_LOSS}\s*\}}\s*\{{\s*{_PARTIAL}\s*(?P<wrt>.+)\}}$", re.S),
+    re.compile(rf"^{_PARTIAL}\s*{_LOSS}\s*/\s*{_PARTIAL}\s*(?P<wrt>.+)$", re.S),
+    re.compile(rf"^\\nabla_\s*(?:\{{(?P<wrt>.+)\}}|(?P<one>[A-Za-z]))\s*{_LOSS}$", re.S),
+)
+
+
+def clean(text: str) -> str:
+    """The answer without math delimiters, environments, labels, alignment marks and a final full stop."""
+    text = _DELIMITERS.sub(" ", text)
+    text = _ENVIRONMENT.sub(" ", text)
+    text = _LABELS.sub(" ", text)
+    text = text.replace("&", " ")
+    return text.strip().rstrip(".,; ").strip()
+
+
+def split_lines(text: str) -> list[str]:
+    r"""The pieces of a derivation: split at `=` and at line breaks `\\` outside braces and brackets."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0 and (ch == "=" or text.startswith("\\\\", i)):
+            pieces.append(text[start:i])
+            i += 2 if ch == "\\" else 1
+            start = i
+            continue
+        elif ch == "\\" and i + 1 < len(text):
+            i += 2  # an escaped character (\{, \|) is not a separator
+            continue
+        i += 1
+    pieces.append(text[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def left_side_variable(piece: str) -> str | None:
+    r"""The variable named by a left-hand side (\frac{\partial L}{\partial W^{(1)}} -> W^{(1)}), else None."""
+    for pattern in _LEFT_SIDES:
+        match = pattern.match(piece.strip())
+        if match:
+            written = match.group("wrt") or match.groupdict().get("one")
+            try:
+                return symbol_name(written.strip())
+            except ProblemError:
+                raise AnswerError(f"cannot read the variable '{written.strip()}' in the left-hand side '{piece}'")
+    return None
+
+
+def answer_symbols(network, loss) -> dict:
+    """The names an answer may use: the problem's inputs and intermediates, not the loss itself."""
+    return {s.name: s for s in network.all_symbols() if s != loss}
+
+
+def read_answer(text, network, loss, wrt) -> list[AnswerLine]:
+    """Every line of an answer, read over the problem's symbols; raises `AnswerError` for bad input."""
+    if not isinstance(text, str):
+        raise AnswerError(f"an answer must be text, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise AnswerError(f"the answer is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    pieces = split_lines(clean(text))
+    if not pieces:
+        raise AnswerError("the answer is empty")
+    if len(pieces) > MAX_LINES:
+        raise AnswerError(f"the answer has {len(pieces)} lines; the limit is {MAX_LINES}")
+    named = left_side_variable(pieces[0])
+    if named is not None:
+        if named != wrt.name:
+            raise AnswerError(f"this answer is for the gradient with respect to {named}, but the question asks for "
+                              f"the one with respect to {wrt.name}")
+        pieces = pieces[1:]
+        if not pieces:
+            raise AnswerError("the answer has a left-hand side but nothing after the '='")
+    symbols = answer_symbols(network, loss)
+    return [_read_line(i + 1, piece, symbols, len(pieces) > 1) for i, piece in enumerate(pieces)]
+
+
+def _read_line(number: int, text: str, symbols: dict, several: bool) -> AnswerLine:
+    where = f"line {number}: " if several else ""
+    if left_side_variable(text) is not None:
+        raise AnswerError(f"{where}a left-hand side (a derivative) can only come first")
+    try:
+        expr = parse_matrix_latex(expand_sums(text, symbols), symbols)
+    except ShapeMismatch as error:
+        return AnswerLine(number, text, None, "", "wrong shape: " + re.sub(r" \(the symbolic size.*\)$", "", error.message))
+    except LatexError as error:
+        raise AnswerError(where + _with_hint(error.message, symbols)) from None
+    return AnswerLine(number, text, expr, latex(expr), second_reading=_second_reading(text, symbols, expr))
+
+
+_SUM = re.compile(r"\\sum\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*1\s*)?\}|([a-z]))(?:\s*\^\s*(?:\{\s*(\w+)\s*\}|(\w)))?")
+MAX_SUMS = 5
+
+
+def expand_sums(text: str, symbols: dict) -> str:
+    r"""`\sum_i w_i x_i` written out as `(w_1 x_1 + w_2 x_2 + w_3 x_3)`, over the indices the problem's names
+    have (x_1 .. x_3), or up to a numeric upper limit (`\sum_{i=1}^{3}`). The summand runs to the next
+    `+`, `-`, closing bracket or `=` at its own level; only subscripts `_i`, `_{i}` change."""
+    for _ in range(MAX_SUMS):
+        match = _SUM.search(text)
+        if match is None:
+            return text
+        index = match.group(1) or match.group(2)
+        end = _summand_end(text, match.end())
+        summand = text[match.end():end]
+        terms = [_substituted(summand, index, k) for k in _sum_range(summand, index, match, symbols)]
+        text = text[:match.start()] + "(" + " + ".join(terms) + ")" + text[end:]
+    if _SUM.search(text):
+        raise AnswerError(f"more than {MAX_SUMS} sums in one line")
+    return text
+
+
+def _summand_end(text: str, start: int) -> int:
+    depth, i, right = 0, start, None
+    while i < len(text):
+        ch = text[i]
+        command = re.match(r"\\(left|right)(?![A-Za-z])", text[i:])
+        if command:  # the bracket after it is counted; a closing one at this level ends the summand here
+            right = i if command.group(1) == "right" else None
+            i += command.end()
+            continue
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            if depth == 0:
+                return right if right is not None else i
+            depth -= 1
+        elif depth == 0 and ch in "+-=" and text[start:i].strip():
+            return i
+        if not ch.isspace():
+            right = None
+        i += 2 if ch == "\\" and i + 1 < len(text) and not text[i + 1].isalpha() else 1
+    return len(text)
+
+
+def _sum_range(summand: str, index: str, match: re.Match, symbols: dict) -> range:
+    upper = match.group(3) or match.group(4)
+    if upper is not None:
+        if not upper.isdigit() or not 1 <= int(upper) <= 20:
+            raise AnswerError(rf"\sum_{index}: the upper limit must be a number from 1 to 20, not {upper}")
+        return range(1, int(upper) + 1)
+    bases = set(re.findall(rf"([A-Za-z]+)\s*_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z0-9]))", summand))
+    found = {int(name.split("_")[1]) for name in symbols if "_" in name and name.split("_")[0] in bases
+             and name.split("_")[1].isdigit()}
+    if not found:
+        raise AnswerError(rf"\sum_{index}: no name of the problem has the index {index} (write the terms out)")
+    return range(1, max(found) + 1)
+
+
+def _substituted(summand: str, index: str, k: int) -> str:
+    return re.sub(rf"_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z0-9]))", f"_{{{k}}}", summand).strip()
+
+
+def _second_reading(text: str, symbols: dict, first):
+    """The same scalar line read by latex2sympy2_extended (derive's `parse.parse_latex`), to catch text that
+    two readers understand differently; None where it cannot read it or need not. Only text the bounded
+    reader accepted gets here, only where the notation is known to be ambiguous (a slash; a function
+    applied without brackets, as in log x w), and never nested powers (2^{2^{9}}) or primes (which
+    latex2sympy2_extended reads as transposes, and parses slowly)."""
+    if is_matrix(first) or any(is_matrix(s) for s in symbols.values()) or _nested_power(text) or "'" in text:
+        return None
+    if "/" not in text and not _BARE_CALL.search(text):
+        return None
+    try:
+        return parse_latex(text, symbols)
+    except Exception:  # the second reader is a cross-check only: where it fails, the first reading stands
+        return None
+
+
+_BARE_CALL = re.compile(r"\\(?:log|ln|exp|sin|cos|tanh|sigma)(?![A-Za-z])(?!\s*(?:\(|\{|\\left))")
+
+
+def _nested_power(text: str) -> bool:
+    depth_of_power, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            while depth_of_power and depth_of_power[-1] > depth:
+                depth_of_power.pop()
+        elif ch == "^":
+            if depth_of_power:
+                return True
+            if text[i + 1:i + 2] == "{":
+                depth_of_power.append(depth + 1)
+    return False
+
+
+def _with_hint(message: str, symbols: dict) -> str:
+    unknown = re.match(r"unknown symbol (\S+?),? \(", message)
+    if unknown and unknown.group(1).startswith("Delta"):
+        return (f"unknown symbol {unknown.group(1)}: write the delta out in the problem's symbols "
+                f"({', '.join(sorted(symbols))})")
+    if unknown:
+        return f"unknown symbol {unknown.group(1)} (the problem has {', '.join(sorted(symbols))})"
+    return message

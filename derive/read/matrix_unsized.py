@@ -1,0 +1,136 @@
+r"""Values whose shape is not known yet: \mathbf{1} or I written without a size, held as an `_Unsized`
+value until a neighbour in a product, sum or Hadamard product fixes its size, and the products, sums and
+signs of such values.
+
+What does not live here: reading them (`matrix_names`), the other builders (`core.matrix_ops`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..core.matrix_ops import is_matrix, matmul, negate, transpose
+
+class _NoSize(Exception):
+    r"""A \mathbf{1} or an I whose size nothing fixed (the argument says which)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsized:
+    r"""\mathbf{1} or I with no size, or an expression built from one: `rows`/`cols` are the dimensions
+    known so far (None if not), `build(rows, cols)` makes the expression once both are known. A `square`
+    value (the identity) has one size: knowing its rows is knowing its columns."""
+
+    rows: object
+    cols: object
+    build: Callable
+    square: bool = False
+    what: str = r"\mathbf{1}"
+
+    def fix(self, rows=None, cols=None):
+        """This value with its unknown dimensions set where given; dimensions already known stay."""
+        new_rows = self.rows if self.rows is not None else rows
+        new_cols = self.cols if self.cols is not None else cols
+        if self.square:
+            new_rows = new_cols = new_rows if new_rows is not None else new_cols
+        if (new_rows, new_cols) == (self.rows, self.cols):
+            return self
+        return _unsized(new_rows, new_cols, self.build, self.square, self.what)
+
+    def like(self, rows, cols, build):
+        """An expression of this value, with its squareness and its name (for a message)."""
+        return _Unsized(rows, cols, build, self.square, self.what)
+
+
+def _unsized(rows, cols, build, square=False, what=r"\mathbf{1}"):
+    if rows is not None and cols is not None:
+        return build(rows, cols)
+    return _Unsized(rows, cols, build, square, what)
+
+
+def _is_unsized(value) -> bool:
+    return isinstance(value, _Unsized)
+
+
+def _shape(value):
+    """(rows, cols) of a matrix or an unsized value (None for unknown parts); None for a scalar."""
+    if _is_unsized(value):
+        return value.rows, value.cols
+    return value.shape if is_matrix(value) else None
+
+
+def _fixed(value, rows=None, cols=None):
+    return value.fix(rows, cols) if _is_unsized(value) else value
+
+
+def _concrete(value):
+    if _is_unsized(value):
+        raise _NoSize(value.what)
+    return value
+
+
+def _negated(value):
+    if _is_unsized(value):
+        return value.like(value.rows, value.cols, lambda r, c: negate(value.fix(r, c)))
+    return negate(value)
+
+
+def _transposed(value):
+    if _is_unsized(value):
+        return value.like(value.cols, value.rows, lambda r, c: transpose(value.fix(c, r)))
+    return transpose(value)
+
+
+def _size_from_neighbours(factors: list) -> None:
+    """Fix the inner dimensions of unsized factors from their nearest matrix neighbours, until nothing changes."""
+    changed = True
+    while changed:
+        changed = False
+        shaped = [i for i, f in enumerate(factors) if _shape(f) is not None]
+        for left, right in zip(shaped, shaped[1:]):
+            a, b = factors[left], factors[right]
+            inner_a, inner_b = _shape(a)[1], _shape(b)[0]
+            new_a = _fixed(a, cols=inner_b) if inner_b is not None else a
+            new_b = _fixed(b, rows=inner_a) if inner_a is not None else b
+            if new_a is not a or new_b is not b:
+                factors[left], factors[right] = new_a, new_b
+                changed = True
+
+
+def _product(factors: list):
+    """matmul over the factors, left to right; an unsized factor takes its length from its neighbours."""
+    factors = list(factors)
+    _size_from_neighbours(factors)
+    if not any(_is_unsized(f) for f in factors):
+        return matmul(*factors)
+    shaped = [i for i, f in enumerate(factors) if _shape(f) is not None]
+    first, last = shaped[0], shaped[-1]
+
+    def build(rows, cols):
+        sized = list(factors)
+        sized[first] = _fixed(sized[first], rows=rows)
+        sized[last] = _fixed(sized[last], cols=cols)
+        _size_from_neighbours(sized)
+        return matmul(*[_concrete(f) for f in sized])
+
+    alone = factors[first] if first == last and _is_unsized(factors[first]) else None  # c I is square as I is
+    if alone is not None:
+        return alone.like(alone.rows, alone.cols, build)
+    return _unsized(_shape(factors[first])[0], _shape(factors[last])[1], build)
+
+
+
+def _combine(builder: Callable, items: list):
+    """`add` or `hadamard` over the items; an unsized item takes the shape of the matrices beside it."""
+    if not any(_is_unsized(i) for i in items):
+        return builder(*items)
+    matrices = [i for i in items if is_matrix(i)]
+    if matrices:
+        rows, cols = builder(*matrices).shape
+        return builder(*[_fixed(i, rows, cols) for i in items])
+    unsized = [i for i in items if _is_unsized(i)]
+    rows = next((u.rows for u in unsized if u.rows is not None), None)
+    cols = next((u.cols for u in unsized if u.cols is not None), None)
+    square = all(u.square for u in unsized)
+    return _unsized(rows, cols, lambda r, c: builder(*[_fixed(i, r, c) for i in items]), square, unsized[0].what)

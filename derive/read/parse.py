@@ -1,0 +1,204 @@
+"""Reading right-hand sides: LaTeX through latex2sympy2_extended with derive's preprocessing, or SymPy syntax.
+
+latex2sympy2_extended cannot read `\\hat{y}`, `\\sigma(...)` nested, `\\operatorname{ReLU}`, and reads `\\log`
+as base 10. Before parsing, derive rewrites decorated names to plain ones (`\\hat{y}` -> `yhat`) and the
+activations to placeholder functions the grammar knows (sigmoid -> arcsinh, ReLU -> arccosh, softplus ->
+arctanh), then rebuilds the tree with derive's own symbols and functions, refusing unknown ones by name.
+The SymPy-syntax reader uses `parse_expr` and is for trusted problem files only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy import Expr, Symbol
+from sympy.core.function import AppliedUndef
+
+from ..core.errors import LatexError, ProblemError
+from ..core.ops import relu, sigmoid, softplus
+
+MAX_LENGTH = 4000
+
+_PLACEHOLDERS = {"arcsinh": ("sigmoid", sigmoid), "arccosh": ("relu", relu), "arctanh": ("softplus", softplus)}
+_PLACEHOLDER_CLASSES = {sympy.asinh: sigmoid, sympy.acosh: relu, sympy.atanh: softplus}
+_ACTIVATION_WORDS = {"sigmoid": "arcsinh", "sigma": "arcsinh", "relu": "arccosh", "softplus": "arctanh"}
+_WRAPPED = re.compile(r"\\(?:operatorname|mathrm|text|mathit|textrm)\s*\{\s*([A-Za-z]+)\s*\}")
+_BARE = re.compile(r"\\(sigmoid|relu|ReLU|softplus)(?![A-Za-z])")
+_SIGMA_CALL = re.compile(r"\\sigma(?=\s*(?:\(|\\left\s*\(|\{))")
+_DECORATED = re.compile(r"\\(hat|bar|tilde)\s*(?:\{\s*([A-Za-z]+)\s*\}|([A-Za-z]))")
+_SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![A-Za-z])\s*")
+_SPACING = re.compile(r"\\[,;:! ]|\\quad|\\qquad")
+_INVERSE_HYPERBOLIC = re.compile(r"a(?:rc?)?(?:sinh|cosh|tanh)")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?$")
+
+
+_CONSTANT_WITH_INDEX = re.compile(r"(?<![\\A-Za-z])([eEI])_(\{[A-Za-z0-9]+\}|[A-Za-z0-9])")
+_CARRIED = {"gamma": "carriedgamma", "Gamma": "carriedGamma"}
+_UNCARRIED = {v: k for k, v in _CARRIED.items()}
+
+
+_LAYER_INDEX = re.compile(r"\^\s*\{\s*[(\[]\s*([A-Za-z0-9+-]+)\s*[)\]]\s*\}\s*$")
+
+
+def symbol_name(text: str) -> str:
+    r"""The plain name derive uses for a symbol written in LaTeX: \hat{y} -> yhat, w_{1} -> w_1, \Delta -> Delta,
+    W^{[1]} -> W^{(1)} (a layer index is part of the name)."""
+    index = _LAYER_INDEX.search(text.strip())
+    if index:
+        return f"{symbol_name(text.strip()[:index.start()])}^{{({index.group(1)})}}"
+    name = _DECORATED.sub(lambda m: (m.group(2) or m.group(3)) + m.group(1), text.strip())
+    name = name.replace("{", "").replace("}", "").replace("\\", "").replace(" ", "")
+    if not _NAME.match(name):
+        raise ProblemError(f"'{text}' is not a valid symbol name (use a letter, letters or digits, and one _index)")
+    return name
+
+
+def preprocess(text: str) -> str:
+    """Rewrite the notation of this field into what latex2sympy2_extended reads correctly."""
+    if _INVERSE_HYPERBOLIC.search(text):
+        raise LatexError(f"inverse hyperbolic functions are not supported (in '{text}')")
+    text = _SPACING.sub(" ", text)
+    text = _SIZING.sub("", text)
+    text = _DECORATED.sub(lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}", text)
+    # the grammar turns gamma and Gamma into Euler's constant: carry them through under other names
+    text = re.sub(r"\\(gamma|Gamma)(?![A-Za-z])", lambda m: r"\text{" + _CARRIED[m.group(1)] + "}", text)
+    # e, E and I are constants to the grammar, so e_1 fails to read and I_1 silently becomes the imaginary unit:
+    # a subscripted e, E or I is always a name
+    text = _CONSTANT_WITH_INDEX.sub(lambda m: r"\text{" + m.group(1) + "_" + m.group(2).strip("{}") + "}", text)
+    text = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", text)  # \frac12
+    text = _SIGMA_CALL.sub(r"\\arcsinh", text)
+    text = _BARE.sub(lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()], text)
+    text = _WRAPPED.sub(_function_word, text)
+    text = re.sub(r"\\log(?![A-Za-z])", r"\\ln", text)
+    # 1/2 (y - x)^2 means a half of the square, as on paper; the grammar would read 1/(2 (y - x)^2)
+    text = re.sub(r"(?<![\w.}])(\d+)\s*/\s*(\d+)(?![\w.{])", r"\\frac{\1}{\2}", text)
+    return text
+
+
+def _function_word(match: re.Match) -> str:
+    word = match.group(1)
+    if word.lower() in _ACTIVATION_WORDS:
+        return "\\" + _ACTIVATION_WORDS[word.lower()]
+    if word in ("exp", "tanh", "sin", "cos", "max", "min", "log", "ln"):
+        return "\\" + word
+    called = re.match(r"\s*(\(|\\left)", match.string[match.end():])
+    if match.group(0).startswith("\\operatorname") or called:
+        raise LatexError(f"undefined function {word} (derive knows sigmoid, ReLU, softplus, tanh, exp, log, sin, cos, max, min)")
+    return r"\text{" + word + "}"
+
+
+def parse_latex(text: str, symbols: dict[str, Symbol]) -> Expr:
+    """The SymPy expression for a LaTeX right-hand side, over the given symbols only."""
+    from latex2sympy2_extended import latex2sympy
+    from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+
+    if not text or not text.strip():
+        raise LatexError("the right-hand side is empty")
+    if len(text) > MAX_LENGTH:
+        raise LatexError(f"the right-hand side is longer than {MAX_LENGTH} characters")
+    if re.search(r"[\x00-\x1f]", text.replace("\n", " ")):
+        raise LatexError("the right-hand side contains a tab or control character: YAML turns \\t in double "
+                         "quotes into a tab, so write LaTeX unquoted or in single quotes ('\\tanh(x)')")
+    prepared = preprocess(text)
+    config = ConversionConfig(lowercase_symbols=False, interpret_as_mixed_fractions=False)
+    try:
+        parsed = latex2sympy(prepared, conversion_config=config, normalization_config=None)
+    except Exception as error:  # the parser raises bare Exceptions with a caret diagram
+        raise LatexError(_parse_message(text, prepared, error)) from None
+    if isinstance(parsed, sympy.core.relational.Relational):
+        raise LatexError(f"expected an expression, got the relation '{text}'")
+    if isinstance(parsed, (list, tuple)) or not isinstance(parsed, sympy.Expr):
+        raise LatexError(f"'{text}' is not a single expression")
+    return _rebuild(parsed, symbols)
+
+
+_SHOWN_AS = {r"\arcsinh": r"\sigma", r"\arccosh": r"\operatorname{ReLU}", r"\arctanh": r"\operatorname{softplus}",
+             r"\ln": r"\log"}
+
+
+def _as_written(prepared: str) -> str:
+    """A piece of preprocessed text shown in the user's own notation, for error messages."""
+    text = re.sub(r"\\text\{([A-Za-z]+?)(hat|bar|tilde)\}", r"\\\2{\1}", prepared)
+    for placeholder, shown in _SHOWN_AS.items():
+        text = text.replace(placeholder, shown)
+    return text
+
+
+def _parse_message(text: str, prepared: str, error: Exception) -> str:
+    lines = str(error).splitlines()
+    caret = next((line for line in lines if line.rstrip().endswith("^")), None)
+    reason = lines[0].strip() if lines else "cannot parse"
+    if caret is None:
+        return f"cannot read LaTeX '{text}': {reason}"
+    column = len(caret.rstrip()) - 1
+    command = re.match(r"\\([A-Za-z]+)", prepared[column:])
+    if command and command.group(1) not in ("arcsinh", "arccosh", "arctanh", "text", "frac", "ln"):
+        return f"undefined function or command \\{command.group(1)} in '{text}'"
+    near = _as_written(prepared[column:column + 16]) or "the end"
+    return f"cannot read LaTeX '{text}' near '{near}' ({reason.lower().rstrip('.')})"
+
+
+_CONSTANT_NAMES = {sympy.E: "e", sympy.pi: "pi", sympy.EulerGamma: "gamma", sympy.I: "I"}  # gamma: via sympy syntax
+
+
+def _rebuild(node, symbols: dict[str, Symbol]) -> Expr:
+    """Rebuild the parser's tree with derive's symbols and functions, naming anything unknown."""
+    if isinstance(node, Symbol):
+        name = node.name.replace("{", "").replace("}", "")
+        name = _UNCARRIED.get(name, name)
+        if name not in symbols:
+            raise LatexError(f"unknown symbol {name} (declared: {', '.join(sorted(symbols)) or 'none'})")
+        return symbols[name]
+    for constant, name in _CONSTANT_NAMES.items():
+        if node == constant and name in symbols:
+            return symbols[name]  # a declared symbol e, pi, gamma or I is that symbol, not the constant
+    if node in (sympy.EulerGamma, sympy.I):
+        raise LatexError(f"unknown symbol {_CONSTANT_NAMES[node]} (declared: {', '.join(sorted(symbols)) or 'none'})")
+    if node.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        raise LatexError("infinity and undefined values cannot appear in a definition")
+    if node.is_Atom:
+        return node
+    if isinstance(node, AppliedUndef):
+        name = re.sub(r"\\text\{(.*)\}", r"\1", str(node.func)).strip().lstrip("\\")
+        raise LatexError(f"undefined function {name}")
+    if isinstance(node, sympy.Derivative):
+        raise LatexError("derivatives cannot appear in a definition")
+    args = [_rebuild(arg, symbols) for arg in node.args]
+    if node.func in _PLACEHOLDER_CLASSES:
+        return _PLACEHOLDER_CLASSES[node.func](*args)
+    if node.func is sympy.log and len(args) == 2:
+        return sympy.log(args[0]) if args[1] == sympy.E else sympy.log(args[0]) / sympy.log(args[1])
+    if isinstance(node, sympy.Rel) or node.func in (sympy.Eq, sympy.Tuple):
+        raise LatexError(f"expected an expression, got {sympy.sstr(node)}")
+    return node.func(*args)
+
+
+SYMPY_FUNCTIONS = {
+    "sigmoid": sigmoid, "relu": relu, "softplus": softplus, "tanh": sympy.tanh, "exp": sympy.exp,
+    "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "Abs": sympy.Abs, "abs": sympy.Abs,
+    "Max": sympy.Max, "Min": sympy.Min, "max": sympy.Max, "min": sympy.Min, "sqrt": sympy.sqrt,
+    "Rational": sympy.Rational, "pi": sympy.pi, "E": sympy.E,
+}
+
+
+def parse_sympy(text: str, symbols: dict[str, Symbol]) -> Expr:
+    """A right-hand side in SymPy syntax. Uses `parse_expr` (Python evaluation): trusted files only."""
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    if not text or not str(text).strip():
+        raise LatexError("the right-hand side is empty")
+    try:
+        expr = parse_expr(str(text), local_dict={**SYMPY_FUNCTIONS, **symbols},
+                          transformations=standard_transformations, evaluate=True)
+    except Exception as error:
+        raise LatexError(f"cannot read SymPy expression '{text}': {type(error).__name__}: {error}") from None
+    if not isinstance(expr, (sympy.Expr, sympy.MatrixBase)):
+        raise LatexError(f"'{text}' is not a single expression")
+    unknown = sorted(s.name for s in getattr(expr, "free_symbols", ()) if s.name not in symbols)
+    if unknown:
+        raise LatexError(f"unknown symbol {', '.join(unknown)} (declared: {', '.join(sorted(symbols))})")
+    undefined = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
+    if undefined:
+        raise LatexError(f"undefined function {', '.join(undefined)}")
+    return expr

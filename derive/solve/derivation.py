@@ -1,0 +1,318 @@
+"""`Solution` and `Derivation`: what the user holds after differentiating, tying engine, renderer and checker.
+
+The engine (`derive.core.engine`) makes the steps; this module collects them per gradient, hands them to
+the renderer (`derive.write.render`) as plain data and to the checker (`derive.check`) as expressions.
+A `Solution` is several gradients of one loss sharing their common steps; a `Derivation` is one of them.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import sympy
+from sympy import Expr, Symbol
+
+from ..write import render
+from ..core import steps as st
+
+from ..check.gradient_check import CheckReport, central_difference_check, matrix_difference_check  # noqa: F401 (tests patch these)
+from ..core.errors import CheckError
+from ..core.engine import GradientBuilder, derive
+from ..core.matrix_engine import derive_matrix, final_form
+from ..core.network import Network
+from ..core.printing import latex as print_latex
+
+
+class Solution:
+    """The gradients of `loss` with respect to each of `wrts`, derived together."""
+
+    def __init__(self, network: Network, loss: Symbol, wrts: list[Symbol], builder: GradientBuilder, title: str = ""):
+        self.network = network
+        self.loss = loss
+        self.wrts = wrts
+        self.title = title or network.title
+        self.builder = builder
+        self._report: CheckReport | None = None
+        self.derivations = [Derivation(self, w) for w in wrts]
+
+    @classmethod
+    def derive(cls, network: Network, loss, wrts: list, title: str = "") -> "Solution":
+        loss = network.symbol(loss if isinstance(loss, str) else loss.name)
+        wrts = list(dict.fromkeys(network.symbol(w if isinstance(w, str) else w.name) for w in wrts))
+        engine = derive_matrix if network.has_matrices else derive
+        return cls(network, loss, wrts, engine(network, loss, wrts), title)
+
+    @property
+    def steps(self) -> list[st.Step]:
+        return list(self.builder.steps.values())
+
+    def derivation(self, wrt) -> "Derivation":
+        name = wrt if isinstance(wrt, str) else wrt.name
+        return next(d for d in self.derivations if d.wrt.name == name)
+
+    def _own_steps(self) -> dict:
+        """{variable: the steps first derived for its gradient, in printed order}, for every gradient in one walk:
+        each derivation's walk stops at steps an earlier one reached (their own steps were reached with them), so
+        a deep network costs its number of steps, not that times its depth."""
+        if getattr(self, "_owned", None) is None:
+            owner: dict = {}
+            for d in self.derivations:
+                for key in d._walk(stop=owner):
+                    owner[key] = d.wrt
+            self._owned = {}
+            for step in self.steps:
+                if step.key in owner and not isinstance(step, st.Definition):
+                    self._owned.setdefault(owner[step.key], []).append(step)
+        return self._owned
+
+    def general_steps(self) -> list:
+        """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
+        return [s for s in self.steps if isinstance(s, (st.General, st.Recursion))]
+
+    def check(self, points=3, seed: int = 0, method: str = "central", **options) -> CheckReport:
+        """Every gradient against `method` at `points` seeded random points (or the points given).
+
+        Methods: central (default), forward, richardson, complex step, directional, exact; options: dtype
+        ("float64" or "float32"), step, probes, sweep (default True), compare (the table of every method),
+        size (for matrix networks). See `derive.check.check_gradients`."""
+        if any(w in self.network.definitions for w in self.wrts):
+            return _merge([d.check(points, seed, method, **options) for d in self.derivations])
+        inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
+        gradients = {d.wrt: d.result for d in self.derivations}
+        return _run_check(self.network, self.loss, gradients, inputs, points, seed, method, options)
+
+    def evaluate(self, values: dict) -> dict:
+        """{variable name: its gradient} at `values` ({name or symbol: number or array} of the inputs), each as
+        `Derivation.evaluate` gives it, from one forward pass."""
+        from ..check.evaluation import evaluate_in
+
+        results = evaluate_in(self.network, [d.result for d in self.derivations], values)
+        return {d.wrt.name: r for d, r in zip(self.derivations, results)}
+
+    @property
+    def report(self) -> CheckReport:
+        """The numeric check with default settings, computed once (assign to keep another)."""
+        if self._report is None:
+            self._report = self.check()
+        return self._report
+
+    @report.setter
+    def report(self, value: CheckReport) -> None:
+        self._report = value
+
+    def part(self, with_check: bool = True, description: str = "", check_extras: tuple = ()) -> render.Part:
+        """This solution as one part of a document (plain data for the renderer); `check_extras` may ask for
+        "sweep" (the step sweep plot, LaTeX only) and "comparison" (the table of methods) after the check."""
+        if "comparison" in check_extras and with_check and not self.report.comparison:
+            self.report = self.check(compare=True)
+        return render.Part(
+            title=self.title or "Gradients",
+            network=self.network,
+            loss=self.loss,
+            sections=[(d.wrt, d.own_steps()) for d in self.derivations],
+            general=self.general_steps(),
+            check=self.report if with_check else None,
+            description=description,
+            check_extras=tuple(check_extras),
+        )
+
+    def latex(self) -> str:
+        """The body of the worked solution (definitions and every step), without the preamble."""
+        return render.render_body(render.DocumentData(self.title, [self.part(False)], "tex"))
+
+    def document(self, check: bool = True, description: str = "", check_extras: tuple = ()) -> str:
+        """A complete LaTeX document (`.tex`) of the worked solution, ending with the numeric check (and, with
+        `check_extras`, the step sweep plot and the comparison of methods)."""
+        part = self.part(check, description, check_extras)
+        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "tex"))
+
+    def markdown(self, check: bool = True, description: str = "", check_extras: tuple = ()) -> str:
+        """The worked solution as Markdown with `$$` mathematics."""
+        part = self.part(check, description, check_extras)
+        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "md"))
+
+    def to_json(self) -> str:
+        """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""
+        report = self.report
+        gradients = [
+            {
+                "variable": d.wrt.name,
+                "variable_latex": print_latex(d.wrt),
+                "result_latex": d.result_latex(),
+                "result_srepr": sympy.srepr(d.result),
+                "compact_latex": print_latex(d.compact, render.ranks(self.network),
+                                             render.delta_names(self.steps, self.network)),
+                "expanded_srepr": sympy.srepr(d.expanded()),
+                "check": [e for e in report.to_dict()["entries"] if e["variable"] == d.wrt.name],
+            }
+            for d in self.derivations
+        ]
+        names = render.delta_names(self.steps, self.network)
+        deltas = [{"symbol_latex": print_latex(s.symbol, rename=names), "site_latex": print_latex(s.site),
+                   "value_latex": print_latex(s.value if s.chain is None else final_form(s),
+                                              render.ranks(self.network), names)}
+                  for s in self.steps if isinstance(s, st.Delta)]
+        check = {key: value for key, value in report.to_dict().items() if key != "entries"}  # entries: per gradient
+        return json.dumps({"title": self.title, "loss": self.loss.name, "verdict": report.verdict,
+                           "check_method": report.method, "check": check, "deltas": deltas, "gradients": gradients},
+                          indent=2)
+
+    def _repr_latex_(self) -> str:
+        return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
+
+
+class Derivation:
+    """d(loss)/d(wrt), step by step: `.result` in the named intermediates, `.steps`, `.latex()`, ..."""
+
+    def __init__(self, solution: Solution, wrt: Symbol):
+        self.solution = solution
+        self.wrt = wrt
+        self._needed: set | None = None
+        self.loss = solution.loss
+        self.network = solution.network
+
+    @property
+    def result(self) -> Expr:
+        """The gradient written in the named intermediates, e.g. (yhat - y)*yhat*(1 - yhat)*x."""
+        return sympy.sympify(self.solution.builder.gradient(self.wrt)[0])
+
+    @property
+    def final(self) -> st.Final | None:
+        return self.solution.builder.steps.get(("final", self.loss, self.wrt))
+
+    @property
+    def compact(self) -> Expr:
+        """The gradient in its compact form (with the delta term, where there is one)."""
+        if hasattr(self.solution.builder, "compact_form"):
+            return self.solution.builder.compact_form(self.wrt)
+        return self.final.result if self.final else self.result
+
+    def expanded(self) -> Expr:
+        """The gradient in the network's inputs only (every named intermediate substituted)."""
+        return self.network.expand(self.result)
+
+    @property
+    def steps(self) -> tuple[st.Step, ...]:
+        """Every step this gradient rests on, definitions first, in the order they are printed."""
+        needed = self._closure()
+        return tuple(s for s in self.solution.steps if s.key in needed)
+
+    def _closure(self) -> set:
+        """The keys of every step this gradient rests on (computed once: steps never change)."""
+        if self._needed is None:
+            self._needed = self._compute_closure()
+        return self._needed
+
+    def _compute_closure(self) -> set:
+        definitions = {s.key for s in self.solution.builder.steps.values() if isinstance(s, st.Definition)}
+        return definitions | self._walk(stop=definitions)
+
+    def _walk(self, stop) -> set:
+        """The keys of the steps this gradient rests on, from its last step back, not entering keys in `stop`."""
+        builder = self.solution.builder
+        todo = [k for k in (("final", self.loss, self.wrt), builder.gradient(self.wrt)[1]) if k in builder.steps]
+        reached: set = set()
+        while todo:
+            key = todo.pop()
+            if key in reached or key in stop or key not in builder.steps:
+                continue
+            reached.add(key)
+            step = builder.steps[key]
+            todo += list(step.uses)
+            if isinstance(step, (st.Substitution,)):
+                todo.append(("chain", self.loss, step.wrt))
+        return reached
+
+    def own_steps(self) -> list[st.Step]:
+        """The steps first derived for this gradient (earlier gradients' steps are referenced, not repeated)."""
+        return list(self.solution._own_steps().get(self.wrt, []))
+
+    def evaluate(self, values: dict):
+        """The gradient at `values` ({name or symbol: number or array} of the inputs): a NumPy array of the
+        variable's shape (symbolic sizes such as n read off the arrays), a NumPy float for a scalar (an array of
+        them for arrays of scalar points). Evaluated as the check does: a forward pass through the definitions,
+        then the gradient in its named intermediates, in numerically stable forms."""
+        from ..check.evaluation import evaluate_in
+
+        return evaluate_in(self.network, [self.result], values)[0]
+
+    def check(self, points=3, seed: int = 0, method: str = "central", **options) -> CheckReport:
+        """This gradient against `method` (see `Solution.check`) at `points` seeded random points or given ones.
+
+        The gradient with respect to an intermediate holds that intermediate as a leaf.
+        """
+        keep = {self.wrt} if self.wrt in self.network.definitions else set()
+        inputs = sorted(set(self.network.inputs.values()) | keep, key=lambda s: s.name)
+        return _run_check(self.network, self.loss, {self.wrt: self.result}, inputs, points, seed, method, options)
+
+    def result_latex(self) -> str:
+        return print_latex(self.result, render.ranks(self.network))
+
+
+    def part(self, with_check: bool = True) -> render.Part:
+        return render.Part(
+            title=self.solution.title or "Gradient",
+            network=self.network,
+            loss=self.loss,
+            sections=[(self.wrt, [s for s in self.steps if not isinstance(s, st.Definition)])],
+            check=self.check() if with_check else None,
+        )
+
+    def latex(self) -> str:
+        """The align body of this derivation: definitions, then every step, numbered (rows of `align`)."""
+        return render.render_aligned(self.part(with_check=False))
+
+    def document(self, check: bool = True) -> str:
+        """A complete LaTeX document for this one gradient."""
+        return render.render_document(render.DocumentData(self.solution.title, [self.part(check)], "tex"))
+
+    def markdown(self, check: bool = True) -> str:
+        """This gradient's worked solution as Markdown with `$$` mathematics."""
+        return render.render_document(render.DocumentData(self.solution.title, [self.part(check)], "md"))
+
+    def _repr_latex_(self) -> str:
+        return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
+
+    def __repr__(self) -> str:
+        return f"<Derivation d{self.loss}/d{self.wrt} = {sympy.sstr(self.result)}>"
+
+
+@contextmanager
+def _located(network: Network, loss: Symbol):
+    """Name the loss's definition (file and line) in a check that could not be carried out."""
+    from ..check.gradient_check import CheckOptionError
+    from ..check.methods import StepError
+
+    try:
+        yield
+    except (CheckOptionError, StepError):
+        raise
+    except CheckError as error:
+        raise error.located(network.where.get(loss, f"loss {loss}")) from None
+
+
+def _run_check(network: Network, loss: Symbol, gradients: dict, inputs: list, points, seed: int, method: str,
+               options: dict) -> CheckReport:
+    """The check of `gradients` (in the named intermediates) by a forward pass through the network's definitions;
+    an intermediate among `inputs` is held as a leaf."""
+    definitions = list(network.definitions.items())
+    with _located(network, loss):
+        if network.has_matrices:
+            return matrix_difference_check(loss, gradients, inputs, points, seed, one_hot=network.one_hot,
+                                           method=method, definitions=definitions, **options)
+        return central_difference_check(loss, gradients, inputs, points, seed, method=method,
+                                        definitions=definitions, **options)
+
+
+def _merge(reports: list[CheckReport]) -> CheckReport:
+    """One report of the per-gradient reports: every entry, redraws added up, other notes once, the first sweep
+    and comparison."""
+    from dataclasses import replace
+
+    entries = tuple(e for r in reports for e in r.entries)
+    redrawn = sum(int(n.split()[0]) for r in reports for n in r.notes if n.split()[0].isdigit())
+    others = [n for r in reports for n in r.notes if not n.split()[0].isdigit()]
+    notes = ((f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()) + tuple(
+        dict.fromkeys(others))
+    return replace(reports[0], entries=entries, notes=notes)

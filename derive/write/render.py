@@ -1,0 +1,400 @@
+"""Rendering steps into worked solutions: Jinja2 templates for the words, `derive.core.printing` for the maths.
+
+One template per step kind (`templates/step_<kind>.j2`), each with an `intro` block (a sentence, may be
+empty) and a `rows` block (lines of an `align`); document templates per output format (`.tex`, `.md`).
+Equation numbers are given here, in printing order, starting at (0) as in the seed article; a step
+refers to earlier ones by key. This module reads steps; it never differentiates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import jinja2
+from sympy import Derivative, MatrixSymbol, Symbol, preorder_traversal
+from sympy.matrices.expressions import MatMul
+
+from ..core import steps as st
+from sympy.printing.precedence import PRECEDENCE
+
+from ..core.printing import DerivePrinter, partial
+from .resources import resource_dir
+from ..core import matrix_ops as mo
+from ..core.matrix_engine import final_form
+from ..core.matrix_rules import MATRIX_RULES
+from ..core.rules import RULES
+
+
+_ENV: jinja2.Environment | None = None
+NOTE_WIDTH = 60  # characters of an annotation beside an equation that fit the line in a .tex document
+
+
+def environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+            block_start_string="<%", block_end_string="%>",
+            variable_start_string="<<", variable_end_string=">>",
+            comment_start_string="<#", comment_end_string="#>",
+            undefined=jinja2.StrictUndefined, autoescape=False,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        )
+        _ENV.filters["tex"] = _escape_tex
+        _ENV.filters["tex_inline"] = lambda text, context: context.m(text)
+    return _ENV
+
+
+@dataclass
+class Part:
+    """One problem's worked solution, as plain data: a document holds one part or several."""
+
+    title: str
+    network: object  # derive.core.network.Network
+    loss: Symbol
+    sections: list  # [(wrt, [steps first derived for it])]
+    general: list = field(default_factory=list)
+    check: object = None  # derive.check.CheckReport or None
+    description: str = ""
+    check_extras: tuple = ()  # shown with the check on request: "sweep" (the plot), "comparison" (the table)
+
+
+@dataclass
+class DocumentData:
+    """Everything a document template needs: a title, the parts, and the output format."""
+
+    title: str
+    parts: list
+    fmt: str = "tex"
+
+
+def ranks(network) -> dict[Symbol, int]:
+    """Print order for factors: inputs last, later definitions (nearer the loss) first."""
+    order = {s: -1 for s in network.inputs.values()}
+    order.update({name: i for i, name in enumerate(network.definitions)})
+    return order
+
+
+def delta_names(steps, network) -> dict[Symbol, Symbol]:
+    """Names for the delta terms: a single one is Delta, several are Delta^{(1)}, ... numbered from the input
+    side (by the definition they sit in); delta instead of Delta where the network has a symbol Delta."""
+    found = {s.symbol: s for s in steps if isinstance(s, st.Delta)}
+    order = {name: i for i, name in enumerate(network.definitions)}
+    deltas = sorted(found, key=lambda d: (order.get(found[d].inside, 0), d.name))
+    letter = "delta" if any(s.name.startswith("Delta") for s in network.all_symbols()) else "Delta"
+    def named(delta, name):
+        return MatrixSymbol(name, *delta.shape) if isinstance(delta, MatrixSymbol) else Symbol(name, real=True)
+
+    if len(deltas) == 1:
+        return {deltas[0]: named(deltas[0], letter)}
+    return {d: named(d, f"{letter}^{{({k})}}") for k, d in enumerate(deltas, start=1)}
+
+
+class Context:
+    """What a template may call: maths through the one printer, numbers, references, plain-text escaping."""
+
+    def __init__(self, part: Part, all_steps: list, fmt: str, first_number: int = 0, level: int = 1,
+                 derived: list | None = None):
+        self.fmt = fmt
+        self.level = level
+        self.network = part.network
+        self.printer = DerivePrinter(ranks(part.network), delta_names(derived or all_steps, part.network))
+        self.steps = {step.key: step for step in all_steps}
+        self.numbers: dict = {}
+        self.said: set[str] = set()  # rule notes already given
+        self.exemplars: dict = {}  # recursion key -> (key of the layer step it was first derived at, that layer)
+        for step in all_steps:
+            self.numbers.setdefault(step.key, first_number + len(self.numbers))
+
+    @property
+    def small(self) -> str:
+        """Annotations beside equations are set small in LaTeX (MathJax's \\text takes no size)."""
+        return "\\small " if self.fmt == "tex" else ""
+
+    def note(self, words: str, beside: str = "") -> str:
+        """An annotation beside an equation (`beside`, its maths). In LaTeX a long one, or one beside long maths,
+        wraps in a narrow box instead of running past the margin (MathJax has no \\parbox: Markdown keeps one
+        line). Widths are estimated from the characters that print."""
+        if self.fmt != "tex":
+            return rf"\text{{{self.small}{words}}}"
+        printed = 2 * len(re.sub(r"\\[a-zA-Z]+|[{}_^ ]", "", beside))  # maths sets wider than words
+        wording = len(re.sub(r"\\\w+\{[^}]*\}", "(0)", words))
+        if wording + printed <= NOTE_WIDTH + 40:
+            return rf"\text{{{self.small}{words}}}"
+        width = "3.2cm" if printed > 70 else "5.4cm"
+        return rf"\parbox[t]{{{width}}}{{\raggedright\small {words}}}"
+
+    def math(self, expr) -> str:
+        return self.printer.doprint(expr)
+
+    def m(self, expr) -> str:
+        """Inline maths for the narrative."""
+        text = expr if isinstance(expr, str) else self.math(expr)
+        return f"${text}$" if self.fmt == "md" else rf"\({text}\)"
+
+    def partial(self, of, wrt, explicit: bool = False) -> str:
+        return partial(of, wrt, self.printer, explicit)
+
+    def tag(self, step) -> str:
+        n = self.numbers[step.key]
+        return rf"\tag{{{n}}}" if self.fmt == "md" else rf"\label{{eq:{n}}}\tag{{{n}}}"
+
+    def ref(self, key) -> str:
+        n = self.numbers[key]
+        return f"({n})" if self.fmt == "md" else rf"\eqref{{eq:{n}}}"
+
+    def refs(self, keys) -> str:
+        """(2) & (3), or (7), (11) & (15): references joined as in the seed article."""
+        refs = [self.ref(k) for k in keys]
+        last = r" \& " if self.fmt == "tex" else " and "
+        return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + last + refs[-1]
+
+    def matrix_rows(self, step) -> list[tuple[str, str]]:
+        """The lines of a matrix step as (kind, maths): "chain" (with dL/dv), "shown" (substituted) and
+        "simplified" (textbook form), skipping a line that repeats the one before."""
+        rows = [("chain", self.math(step.chain))]
+        for kind, expr in (("shown", step.shown), ("simplified", step.simplified)):
+            if expr is not None and self.math(expr) != rows[-1][1]:
+                rows.append((kind, self.math(expr)))
+        return rows
+
+    def layer_range(self, step) -> str:
+        r"""l = 2, \ldots, 4 for consecutive layers, else l \in \{1, 3\}."""
+        layers = list(step.layers)
+        index = self.math(step.index)
+        if layers == list(range(layers[0], layers[-1] + 1)) and len(layers) > 2:
+            return rf"{index} = {layers[0]}, \ldots, {layers[-1]}"
+        return rf"{index} \in \{{{', '.join(map(str, layers))}\}}"
+
+    @staticmethod
+    def split_uses(keys) -> tuple[list, list]:
+        """The definitions a step reads, and the earlier gradients and deltas it substitutes."""
+        return [k for k in keys if k[0] == "definition"], [k for k in keys if k[0] != "definition"]
+
+    def product_line(self, step) -> str:
+        """The substituted factors side by side (each bracketed by precedence), or "" if that adds nothing:
+        it is the result already, or a factor is an earlier gradient kept by name."""
+        if any(f.has(Derivative) for factors in step.terms for f in factors):
+            return ""
+        line = " + ".join(
+            r" \cdot ".join(self.printer.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
+            for factors in step.terms
+        )
+        return "" if line == self.math(step.shown) else line
+
+    def delta_of(self, final) -> Symbol:
+        """The delta symbol a Final step is written in."""
+        return self.steps[final.uses[0]].symbol
+
+    def text(self, words: str) -> str:
+        """Plain words, with LaTeX's special characters escaped in `.tex`."""
+        return words if self.fmt == "md" else _escape_tex(words)
+
+    def symbol(self, name: str) -> Symbol:
+        return self.network.symbol(name)
+
+    @staticmethod
+    def sci(value: float) -> str:
+        """A number in scientific notation as LaTeX: 3.2 \\cdot 10^{-11}."""
+        if value == 0:
+            return "0"
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+
+    def inline_list(self, exprs) -> str:
+        """x, y and z, each as inline maths."""
+        return self.listing([self.m(e) for e in exprs])
+
+    @staticmethod
+    def listing(words) -> str:
+        words = list(words)
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    def rules(self, names) -> str:
+        """'by the product, power and sum rules' for an annotation; 'directly' when no rule was needed."""
+        short = [n.removesuffix(" rule") for n in names]
+        if not short:
+            return "directly"
+        return f"by the {self.listing(short)} rule" + ("s" if len(short) > 1 else "")
+
+    def slashed(self, of, wrt) -> str:
+        r"""\partial L / \partial w, for tables where a fraction would be too small to read."""
+        return rf"\partial {self.math(of)} / \partial {self.math(wrt)}"
+
+    def rule_notes(self, step) -> list[str]:
+        """The notes of the rules a step used, each said once in a part."""
+        registry = MATRIX_RULES if isinstance(step, (st.Pullback, st.Delta)) else RULES
+        notes = [n for n in dict.fromkeys(r.note for r in registry if r.name in getattr(step, "rules", ()) and r.note)
+                 if n not in self.said]
+        self.said.update(notes)
+        return notes
+
+    # -- shapes (matrix networks) --------------------------------------------------------------------
+    @property
+    def has_matrices(self) -> bool:
+        return self.network.has_matrices
+
+    def dims(self, shape) -> str:
+        return rf"{self.math(shape[0])} \times {self.math(shape[1])}"
+
+    def shaped(self, symbol) -> str:
+        r"""[X]_{n \times 3} as in the seed article; a scalar is 1 x 1."""
+        shape = symbol.shape if mo.is_matrix(symbol) else (1, 1)
+        return rf"[{self.math(symbol)}]_{{\scriptscriptstyle {self.dims(shape)}}}"
+
+    def shapes(self) -> list[str]:
+        """Every input and definition with its shape."""
+        return [self.shaped(s) for s in (*self.network.inputs.values(), *self.network.definitions)]
+
+    def products(self, expr) -> list[str]:
+        """A one-line shape check for each matrix product in `expr`: (3 x n)(n x 1) -> 3 x 1."""
+        lines = []
+        for node in preorder_traversal(expr):
+            if isinstance(node, MatMul):
+                factors = [f for f in node.args if mo.is_matrix(f)]
+                if len(factors) > 1:
+                    inner = "".join(rf"[{self.math(f)}]_{{{self.dims(f.shape)}}}" for f in factors)
+                    lines.append(rf"{inner} \to {self.dims(node.shape)}")
+        return list(dict.fromkeys(lines))
+
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def _escape_tex(words: str) -> str:
+    """Escape LaTeX's special characters, leaving $...$ maths (as written in a problem's description) alone."""
+    pieces = re.split(r"(\$[^$]+\$)", words)
+    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else
+                   re.sub(r"[\\&%$#_{}~^]", lambda m: _TEX_SPECIAL[m.group()], p) for p in pieces)
+
+
+def _kind(step) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(step).__name__).lower()
+
+
+def render_step(step, context: Context, after_conclusion: bool = False) -> tuple[str, str]:
+    """A step's (intro sentence, align rows); `after_conclusion`: it cannot join the display before it."""
+    template = environment().get_template(f"step_{_kind(step)}.j2")
+    variables = template.new_context({"step": step, "c": context, "after_conclusion": after_conclusion})
+    intro = "".join(template.blocks["intro"](variables)).strip()
+    rows = "".join(template.blocks["rows"](variables)).strip()
+    return intro, rows
+
+
+_OPENS_A_GROUP = (st.Definition, st.ChainRule, st.Accumulate, st.LocalDerivative)  # a Pullback is a conclusion
+
+
+def blocks(steps, context: Context) -> list[tuple[str, list[str]]]:
+    """Steps grouped for display: a chain rule with its factors; a new block wherever a step has a
+    sentence of its own or follows a conclusion (a substitution, delta or final form)."""
+    grouped: list[tuple[str, list[str]]] = []
+    previous = None
+    for step in steps:
+        after_conclusion = bool(grouped) and not isinstance(previous, _OPENS_A_GROUP)
+        intro, rows = render_step(step, context, after_conclusion)
+        if intro or not grouped or after_conclusion:
+            grouped.append((intro, [rows]))
+        else:
+            grouped[-1][1].append(rows)
+        previous = step
+    return grouped
+
+
+def with_recursions(sections: list, general: list) -> tuple[list, list, dict]:
+    """The sections with each layer recursion stated once, right after the first layer it was derived at
+    (the exemplar), and each later layer's step replaced by the recursion at that layer (`ByRecursion`); a
+    layer's dL/dA^(l) that only a replaced step needed is left out. Returns (sections, the general forms
+    left, {recursion key: (exemplar key, its layer)})."""
+    printed = [s for _, steps in sections for s in steps]
+    recursions = [g for g in general if isinstance(g, st.Recursion) and any(s.key in g.uses for s in printed)]
+    after, replaced, exemplars = {}, {}, {}
+    for recursion in recursions:
+        members = [s for s in printed if s.key in recursion.uses]
+        after[members[0].key] = recursion
+        exemplars[recursion.key] = (members[0].key, recursion.layers[recursion.uses.index(members[0].key)])
+        for member in members[1:]:
+            replaced[member.key] = _by_recursion(member, recursion, printed)
+    kept = [s for s in printed if s.key not in replaced] + list(replaced.values())
+    needed = {key for s in kept for key in s.uses}
+    wrts = {wrt for wrt, _ in sections}
+
+    def shown(step) -> list:
+        if step.key in replaced:
+            return [replaced[step.key]]
+        if isinstance(step, st.Pullback) and step.wrt not in wrts and step.key not in needed:
+            return []
+        return [step] + ([after[step.key]] if step.key in after else [])
+
+    sections = [(wrt, [s for step in steps for s in shown(step)]) for wrt, steps in sections]
+    return sections, [g for g in general if g not in recursions], exemplars
+
+
+def _by_recursion(member, recursion: st.Recursion, printed: list) -> st.ByRecursion:
+    result = final_form(member)
+    deltas = tuple(s.key for s in printed if isinstance(s, st.Delta) and s.symbol in result.free_symbols)
+    is_delta = isinstance(member, st.Delta)
+    lhs = member.symbol if is_delta else mo.GradientOf(member.of, member.wrt)
+    return st.ByRecursion(member.of, lhs, member.site if is_delta else None, recursion.index,
+                          recursion.layers[recursion.uses.index(member.key)], result, member.key,
+                          (recursion.key, *deltas))
+
+
+def _part_variables(part: Part, fmt: str, first_number: int, level: int) -> dict:
+    sections, general, exemplars = with_recursions(part.sections, part.general)
+    definitions = [st.Definition(name, rhs) for name, rhs in part.network.definitions.items()]
+    all_steps = definitions + [s for _, steps in sections for s in steps] + general
+    derived = [s for _, steps in part.sections for s in steps]  # every delta, the replaced ones too, for their names
+    context = Context(part, all_steps, fmt, first_number, level, derived)
+    context.exemplars = exemplars
+    return {
+        "c": context,
+        "part": part,
+        "definitions": blocks(definitions, context)[0][1] if definitions else [],
+        "sections": [(wrt, blocks(steps, context), _stated_in(part, wrt, context)) for wrt, steps in sections],
+        "general": blocks(general, context) if general else [],
+        "wrts": [wrt for wrt, _ in sections],
+    }
+
+
+def _stated_in(part: Part, wrt: Symbol, context: Context) -> str | None:
+    """Where an earlier section already states this gradient ("(8)"), or None if it is zero."""
+    for key in (("final", part.loss, wrt), ("gradient", part.loss, wrt), ("local", part.loss, wrt)):
+        if key in context.numbers:
+            return context.ref(key)
+    return None
+
+
+def _rendered_parts(data: DocumentData) -> list[str]:
+    texts, first = [], 0
+    level = 1 if len(data.parts) == 1 else 2
+    for part in data.parts:
+        variables = _part_variables(part, data.fmt, first, level)
+        first += len(variables["c"].numbers)
+        texts.append(environment().get_template("part.j2").render(**variables))
+    return texts
+
+
+def render_document(data: DocumentData) -> str:
+    """A whole document: `.tex` (compiles with pdflatex) or `.md` (Markdown with `$$` maths)."""
+    template = environment().get_template(f"document.{data.fmt}.j2")
+    return template.render(data=data, parts=list(zip(data.parts, _rendered_parts(data))))
+
+
+def render_body(data: DocumentData) -> str:
+    """The document's body without preamble: for each part the network, the steps, the general forms."""
+    return "\n".join(_rendered_parts(data))
+
+
+def render_aligned(part: Part, fmt: str = "tex") -> str:
+    """Every equation of one part as rows of one align environment, numbered, without prose.
+
+    With fmt "md" the rows carry tags but no labels, for MathJax (Jupyter) where labels must be unique.
+    """
+    variables = _part_variables(part, fmt, 0, 1)
+    rows = list(variables["definitions"])
+    for _, grouped, _ in variables["sections"]:
+        rows += [r for _, group in grouped for r in group]
+    rows += [r for _, group in variables["general"] for r in group]
+    return " \\\\\n".join(rows)
