@@ -172,7 +172,9 @@ class CheckReport:
 
     @property
     def bands(self) -> tuple:
-        return m.precision(self.dtype).bands
+        """The relative-error bands of the dtype (an exact check's entries are exact, good or wrong; its
+        documents name float64's limits where they speak of bands)."""
+        return m.precision("float64" if self.dtype == "exact" else self.dtype).bands
 
     def failures(self) -> list[CheckEntry]:
         return [e for e in self.entries if e.band not in PASSING]

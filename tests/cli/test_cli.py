@@ -29,7 +29,7 @@ VECTOR = EXAMPLES / "one_layer_vector.yaml"
 
 # -- helpers ------------------------------------------------------------------------------------------
 def run_cli(cwd: Path, *args) -> subprocess.CompletedProcess:
-    """`python -m derive.cli ARGS` in `cwd`, text output captured, with a generous timeout."""
+    """`python -m derive ARGS` in `cwd`, text output captured, with a generous timeout."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-m", "derive", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=240, env=env, stdin=subprocess.DEVNULL)
@@ -253,3 +253,14 @@ def test_pdf_without_pdflatex_says_so_and_writes_nothing(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, env=env)
     message = assert_bad_input(result, tmp_path, "out.pdf")
     assert "pdflatex is not installed" in message and "texlive-latex-base" in message
+
+
+@pytest.mark.parametrize("suffix", [".md", ".tex", ".json"])
+def test_solve_checks_exactly_when_asked(tmp_path, suffix):
+    """`derive solve --method exact` once failed with "unknown dtype 'exact'" (the document asked the exact
+    report for the float bands)."""
+    out = tmp_path / f"out{suffix}"
+    done = run_cli(tmp_path, "solve", EXAMPLES / "one_layer_batch.yaml", "--method", "exact", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert "exact comparison with sympy.diff" in done.stdout and "PASS" in done.stdout
+    assert "sympy.diff" in out.read_text() if suffix != ".json" else '"exact"' in out.read_text()
