@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 TARGET = 0.15  # seconds, for --version and --help
 
@@ -27,7 +28,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     repeat = parser.parse_args().repeat
-    script = shutil.which("derive")
+    beside = Path(sys.executable).with_name("derive")  # the script of this interpreter's installation
+    script = str(beside) if beside.exists() else shutil.which("derive")
     cases = {
         "python -c pass (the interpreter alone)": [sys.executable, "-c", "pass"],
         "python -c 'import derive'": [sys.executable, "-c", "import derive"],

@@ -13,12 +13,21 @@ A feature: it builds on solve, check, write, read and core, and no other feature
 """
 
 
+import importlib
+import warnings
+
+
 def __getattr__(name: str):
     """`derive.grade.grade` (README), imported from `batch` when first asked for, so that importing one
-    submodule of grade does not load the others (PEP 562)."""
+    submodule of grade does not load the others (PEP 562); derive 0.1's `derive.grade` module's other names
+    (`Rubric`, `feedback`, ...) from `batch`, with a DeprecationWarning naming it."""
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    batch = importlib.import_module(".batch", __name__)
     if name == "grade":
-        from .batch import grade
-
-        globals()["grade"] = grade
-        return grade
+        globals()["grade"] = batch.grade
+        return batch.grade
+    if hasattr(batch, name):
+        warnings.warn(f"derive.grade.{name} is now derive.grade.batch.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(batch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ from sympy import Symbol
 
 from ..check.evaluation import evaluate_in
 from ..core import network as core
+from ..core.network import expand_definitions, make_symbol  # noqa: F401 (derive 0.1's derive.network)
 from .derivation import Solution
 
 

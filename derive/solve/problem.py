@@ -4,6 +4,7 @@ network that derives (`derive.solve.network.Network`), with `solve` and `gradien
 from __future__ import annotations
 
 from ..read import problem as read
+from ..read.problem import KNOWN_KEYS, MLP_KEYS, NOT_SYMMETRIC, read_problem_file  # noqa: F401 (derive 0.1's derive.problem)
 from .derivation import Solution
 from .network import Network
 

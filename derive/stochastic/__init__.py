@@ -11,3 +11,20 @@ A feature: it builds on solve, check, write, read and core, and no other feature
 not live here: the deterministic networks the experts are (`derive.solve`), the document's words
 (`templates/estimate*.j2`).
 """
+
+import importlib
+import warnings
+
+_OLD_HOMES = ("derive.stochastic.problem", "derive.stochastic.symbolic")  # derive 0.1's derive.stochastic module
+
+
+def __getattr__(name: str):
+    """derive 0.1's `derive.stochastic` module's names (`StochasticProblem`, `validate`, ...), from the modules
+    that hold them now, with a DeprecationWarning naming it (PEP 562: nothing is imported until asked for)."""
+    if not name.startswith("__"):
+        for home in _OLD_HOMES:
+            module = importlib.import_module(home)
+            if hasattr(module, name):
+                warnings.warn(f"derive.stochastic.{name} is now {home}.{name}", DeprecationWarning, stacklevel=2)
+                return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

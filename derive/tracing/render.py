@@ -1,6 +1,6 @@
 """Writing traces: the LaTeX document (tables as `tabular`s, the graph in TikZ), Markdown, and JSON.
 
-The words live in `templates/trace.tex.j2`, `templates/trace.md.j2` and `templates/trace_tables.j2`; the maths
+The words live in `templates/trace.tex.j2`, `templates/trace.md.j2` and `templates/trace_body.j2`; the maths
 goes through the one printer (`derive.tracing.graph.printer`, a `derive.core.printing.DerivePrinter`). Reads traces, never
 builds them.
 """

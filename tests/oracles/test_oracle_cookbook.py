@@ -16,7 +16,7 @@ of the gradient's scale). Every sum is taken: none is an xfail.
 Identities the Cookbook states for symmetric matrices only (53, 84-88) are drawn with symmetric ones. Left out:
 matrix-valued derivatives (59, 73-76, 79-80, 130), derivatives with respect to a pseudo-inverse (56) or of
 Kronecker products (105, 120), eigenvalue derivatives other than the sum and product (67-68), and traces
-already asserted in tests/test_matrix_cookbook.py and SymPy's file (tests/test_oracle_sympy_derivatives.py).
+already asserted in tests/core/test_matrix_cookbook.py and SymPy's file (tests/oracles/test_oracle_sympy_derivatives.py).
 """
 
 from __future__ import annotations

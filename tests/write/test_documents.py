@@ -30,7 +30,7 @@ def document_without_check(path: Path) -> str:
 def test_golden_latex(example):
     """The examples' documents (without the float-valued check table) match their reviewed golden files.
 
-    To accept a deliberate change: DERIVE_UPDATE_GOLDEN=1 pytest tests/test_documents.py, then read the diff.
+    To accept a deliberate change: DERIVE_UPDATE_GOLDEN=1 pytest tests/write/test_documents.py, then read the diff.
     """
     text = document_without_check(ROOT / "examples" / f"{example}.yaml")
     golden = GOLDEN / f"{example}.tex"
