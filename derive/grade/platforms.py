@@ -292,3 +292,31 @@ def _requirements() -> list[str]:
         return [r for r in requires("derive") or [] if "extra ==" not in r]
     except PackageNotFoundError:
         raise DeriveError("cannot find derive's dependencies (no pyproject.toml, no installed metadata)") from None
+
+
+# -- a class graded at once ---------------------------------------------------------------------------------
+
+def write_results_dir(folder: Path, batch, problem_path: Path) -> list[Path]:
+    """One Gradescope results.json per student of `batch`: `folder/<student>/results.json` (the student's
+    file name; names that are not a plain folder name are refused by `_student_folder`)."""
+    from ..write.output import write_atomically
+
+    problem = load_problem(problem_path)
+    rubric = load_rubric(problem_path, problem)
+    wrts = [w.name for w in problem.wrt]
+    answers = _answers(problem_path, rubric)
+    seconds = batch.seconds / max(1, len(batch.results))
+    written = []
+    for result in batch.results:
+        target = folder / _student_folder(result.student) / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = gradescope_results(result, rubric, wrts, seconds, answers)
+        write_atomically(target, json.dumps(data, indent=2, ensure_ascii=False))
+        written.append(target)
+    return written
+
+
+def _student_folder(name: str) -> str:
+    """The student's file name as one folder name: never empty, '.', '..' or containing a separator."""
+    clean = "".join("_" if c in "/\\\0" or not c.isprintable() else c for c in name).strip()
+    return clean if clean not in ("", ".", "..") else f"_{clean}"
