@@ -298,7 +298,7 @@ def _requirements() -> list[str]:
 
 def write_results_dir(folder: Path, batch, problem_path: Path) -> list[Path]:
     """One Gradescope results.json per student of `batch`: `folder/<student>/results.json` (the student's
-    file name; names that are not a plain folder name are refused by `_student_folder`)."""
+    file name as one folder name, `~2` added where two names would give the same folder)."""
     from ..write.output import write_atomically
 
     problem = load_problem(problem_path)
@@ -306,9 +306,12 @@ def write_results_dir(folder: Path, batch, problem_path: Path) -> list[Path]:
     wrts = [w.name for w in problem.wrt]
     answers = _answers(problem_path, rubric)
     seconds = batch.seconds / max(1, len(batch.results))
-    written = []
+    written, used = [], set()
     for result in batch.results:
-        target = folder / _student_folder(result.student) / "results.json"
+        name = _student_folder(result.student)
+        name = next(n for n in (name, *(f"{name}~{i}" for i in range(2, len(used) + 3))) if n not in used)
+        used.add(name)
+        target = folder / name / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         data = gradescope_results(result, rubric, wrts, seconds, answers)
         write_atomically(target, json.dumps(data, indent=2, ensure_ascii=False))

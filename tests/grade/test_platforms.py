@@ -219,3 +219,15 @@ def test_autograder_bad_problem_exits_2(tmp_path):
     (tmp_path / "p.yaml").write_text("title: [unclosed\n", encoding="utf-8")
     assert_bad_input(run_cli(tmp_path, "autograder", "p.yaml", "-o", "ag.zip"), tmp_path, None)
     assert not (tmp_path / "ag.zip").exists()
+
+
+def test_results_dir_folders_are_plain_names_and_never_collide(tmp_path):
+    from derive.grade.batch import Batch, StudentResult
+    from derive.grade.platforms import write_results_dir
+
+    verdict = {"outcome": "correct", "wrt": "W", "read_as": "", "diagnosis": None, "reason": "", "evidence": []}
+    names = ["a\nb", "a_b", "..", "x/y"]
+    batch = Batch([StudentResult(n, {"W": verdict}, 1.0, 1.0) for n in names], 1.0, 1, 4)
+    written = write_results_dir(tmp_path / "out", batch, BATCH)
+    assert sorted(p.parent.name for p in written) == sorted(["a_b", "a_b~2", "_..", "x_y"])
+    assert all(p.parent.parent == tmp_path / "out" and json.loads(p.read_text())["score"] == 1 for p in written)
