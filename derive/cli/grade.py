@@ -15,12 +15,14 @@ from ..write.output import check_writable, write_atomically
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path), help="Write Gradescope results.json here.")
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one Gradescope results.json per student here: DIR/<student>/results.json.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the grades as CSV here.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 256), help="Worker processes.")
 @click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
 @click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
 @click.option("--executor", "address", metavar="ADDRESS", help="A dask.distributed scheduler (derive[dask]); default: local processes.")
-def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: Path | None, jobs: int,
+def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir: Path | None, csv_path: Path | None, jobs: int,
           time_limit: float, memory_limit: int, address: str | None):
     """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
     from ..grade.batch import dask_executor, grade as grade_all, load_problem, submission_files
@@ -28,6 +30,8 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: P
     for path in (gradescope, csv_path):  # a bad output path fails before the class is graded, not after
         if path:
             check_writable(path)
+    if results_dir and not results_dir.absolute().parent.is_dir():
+        raise DeriveError(f"cannot write {results_dir}: the folder {results_dir.absolute().parent} does not exist")
     wrts = [w.name for w in load_problem(problem).wrt]
     files = submission_files(submissions)
     if not files:
@@ -43,6 +47,10 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: P
         write_atomically(gradescope, batch.to_gradescope(load_rubric(problem, load_problem(problem)), wrts))
     if csv_path:
         write_atomically(csv_path, batch.to_csv(wrts))
+    if results_dir:
+        from ..grade.platforms import write_results_dir
+
+        write_results_dir(results_dir, batch, problem)
     for result in batch.results:
         click.echo(f"{result.student}: {result.score:g}/{result.max_score:g}")
     click.echo(f"{len(batch.results)} submissions, {batch.answers} answers ({batch.decided} distinct) in "

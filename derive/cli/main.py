@@ -16,7 +16,7 @@ import click
 
 from .. import __version__
 from ..core.errors import DeriveError
-from . import check, demo, estimate, grade, solve, trace, verify
+from . import autograder, check, demo, estimate, grade, solve, trace, verify
 
 class _Group(click.Group):
     """Turns every DeriveError into one line and exit status 2, never a traceback."""
@@ -39,7 +39,7 @@ def main():
 
 
 for command in (solve.solve, demo.demo, estimate.estimate, trace.trace_command, verify.verify, grade.grade,
-                check.check_command):
+                check.check_command, autograder.autograder):
     main.add_command(command)
 
 

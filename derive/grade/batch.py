@@ -13,6 +13,7 @@ The rubric lives in the problem file (`rubric:` is taken out before the problem 
       points: {W: 2}                          # per gradient; 1 each by default
       partial: {sign: 0.5, transposed: 0.5}   # fraction of a gradient's points per diagnosis kind
       undecided: 0                            # fraction for an undecided answer (flagged for a person)
+      show_answer: false                      # feedback shows the derived gradient (default: never)
 
 What does not live here: reading answers (`answers.py`), deciding (`verify.py`), the words of the
 feedback (`templates/feedback.txt.j2`).
@@ -49,6 +50,7 @@ class Rubric:
     points: dict = field(default_factory=dict)
     partial: dict = field(default_factory=dict)
     undecided: float = 0.0
+    show_answer: bool = False
 
     def worth(self, wrt: str) -> float:
         return float(self.points.get(wrt, 1.0))
@@ -78,8 +80,8 @@ def load_rubric(path: Path, problem) -> Rubric:
     data = yaml.safe_load(_read_text(Path(path))) or {}
     rubric = data.get("rubric") or {}
     where = f"{path}, rubric"
-    if not isinstance(rubric, dict) or set(rubric) - {"points", "partial", "undecided"}:
-        raise ProblemError("the rubric is a mapping with points, partial and undecided", where)
+    if not isinstance(rubric, dict) or set(rubric) - {"points", "partial", "undecided", "show_answer"}:
+        raise ProblemError("the rubric is a mapping with points, partial, undecided and show_answer", where)
     names = {w.name for w in problem.wrt}
     points = {symbol_name(str(k)): v for k, v in (rubric.get("points") or {}).items()}
     partial = dict(rubric.get("partial") or {})
@@ -93,7 +95,10 @@ def load_rubric(path: Path, problem) -> Rubric:
     undecided = rubric.get("undecided", 0.0)
     if not _number(undecided) or not 0 <= undecided <= 1:
         raise ProblemError("undecided: give a fraction from 0 to 1", where)
-    return Rubric(points, partial, float(undecided))
+    show_answer = rubric.get("show_answer", False)
+    if not isinstance(show_answer, bool):
+        raise ProblemError("show_answer: give true or false", where)
+    return Rubric(points, partial, float(undecided), show_answer)
 
 
 def _number(value) -> bool:
@@ -279,7 +284,7 @@ class Batch:
         writer.writerow(["student", "score", "max_score", *[f"{w} outcome" for w in wrts], "feedback"])
         for r in self.results:
             outcomes = [r.verdicts.get(w, {}).get("outcome", "missing") for w in wrts]
-            writer.writerow([r.student, r.score, r.max_score, *outcomes, feedback(r)])
+            writer.writerow([r.student, r.score, r.max_score, *outcomes, feedback(r, wrts=wrts)])
         return out.getvalue()
 
     def to_gradescope(self, rubric: Rubric, wrts: list[str]) -> str:
@@ -290,7 +295,7 @@ class Batch:
                 score = rubric.score(w, verdict["outcome"], _kind(verdict)) if verdict else 0.0
                 tests.append({"name": f"{r.student}: dL/d{w}", "score": score, "max_score": rubric.worth(w),
                               "status": "passed" if verdict and verdict["outcome"] == "correct" else "failed",
-                              "output": feedback(r, only=w), "visibility": "visible"})
+                              "output": feedback(r, only=w, wrts=wrts), "visibility": "visible"})
         return json.dumps({"score": round(sum(r.score for r in self.results), 6),
                            "execution_time": round(self.seconds, 3),
                            "output": f"{len(self.results)} submission(s) graded by derive", "visibility": "visible",
@@ -407,9 +412,14 @@ def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult
     return StudentResult(name, verdicts, round(score, 6), sum(rubric.worth(w) for w in wrts), error)
 
 
-def feedback(result: StudentResult, only: str | None = None) -> str:
-    """The feedback text for one student (or one of their answers), from `templates/feedback.txt.j2`."""
+def feedback(result: StudentResult, only: str | None = None, wrts: list[str] | None = None,
+             answers: dict | None = None) -> str:
+    """The feedback text for one student (or one of their answers), from `templates/feedback.txt.j2`.
+    Every gradient in `wrts` the student did not answer says "no answer"; the derived gradient is shown
+    only from `answers` ({variable: LaTeX}, given when the rubric says `show_answer: true`)."""
     from ..write.render import environment
 
-    verdicts = {w: v for w, v in result.verdicts.items() if only is None or w == only}
-    return environment().get_template("feedback.txt.j2").render(result=result, verdicts=verdicts).strip()
+    names = [w for w in (wrts or result.verdicts) if only is None or w == only]
+    verdicts = {w: result.verdicts.get(w) for w in names}
+    return environment().get_template("feedback.txt.j2").render(
+        result=result, verdicts=verdicts, answers=answers or {}).strip()
