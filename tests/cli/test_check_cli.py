@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import require_pdflatex
-from test_cli import assert_bad_input, assert_no_traceback, run_cli
+from cli_helpers import assert_bad_input, assert_no_traceback, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCALAR = EXAMPLES / "one_layer_scalar.yaml"

@@ -17,7 +17,7 @@ import pytest
 from derive.read.answers import AnswerError
 from derive.core.errors import ProblemError
 from derive.grade.batch import Rubric, feedback, grade, load_problem, load_rubric, split_answers
-from test_cli import assert_bad_input, assert_no_traceback, run_cli
+from cli_helpers import assert_bad_input, assert_no_traceback, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BATCH = EXAMPLES / "one_layer_batch.yaml"

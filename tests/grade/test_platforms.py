@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import assert_bad_input, assert_no_traceback, run_cli
+from cli_helpers import assert_bad_input, assert_no_traceback, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BATCH = EXAMPLES / "one_layer_batch.yaml"

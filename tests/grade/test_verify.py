@@ -18,7 +18,7 @@ import derive
 from derive.read.answers import AnswerError
 from derive.grade.verdict import DIAGNOSIS_KINDS
 from derive.grade.verify import Judge, Verdict, verify
-from test_cli import assert_bad_input, assert_no_traceback, run_cli
+from cli_helpers import assert_bad_input, assert_no_traceback, run_cli
 
 HERE = Path(__file__).resolve().parents[1]  # tests/
 EXAMPLES = HERE.parent / "examples"

@@ -13,7 +13,7 @@ import matplotlib
 import pytest
 
 from conftest import require_pdflatex
-from test_cli import assert_bad_input, assert_no_traceback, part_files, run_cli, write_problem
+from cli_helpers import assert_bad_input, assert_no_traceback, part_files, run_cli, write_problem
 
 matplotlib.use("Agg")
 

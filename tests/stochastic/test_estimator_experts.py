@@ -24,7 +24,7 @@ from derive.stochastic.problem import NetworkExpert, StochasticProblem
 from derive.stochastic.symbolic import sympy_expert_gradient
 
 from conftest import require_pdflatex
-from test_cli import assert_bad_input, assert_no_traceback, run_cli
+from cli_helpers import assert_bad_input, assert_no_traceback, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ROUTER, ROUTER_MLP = EXAMPLES / "router.yaml", EXAMPLES / "router_mlp.yaml"

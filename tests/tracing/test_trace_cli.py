@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_pdflatex
-from test_cli import assert_bad_input, assert_no_traceback, run_cli, write_problem
+from cli_helpers import assert_bad_input, assert_no_traceback, run_cli, write_problem
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TEXTBOOK = r"\ln x1 + x1 x2 - \sin x2"
