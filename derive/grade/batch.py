@@ -3,9 +3,9 @@ r"""Batch grading: a folder of student submissions against one problem, through 
 A submission is one text file per student. Each answer in it starts with its left-hand side
 (`\frac{\partial L}{\partial W^{(1)}} = ...`); answers are separated by blank lines; a problem with one
 gradient may omit the left-hand side. Identical answers (same variable, same text up to spaces) are decided
-once. Each decision runs in a worker process of a `ProcessPoolExecutor` with its own limits: wall-clock
-time by an interval timer in the worker's main thread, memory by `RLIMIT_AS` set when the worker starts.
-A timeout, a memory error or a crashed worker makes that answer undecided; the batch carries on.
+once. Each decision runs in a pre-started worker process (`deadline.Workers`) that derived the problem once
+and has its address space capped (`RLIMIT_AS`); a worker still deciding at the deadline is killed and
+replaced. A timeout, a memory error or a crashed worker makes that answer undecided; the batch carries on.
 
 The rubric lives in the problem file (`rubric:` is taken out before the problem is read):
 
@@ -25,7 +25,7 @@ import io
 import json
 import re
 import time
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ import yaml
 from ..read.answers import AnswerError, left_side_variable, split_lines, clean
 from ..core.errors import DeriveError, ProblemError
 from ..read.parse import symbol_name
+from .deadline import limit_memory
 
 MAX_FILE_BYTES = 64_000
 TIME_LIMIT = 20.0  # seconds per answer
@@ -180,15 +181,12 @@ _JUDGES: dict = {}
 
 
 def _limit_memory(memory: int | None, warm: bool = True) -> None:
-    """Worker initializer: cap the address space (a runaway answer gets MemoryError, not the machine)."""
-    import resource
-
+    """Cap the address space (a runaway answer gets MemoryError, not the machine)."""
     if warm:  # imported before the cap, so that a capped worker can still start
         from . import verify  # noqa: F401
         import numpy.random  # noqa: F401
 
-    if memory:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    limit_memory(memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +203,9 @@ class ProblemText:
 
 def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT,
            memory: int | None = None) -> dict:
-    """One answer's verdict as a dictionary, within `time_limit` seconds (`deadline.within`): in a worker
-    process's main thread an interval timer bounds it; anywhere else (a thread, a dask worker) it runs in a
-    forked child process with the memory limit, killed at the deadline."""
+    """One answer's verdict as a dictionary, within `time_limit` seconds (`deadline.within`), for an executor
+    given from outside (threads, dask): the answer is decided in a child process forked for it, under the
+    memory limit, and killed at the deadline. The local pool (`_in_workers`) does not come through here."""
     from .deadline import ChildCrashed, TimeLimitReached, within
 
     judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
@@ -217,15 +215,47 @@ def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limi
         try:
             return _verdict(judge, wrt, answer)
         except MemoryError:
-            return _undecided(wrt, answer, "the answer needed more memory than the limit allows")
+            return _undecided(wrt, answer, _memory_reason(memory))
 
     try:
         return within(work, time_limit, child_setup=lambda: _limit_memory(memory, warm=False))
     except TimeLimitReached as reached:
-        where = f" (in the {reached.stage} layer)" if reached.stage else ""
-        return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s{where}")
+        return _undecided(wrt, answer, _timeout_reason(time_limit, reached))
     except ChildCrashed:
-        return _undecided(wrt, answer, "the checker's process crashed on this answer")
+        return _undecided(wrt, answer, _crash_reason(memory))
+
+
+def _timeout_reason(time_limit: float, reached) -> str:
+    where = f" (in the {reached.stage} layer)" if reached.stage else ""
+    return f"no decision within the time limit of {time_limit:g} s{where}: the checking process was stopped"
+
+
+def _crash_reason(memory: int | None) -> str:
+    limit = f" (it may have needed more memory than the limit of {memory >> 20} MB)" if memory else ""
+    return f"the checking process ended without a decision on this answer{limit}"
+
+
+def _memory_reason(memory: int | None) -> str:
+    limit = f" of {memory >> 20} MB" if memory else ""
+    return f"the answer needed more memory than the limit{limit} allows"
+
+
+def _prepare(problem: ProblemText, wrts: list[str], seed: int, memory: int | None) -> dict:
+    """A pool worker's start: the problem derived once per variable, then the memory cap."""
+    judges = {w: _judge(problem, w, seed) for w in wrts}
+    _limit_memory(memory)
+    return {"judges": judges, "memory": memory}
+
+
+def _decide_in_worker(state: dict, task: tuple, report) -> dict:
+    """One answer in a pool worker; the pool's parent keeps the clock and kills this process at the deadline."""
+    wrt, answer = task
+    judge = state["judges"][wrt]
+    judge.report = report
+    try:
+        return _verdict(judge, wrt, answer)
+    except MemoryError:
+        return _undecided(wrt, answer, _memory_reason(state["memory"]))
 
 
 def _judge(problem: ProblemText, wrt: str, seed: int):
@@ -362,26 +392,49 @@ def _collect(files: list[Path], wrts: list[str]):
 
 
 def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress) -> dict:
-    """{task: verdict dict} for every distinct answer; an answer whose worker crashed is retried alone
-    in a fresh worker, and is undecided if it crashes that one too."""
+    """{task: verdict dict} for every distinct answer: in pre-started local workers (`_in_workers`), or on
+    an executor given from outside, whose tasks lost to a broken pool are decided again in local workers."""
+    if executor is None:
+        return _in_workers(problem, unique, jobs, seed, time_limit, memory, progress)
     decided: dict = {}
-    arguments = (problem, seed, time_limit, memory)
-    if executor is not None:
-        broken = _through(executor, unique, arguments, decided, progress)
-    else:
-        with _local_pool(jobs, memory) as pool:
-            broken = _through(pool, unique, arguments, decided, progress)
-    for task in broken:
-        with _local_pool(1, memory) as pool:
-            if _through(pool, [task], arguments, decided, progress):
-                decided[task] = _undecided(task[0], task[1], "the checker's worker process crashed on this answer")
-                if progress:
-                    progress(1)
+    broken = _through(executor, unique, (problem, seed, time_limit, memory), decided, progress)
+    decided.update(_in_workers(problem, broken, 1, seed, time_limit, memory, progress))
     return decided
 
 
-def _local_pool(jobs: int, memory: int | None) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_limit_memory, initargs=(memory,))
+def _in_workers(problem: ProblemText, tasks: list, jobs: int, seed, time_limit, memory, progress,
+                retry: bool = True) -> dict:
+    """{task: verdict dict} from `deadline.Workers`: each worker derives the problem once; an answer not
+    decided by its deadline is undecided (its worker killed and replaced); an answer whose worker died is
+    tried once more alone, and is undecided if it kills that worker too."""
+    from .deadline import Workers
+
+    if not tasks:
+        return {}
+    decided, crashed = {}, []
+    wrts = sorted({w for w, _ in tasks})
+    with Workers(max(1, min(jobs, len(tasks))), _prepare, (problem, wrts, seed, memory), _decide_in_worker) as pool:
+        for index, kind, value in pool.map(tasks, time_limit):
+            task = tasks[index]
+            if kind == "crashed" and retry:
+                crashed.append(task)
+                continue
+            decided[task] = _ended(task, kind, value, time_limit, memory)
+            if progress:
+                progress(1)
+    decided.update(_in_workers(problem, crashed, 1, seed, time_limit, memory, progress, retry=False))
+    return decided
+
+
+def _ended(task: tuple, kind: str, value, time_limit, memory) -> dict:
+    """The verdict dict for a task that ended in a pool worker as `kind` (see `deadline.Workers.map`)."""
+    if kind == "result":
+        return value
+    if kind == "timeout":
+        return _undecided(*task, _timeout_reason(time_limit, value))
+    if kind == "crashed":
+        return _undecided(*task, _crash_reason(memory))
+    return _undecided(*task, f"the checker failed: {type(value).__name__}: {value}")
 
 
 def _through(pool: Executor, tasks: list, arguments: tuple, decided: dict, progress) -> list:
