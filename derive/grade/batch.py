@@ -240,9 +240,9 @@ def _memory_reason(memory: int | None) -> str:
     return f"the answer needed more memory than the limit{limit} allows"
 
 
-def _prepare(problem: ProblemText, wrts: list[str], seed: int, memory: int | None) -> dict:
-    """A pool worker's start: the problem derived once per variable, then the memory cap."""
-    judges = {w: _judge(problem, w, seed) for w in wrts}
+def _prepare(judges: dict, memory: int | None) -> dict:
+    """A pool worker's start: the judges (derived once, in the parent, and inherited through fork), then
+    the memory cap."""
     _limit_memory(memory)
     return {"judges": judges, "memory": memory}
 
@@ -258,13 +258,14 @@ def _decide_in_worker(state: dict, task: tuple, report) -> dict:
         return _undecided(wrt, answer, _memory_reason(state["memory"]))
 
 
-def _judge(problem: ProblemText, wrt: str, seed: int):
+def _judge(problem: ProblemText, wrt: str, seed: int, loaded=None):
+    """The `Judge` for one gradient, built once per process (`loaded`: the problem already read from `problem`)."""
     from ..solve.problem import Problem
     from .verify import Judge
 
     key = (problem, wrt, seed)
     if key not in _JUDGES:
-        _JUDGES[key] = Judge(Problem.from_text(problem.text, problem.source), wrt, seed)
+        _JUDGES[key] = Judge(loaded or Problem.from_text(problem.text, problem.source), wrt, seed)
     return _JUDGES[key]
 
 
@@ -359,7 +360,8 @@ def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jo
     wrts = [w.name for w in problem.wrt]
     students, tasks = _collect(submission_files(folder), wrts)
     unique = list(dict.fromkeys(tasks.values()))
-    decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress)
+    decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress,
+                   loaded=problem)
     results = [_result(name, answers, error, decided, tasks, rubric, wrts) for name, (answers, error) in students.items()]
     return Batch(results, time.perf_counter() - start, len(unique), len(tasks))
 
@@ -391,11 +393,11 @@ def _collect(files: list[Path], wrts: list[str]):
     return students, tasks
 
 
-def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress) -> dict:
+def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress, loaded=None) -> dict:
     """{task: verdict dict} for every distinct answer: in pre-started local workers (`_in_workers`), or on
     an executor given from outside, whose tasks lost to a broken pool are decided again in local workers."""
     if executor is None:
-        return _in_workers(problem, unique, jobs, seed, time_limit, memory, progress)
+        return _in_workers(problem, unique, jobs, seed, time_limit, memory, progress, loaded=loaded)
     decided: dict = {}
     broken = _through(executor, unique, (problem, seed, time_limit, memory), decided, progress)
     decided.update(_in_workers(problem, broken, 1, seed, time_limit, memory, progress))
@@ -403,8 +405,8 @@ def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory,
 
 
 def _in_workers(problem: ProblemText, tasks: list, jobs: int, seed, time_limit, memory, progress,
-                retry: bool = True) -> dict:
-    """{task: verdict dict} from `deadline.Workers`: each worker derives the problem once; an answer not
+                retry: bool = True, loaded=None) -> dict:
+    """{task: verdict dict} from `deadline.Workers`, forked after the problem is derived (once); an answer not
     decided by its deadline is undecided (its worker killed and replaced); an answer whose worker died is
     tried once more alone, and is undecided if it kills that worker too."""
     from .deadline import Workers
@@ -412,8 +414,8 @@ def _in_workers(problem: ProblemText, tasks: list, jobs: int, seed, time_limit, 
     if not tasks:
         return {}
     decided, crashed = {}, []
-    wrts = sorted({w for w, _ in tasks})
-    with Workers(max(1, min(jobs, len(tasks))), _prepare, (problem, wrts, seed, memory), _decide_in_worker) as pool:
+    judges = {w: _judge(problem, w, seed, loaded) for w in sorted({w for w, _ in tasks})}  # workers inherit them
+    with Workers(max(1, min(jobs, len(tasks))), _prepare, (judges, memory), _decide_in_worker) as pool:
         for index, kind, value in pool.map(tasks, time_limit):
             task = tasks[index]
             if kind == "crashed" and retry:
@@ -422,7 +424,7 @@ def _in_workers(problem: ProblemText, tasks: list, jobs: int, seed, time_limit, 
             decided[task] = _ended(task, kind, value, time_limit, memory)
             if progress:
                 progress(1)
-    decided.update(_in_workers(problem, crashed, 1, seed, time_limit, memory, progress, retry=False))
+    decided.update(_in_workers(problem, crashed, 1, seed, time_limit, memory, progress, retry=False, loaded=loaded))
     return decided
 
 
