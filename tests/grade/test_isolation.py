@@ -1,0 +1,135 @@
+r"""Limits enforced by killing the deciding process: an answer still running at its deadline (in a long C
+call, which no timer interrupts) is cut and undecided, the next answer is still decided, a memory limit gives
+undecided, and no process is left behind (no zombie, no worker)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from derive.grade.batch import grade
+from derive.grade.deadline import ChildCrashed, TimeLimitReached, Workers, within
+from test_cli import assert_no_traceback, run_cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+BATCH = EXAMPLES / "one_layer_batch.yaml"
+RIGHT = r"X^T((\hat y - y)\odot\sigma'(XW))"
+SIGN = r"X^T((y - \hat y)\odot\sigma'(XW))"
+# A product of two 6000x6000 matrices at every sample point: one long BLAS call each, seconds at least.
+LONG = (r"\frac{\mathbf{1}_{6000}^T \operatorname{diag}(\mathbf{1}_{6000}) \operatorname{diag}(\mathbf{1}_{6000}) "
+        r"\mathbf{1}_{6000}}{6000} X^T((\hat y - y)\odot\sigma'(XW))")
+# 90 characters asking for a 16000x16000 matrix (2 GB): beyond any memory limit given here.
+HUGE = r"X^T y (\mathbf{1}_{16000}^T \operatorname{diag}(\mathbf{1}_{16000}) \mathbf{1}_{16000})"
+
+
+def backtrack(report=None, note: str = ""):
+    """Catastrophic backtracking: one C call that checks no signal and would take longer than the universe."""
+    if report:
+        report("numeric", note)
+    return re.match(r"(a+)+$", "a" * 60 + "b")
+
+
+def children() -> list[tuple[int, str]]:
+    """(pid, state) of this process's children, zombies included, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[1]) == os.getpid():
+                found.append((int(entry), fields[0]))
+    return found
+
+
+def test_within_kills_a_long_c_call_at_the_deadline():
+    started = time.monotonic()
+    with pytest.raises(TimeLimitReached) as reached:
+        within(lambda report: backtrack(report, "read so far"), 0.3)
+    assert time.monotonic() - started < 30  # cut: the call itself would never end
+    assert reached.value.stage == "numeric" and reached.value.note == "read so far"
+    assert children() == []
+
+
+def test_within_reports_a_child_that_died():
+    with pytest.raises(ChildCrashed):
+        within(lambda report: os._exit(7), 10)
+    assert children() == []
+
+
+def _prepare(offset):
+    return offset
+
+
+def _run(state, task, report):
+    if task == "hang":
+        return backtrack(report, task)
+    if task == "die":
+        os._exit(9)
+    if task == "fail":
+        raise ValueError("a failure")
+    return task + state
+
+
+def test_workers_replace_a_killed_worker_and_carry_on():
+    tasks = [1, "hang", 2, "die", 3, "fail", 4]
+    with Workers(2, _prepare, (10,), _run) as pool:
+        ended = {tasks[i]: (kind, value) for i, kind, value in pool.map(tasks, 0.5)}
+    assert {t: ended[t] for t in (1, 2, 3, 4)} == {1: ("result", 11), 2: ("result", 12), 3: ("result", 13),
+                                                  4: ("result", 14)}
+    assert ended["hang"][0] == "timeout" and ended["hang"][1].stage == "numeric"
+    assert ended["die"][0] == "crashed" and isinstance(ended["die"][1], ChildCrashed)
+    assert ended["fail"][0] == "error" and str(ended["fail"][1]) == "a failure"
+    assert children() == [] and multiprocessing.active_children() == []
+
+
+def submissions(folder: Path, files: dict) -> Path:
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_grade_cuts_a_long_answer_and_decides_the_next(tmp_path):
+    folder = submissions(tmp_path / "subs", {"a_long.tex": LONG, "b_right.tex": RIGHT, "c_sign.tex": SIGN})
+    batch = grade(BATCH, folder, jobs=1, time_limit=0.5)
+    verdicts = {r.student: r.verdicts["W"] for r in batch.results}
+    assert verdicts["a_long.tex"]["outcome"] == "undecided"
+    assert "time limit of 0.5 s" in verdicts["a_long.tex"]["reason"]
+    assert "the checking process was stopped" in verdicts["a_long.tex"]["reason"]
+    assert verdicts["b_right.tex"]["outcome"] == "correct"  # decided by the worker that replaced the killed one
+    assert verdicts["c_sign.tex"]["outcome"] == "incorrect"
+    assert children() == [] and multiprocessing.active_children() == []
+
+
+def test_grade_memory_limit_gives_undecided(tmp_path):
+    folder = submissions(tmp_path / "subs", {"a_huge.tex": HUGE, "b_right.tex": RIGHT})
+    batch = grade(BATCH, folder, jobs=1, memory=1024 << 20)
+    verdicts = {r.student: r.verdicts["W"] for r in batch.results}
+    assert verdicts["a_huge.tex"]["outcome"] == "undecided"
+    assert "memory" in verdicts["a_huge.tex"]["reason"] and "1024 MB" in verdicts["a_huge.tex"]["reason"]
+    assert verdicts["b_right.tex"]["outcome"] == "correct"
+    assert children() == []
+
+
+def test_verify_cuts_a_long_answer(tmp_path):
+    result = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", LONG, "--time-limit", "0.5")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "undecided" in result.stdout and "reason: time limit of 0.5 s reached" in result.stdout
+    assert_no_traceback(result)
+
+
+def test_verify_memory_limit_gives_undecided(tmp_path):
+    result = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", HUGE, "--memory-limit", "1024")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "undecided" in result.stdout and "memory" in result.stdout and "1024 MB" in result.stdout
+    assert_no_traceback(result)
+    right = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", RIGHT, "--memory-limit", "1024")
+    assert right.returncode == 0, right.stdout + right.stderr
