@@ -3,7 +3,7 @@ r"""Batch grading: a folder of student submissions against one problem, through 
 A submission is one text file per student. Each answer in it starts with its left-hand side
 (`\frac{\partial L}{\partial W^{(1)}} = ...`); answers are separated by blank lines; a problem with one
 gradient may omit the left-hand side. Identical answers (same variable, same text up to spaces) are decided
-once. Each decision runs in a pre-started worker process (`deadline.Workers`) that derived the problem once
+once. Each decision runs in a pre-started worker process (`deciding`, `deadline.Workers`) that derived the problem once
 and has its address space capped (`RLIMIT_AS`); a worker still deciding at the deadline is killed and
 replaced. A timeout, a memory error or a crashed worker makes that answer undecided; the batch carries on.
 
@@ -14,7 +14,7 @@ The rubric lives in the problem file (`rubric:` is taken out before the problem 
       partial: {sign: 0.5, transposed: 0.5}   # fraction of a gradient's points per diagnosis kind
       undecided: 0                            # fraction for an undecided answer (flagged for a person)
 
-What does not live here: reading answers (`answers.py`), deciding (`verify.py`), the words of the
+What does not live here: reading answers (`answers.py`), deciding (`verify.py`; in workers: `deciding`), the words of the
 feedback (`templates/feedback.txt.j2`).
 """
 
@@ -25,7 +25,7 @@ import io
 import json
 import re
 import time
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,7 @@ import yaml
 from ..read.answers import AnswerError, left_side_variable, split_lines, clean
 from ..core.errors import DeriveError, ProblemError
 from ..read.parse import symbol_name
-from .deadline import limit_memory
+from .deciding import _limit_memory, run as _run  # noqa: F401 - _limit_memory: the workers' cap
 
 MAX_FILE_BYTES = 64_000
 TIME_LIMIT = 20.0  # seconds per answer
@@ -175,19 +175,7 @@ def _only_comments(block: str) -> bool:
     return not _uncommented(block).strip()
 
 
-# -- deciding in workers ----------------------------------------------------------------------------------
-
-_JUDGES: dict = {}
-
-
-def _limit_memory(memory: int | None, warm: bool = True) -> None:
-    """Cap the address space (a runaway answer gets MemoryError, not the machine)."""
-    if warm:  # imported before the cap, so that a capped worker can still start
-        from . import verify  # noqa: F401
-        import numpy.random  # noqa: F401
-
-    limit_memory(memory)
-
+# -- what workers receive -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class ProblemText:
@@ -199,87 +187,6 @@ class ProblemText:
     @classmethod
     def read(cls, path: Path) -> "ProblemText":
         return cls(_without_key(_read_text(Path(path)), "rubric"), str(path))
-
-
-def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT,
-           memory: int | None = None) -> dict:
-    """One answer's verdict as a dictionary, within `time_limit` seconds (`deadline.within`), for an executor
-    given from outside (threads, dask): the answer is decided in a child process forked for it, under the
-    memory limit, and killed at the deadline. The local pool (`_in_workers`) does not come through here."""
-    from .deadline import ChildCrashed, TimeLimitReached, within
-
-    judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
-
-    def work(report):
-        judge.report = report
-        try:
-            return _verdict(judge, wrt, answer)
-        except MemoryError:
-            return _undecided(wrt, answer, _memory_reason(memory))
-
-    try:
-        return within(work, time_limit, child_setup=lambda: _limit_memory(memory, warm=False))
-    except TimeLimitReached as reached:
-        return _undecided(wrt, answer, _timeout_reason(time_limit, reached))
-    except ChildCrashed:
-        return _undecided(wrt, answer, _crash_reason(memory))
-
-
-def _timeout_reason(time_limit: float, reached) -> str:
-    where = f" (in the {reached.stage} layer)" if reached.stage else ""
-    return f"no decision within the time limit of {time_limit:g} s{where}: the checking process was stopped"
-
-
-def _crash_reason(memory: int | None) -> str:
-    limit = f" (it may have needed more memory than the limit of {memory >> 20} MB)" if memory else ""
-    return f"the checking process ended without a decision on this answer{limit}"
-
-
-def _memory_reason(memory: int | None) -> str:
-    limit = f" of {memory >> 20} MB" if memory else ""
-    return f"the answer needed more memory than the limit{limit} allows"
-
-
-def _prepare(judges: dict, memory: int | None) -> dict:
-    """A pool worker's start: the judges (derived once, in the parent, and inherited through fork), then
-    the memory cap."""
-    _limit_memory(memory)
-    return {"judges": judges, "memory": memory}
-
-
-def _decide_in_worker(state: dict, task: tuple, report) -> dict:
-    """One answer in a pool worker; the pool's parent keeps the clock and kills this process at the deadline."""
-    wrt, answer = task
-    judge = state["judges"][wrt]
-    judge.report = report
-    try:
-        return _verdict(judge, wrt, answer)
-    except MemoryError:
-        return _undecided(wrt, answer, _memory_reason(state["memory"]))
-
-
-def _judge(problem: ProblemText, wrt: str, seed: int, loaded=None):
-    """The `Judge` for one gradient, built once per process (`loaded`: the problem already read from `problem`)."""
-    from ..solve.problem import Problem
-    from .verify import Judge
-
-    key = (problem, wrt, seed)
-    if key not in _JUDGES:
-        _JUDGES[key] = Judge(loaded or Problem.from_text(problem.text, problem.source), wrt, seed)
-    return _JUDGES[key]
-
-
-def _verdict(judge, wrt: str, answer: str) -> dict:
-    try:
-        return judge.verdict(answer).to_dict()
-    except AnswerError as error:
-        return {"outcome": "invalid", "wrt": wrt, "read_as": "", "diagnosis": None, "reason": error.message,
-                "evidence": [], "lines": []}
-
-
-def _undecided(wrt: str, answer: str, reason: str) -> dict:
-    return {"outcome": "undecided", "wrt": wrt, "read_as": answer, "diagnosis": None, "reason": reason,
-            "evidence": [], "lines": []}
 
 
 # -- the batch ----------------------------------------------------------------------------------------------
@@ -391,69 +298,6 @@ def _collect(files: list[Path], wrts: list[str]):
         for w, text in answers.items():
             tasks[(path.name, w)] = (w, _normalised(_without_left_side(text)))
     return students, tasks
-
-
-def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress, loaded=None) -> dict:
-    """{task: verdict dict} for every distinct answer: in pre-started local workers (`_in_workers`), or on
-    an executor given from outside, whose tasks lost to a broken pool are decided again in local workers."""
-    if executor is None:
-        return _in_workers(problem, unique, jobs, seed, time_limit, memory, progress, loaded=loaded)
-    decided: dict = {}
-    broken = _through(executor, unique, (problem, seed, time_limit, memory), decided, progress)
-    decided.update(_in_workers(problem, broken, 1, seed, time_limit, memory, progress))
-    return decided
-
-
-def _in_workers(problem: ProblemText, tasks: list, jobs: int, seed, time_limit, memory, progress,
-                retry: bool = True, loaded=None) -> dict:
-    """{task: verdict dict} from `deadline.Workers`, forked after the problem is derived (once); an answer not
-    decided by its deadline is undecided (its worker killed and replaced); an answer whose worker died is
-    tried once more alone, and is undecided if it kills that worker too."""
-    from .deadline import Workers
-
-    if not tasks:
-        return {}
-    decided, crashed = {}, []
-    judges = {w: _judge(problem, w, seed, loaded) for w in sorted({w for w, _ in tasks})}  # workers inherit them
-    with Workers(max(1, min(jobs, len(tasks))), _prepare, (judges, memory), _decide_in_worker) as pool:
-        for index, kind, value in pool.map(tasks, time_limit):
-            task = tasks[index]
-            if kind == "crashed" and retry:
-                crashed.append(task)
-                continue
-            decided[task] = _ended(task, kind, value, time_limit, memory)
-            if progress:
-                progress(1)
-    decided.update(_in_workers(problem, crashed, 1, seed, time_limit, memory, progress, retry=False, loaded=loaded))
-    return decided
-
-
-def _ended(task: tuple, kind: str, value, time_limit, memory) -> dict:
-    """The verdict dict for a task that ended in a pool worker as `kind` (see `deadline.Workers.map`)."""
-    if kind == "result":
-        return value
-    if kind == "timeout":
-        return _undecided(*task, _timeout_reason(time_limit, value))
-    if kind == "crashed":
-        return _undecided(*task, _crash_reason(memory))
-    return _undecided(*task, f"the checker failed: {type(value).__name__}: {value}")
-
-
-def _through(pool: Executor, tasks: list, arguments: tuple, decided: dict, progress) -> list:
-    """Decide `tasks` on `pool` into `decided`; returns the tasks lost to a broken pool."""
-    futures = {pool.submit(decide, arguments[0], w, text, *arguments[1:]): (w, text) for w, text in tasks}
-    broken = []
-    for future, task in futures.items():
-        try:
-            decided[task] = future.result()
-        except BrokenExecutor:
-            broken.append(task)
-            continue
-        except Exception as error:  # a failure derive did not foresee: this answer only
-            decided[task] = _undecided(task[0], task[1], f"the checker failed: {type(error).__name__}: {error}")
-        if progress:
-            progress(1)
-    return broken
 
 
 def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult:
