@@ -7,7 +7,8 @@ For each example problem (one_layer_scalar, one_layer_batch, two_layer_batch, ml
 missing sigma', transpose, shape), each made distinct by a factor \frac{i}{i} (= 1) so that deduplication
 does not hide the work. Every answer is decided in a pre-started worker process (forked after the problem
 is derived, killed at its deadline), as `derive grade` does. Prints, per problem: answers per second from
-start to end (reading the problem, deriving it, starting the workers included) and while deciding (from the
+start to end (reading the problem, deriving it, starting the workers included; derive's modules imported
+before, by a first small class) and while deciding (from the
 first decision to the last), distinct answers decided, the outcomes, and the peak resident memory of the
 worker processes (from getrusage of the children). Then the isolation's cost when answers hang:
 `--slow` answers that each run past the time limit, in a class of typical ones (each slow answer costs one
@@ -53,8 +54,12 @@ def write_class(folder: Path, problem: str, students: int) -> None:
         (folder / f"student{i:04d}.tex").write_text(left + answer, encoding="utf-8")
 
 
-SLOW = (r"\frac{{\mathbf{{1}}_{{9000}}^T \operatorname{{diag}}(\mathbf{{1}}_{{9000}}) "
-        r"\operatorname{{diag}}(\mathbf{{1}}_{{9000}}) \mathbf{{1}}_{{9000}}}}{{9000}} X^T(\hat y - y) + {i} W - {i} W")
+# An answer multiplies 6000x6000 matrices (seconds of one BLAS call); sizes written in an answer are bounded
+# by the problem's own, so the slow class is graded on one_layer_batch with 6000 features (WIDE).
+SLOW = (r"\frac{{\mathbf{{1}}_{{6000}}^T \operatorname{{diag}}(\mathbf{{1}}_{{6000}}) "
+        r"\operatorname{{diag}}(\mathbf{{1}}_{{6000}}) \mathbf{{1}}_{{6000}}}}{{6000}} X^T(\hat y - y) + {i} W - {i} W")
+WIDE = (EXAMPLES / "one_layer_batch.yaml").read_text(encoding="utf-8").replace("[n, 3]", "[n, 6000]").replace(
+    "[3, 1]", "[6000, 1]")
 
 
 def timed_grade(path: Path, folder: Path, jobs: int, time_limit: float = 20.0):
@@ -79,6 +84,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"--jobs {args.jobs}, each answer in a pre-started worker process killed at its deadline")
     print(f"{'problem':18} {'answers':>7} {'distinct':>8} {'seconds':>8} {'answers/s':>9} {'deciding/s':>10}  outcomes")
+    with tempfile.TemporaryDirectory() as tmp:  # derive's modules imported first, as `derive grade` has them
+        write_class(Path(tmp), args.problems[0], 2)
+        grade(EXAMPLES / f"{args.problems[0]}.yaml", Path(tmp), jobs=1)
     for problem in args.problems:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -93,18 +101,24 @@ def main() -> None:
 
 
 def slow_class(args) -> None:
-    """--slow answers that run past the time limit among --students typical ones, on one_layer_batch."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        write_class(folder, "one_layer_batch", args.students)
-        for i in range(args.slow):
-            (folder / f"slow{i:02d}.tex").write_text(SLOW.format(i=i + 1), encoding="utf-8")
-        batch, seconds, _ = timed_grade(EXAMPLES / "one_layer_batch.yaml", folder, args.jobs, args.time_limit)
+    """--slow answers that run past the time limit among --students typical ones, on one_layer_batch
+    with 6000 features, against the same class without them."""
+    seconds = {}
+    for slow in (0, args.slow):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "submissions"
+            folder.mkdir()
+            write_class(folder, "one_layer_batch", args.students)
+            for i in range(slow):
+                (folder / f"slow{i:02d}.tex").write_text(SLOW.format(i=i + 1), encoding="utf-8")
+            problem = Path(tmp) / "wide.yaml"
+            problem.write_text(WIDE, encoding="utf-8")
+            batch, seconds[slow], _ = timed_grade(problem, folder, args.jobs, args.time_limit)
     outcomes = Counter(v["outcome"] for r in batch.results for v in r.verdicts.values())
     floor = args.slow * args.time_limit / args.jobs
-    print(f"one_layer_batch with {args.slow} answers past --time-limit {args.time_limit:g}: {seconds:.2f} s "
-          f"(the slow answers alone take at least {floor:.1f} s), {dict(outcomes)}")
-
+    print(f"one_layer_batch (6000 features), {args.students} typical answers: {seconds[0]:.2f} s; with {args.slow} "
+          f"more past --time-limit {args.time_limit:g}: {seconds[args.slow]:.2f} s (the time limits alone: "
+          f"{floor:.1f} s), {dict(outcomes)}")
 
 if __name__ == "__main__":
     main()
