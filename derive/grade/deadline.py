@@ -52,6 +52,16 @@ def limit_memory(memory: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
+def _die_with_parent() -> None:
+    """In a child: be killed when the parent dies (a SIGTERM or SIGKILL to it), not run on alone (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pipe's end stops the worker at its next task
+        pass
+
+
 def within(work: Callable[[Report], object], seconds: float | None, child_setup: Callable[[], None] | None = None,
            start: tuple[str, str] = ("", "")):
     """`work(report)` in a child process forked for it, killed after `seconds` of clock time (None: no limit,
@@ -95,6 +105,7 @@ def _in_child(work, seconds: float, setup: Callable[[], None] | None, start: tup
         try:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a timer the parent had set is not the child's
             signal.setitimer(signal.ITIMER_REAL, 0)
+            _die_with_parent()
             try:
                 if setup is not None:
                     setup()
@@ -133,11 +144,15 @@ def _in_child(work, seconds: float, setup: Callable[[], None] | None, start: tup
 def _serve(connection, prepare, prepare_args, run) -> None:
     """A worker's life: prepare once, say so, then run tasks one at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills the workers
+    _die_with_parent()
     state = prepare(*prepare_args)
     connection.send(("ready", None))
     report = lambda stage, note="": connection.send(("stage", (stage, note)))  # noqa: E731
     while True:
-        task = connection.recv()
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):  # the parent is gone
+            os._exit(0)
         try:
             connection.send(("result", run(state, task, report)))
         except Exception as error:  # noqa: BLE001 - the parent decides what a failure means

@@ -169,3 +169,47 @@ def test_sizes_written_in_an_answer_are_bounded_by_the_problem(tmp_path):
     assert_no_traceback(result)
     fits = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", RIGHT + r" \frac{\mathbf{1}_3^T \mathbf{1}_3}{3}")
     assert fits.returncode == 0, fits.stdout + fits.stderr
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("command", ["grade", "verify"])
+def test_a_terminated_grader_leaves_no_worker_running(tmp_path, wide, command):
+    import signal
+    import subprocess
+    import sys
+
+    folder = submissions(tmp_path / "subs", {"a_long.tex": LONG, "b_long.tex": LONG + " + W - W"})
+    args = ([command, wide, folder] if command == "grade" else [command, wide, "--wrt", "W", "--answer", LONG])
+    process = subprocess.Popen([sys.executable, "-m", "derive", *map(str, args), "--time-limit", "120"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        workers: set[int] = set()
+        for _ in range(600):  # until the deciding processes are running (at most a minute)
+            workers = _children_of(process.pid)
+            if workers:
+                break
+            time.sleep(0.1)
+        assert workers
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        for _ in range(100):
+            if not any(Path(f"/proc/{pid}").exists() for pid in workers):
+                break
+            time.sleep(0.1)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        process.kill()
+        process.wait()
