@@ -7,7 +7,8 @@
 - `diagnosis`: what is wrong with an incorrect answer (sign, factor, missing factor, wrong index, ...);
 - `batch`: `derive.grade.grade`, a folder of submissions graded on a pool of processes, for Gradescope and
   other platforms;
-- `deadline`: running untrusted work under a time and memory limit.
+- `deciding`: a batch's answers decided in isolated worker processes, each killed at its deadline;
+- `deadline`: running untrusted work under a time and memory limit, enforced by killing the process doing it.
 
 A feature: it builds on solve, check, write, read and core, and no other feature imports it.
 """

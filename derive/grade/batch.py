@@ -3,9 +3,9 @@ r"""Batch grading: a folder of student submissions against one problem, through 
 A submission is one text file per student. Each answer in it starts with its left-hand side
 (`\frac{\partial L}{\partial W^{(1)}} = ...`); answers are separated by blank lines; a problem with one
 gradient may omit the left-hand side. Identical answers (same variable, same text up to spaces) are decided
-once. Each decision runs in a worker process of a `ProcessPoolExecutor` with its own limits: wall-clock
-time by an interval timer in the worker's main thread, memory by `RLIMIT_AS` set when the worker starts.
-A timeout, a memory error or a crashed worker makes that answer undecided; the batch carries on.
+once. Each decision runs in a pre-started worker process (`deciding`, `deadline.Workers`) that derived the problem once
+and has its address space capped (`RLIMIT_AS`); a worker still deciding at the deadline is killed and
+replaced. A timeout, a memory error or a crashed worker makes that answer undecided; the batch carries on.
 
 The rubric lives in the problem file (`rubric:` is taken out before the problem is read):
 
@@ -15,7 +15,7 @@ The rubric lives in the problem file (`rubric:` is taken out before the problem 
       undecided: 0                            # fraction for an undecided answer (flagged for a person)
       show_answer: false                      # feedback shows the derived gradient (default: never)
 
-What does not live here: reading answers (`answers.py`), deciding (`verify.py`), the words of the
+What does not live here: reading answers (`answers.py`), deciding (`verify.py`; in workers: `deciding`), the words of the
 feedback (`templates/feedback.txt.j2`).
 """
 
@@ -26,7 +26,7 @@ import io
 import json
 import re
 import time
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ import yaml
 from ..read.answers import AnswerError, left_side_variable, split_lines, clean
 from ..core.errors import DeriveError, ProblemError
 from ..read.parse import symbol_name
+from .deciding import _limit_memory, run as _run  # noqa: F401 - _limit_memory: the workers' cap
 
 MAX_FILE_BYTES = 64_000
 TIME_LIMIT = 20.0  # seconds per answer
@@ -179,22 +180,7 @@ def _only_comments(block: str) -> bool:
     return not _uncommented(block).strip()
 
 
-# -- deciding in workers ----------------------------------------------------------------------------------
-
-_JUDGES: dict = {}
-
-
-def _limit_memory(memory: int | None, warm: bool = True) -> None:
-    """Worker initializer: cap the address space (a runaway answer gets MemoryError, not the machine)."""
-    import resource
-
-    if warm:  # imported before the cap, so that a capped worker can still start
-        from . import verify  # noqa: F401
-        import numpy.random  # noqa: F401
-
-    if memory:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
+# -- what workers receive -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class ProblemText:
@@ -206,54 +192,6 @@ class ProblemText:
     @classmethod
     def read(cls, path: Path) -> "ProblemText":
         return cls(_without_key(_read_text(Path(path)), "rubric"), str(path))
-
-
-def decide(problem: ProblemText, wrt: str, answer: str, seed: int = 0, time_limit: float = TIME_LIMIT,
-           memory: int | None = None) -> dict:
-    """One answer's verdict as a dictionary, within `time_limit` seconds (`deadline.within`): in a worker
-    process's main thread an interval timer bounds it; anywhere else (a thread, a dask worker) it runs in a
-    forked child process with the memory limit, killed at the deadline."""
-    from .deadline import ChildCrashed, TimeLimitReached, within
-
-    judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
-
-    def work(report):
-        judge.report = report
-        try:
-            return _verdict(judge, wrt, answer)
-        except MemoryError:
-            return _undecided(wrt, answer, "the answer needed more memory than the limit allows")
-
-    try:
-        return within(work, time_limit, child_setup=lambda: _limit_memory(memory, warm=False))
-    except TimeLimitReached as reached:
-        where = f" (in the {reached.stage} layer)" if reached.stage else ""
-        return _undecided(wrt, answer, f"no decision within the time limit of {time_limit:g} s{where}")
-    except ChildCrashed:
-        return _undecided(wrt, answer, "the checker's process crashed on this answer")
-
-
-def _judge(problem: ProblemText, wrt: str, seed: int):
-    from ..solve.problem import Problem
-    from .verify import Judge
-
-    key = (problem, wrt, seed)
-    if key not in _JUDGES:
-        _JUDGES[key] = Judge(Problem.from_text(problem.text, problem.source), wrt, seed)
-    return _JUDGES[key]
-
-
-def _verdict(judge, wrt: str, answer: str) -> dict:
-    try:
-        return judge.verdict(answer).to_dict()
-    except AnswerError as error:
-        return {"outcome": "invalid", "wrt": wrt, "read_as": "", "diagnosis": None, "reason": error.message,
-                "evidence": [], "lines": []}
-
-
-def _undecided(wrt: str, answer: str, reason: str) -> dict:
-    return {"outcome": "undecided", "wrt": wrt, "read_as": answer, "diagnosis": None, "reason": reason,
-            "evidence": [], "lines": []}
 
 
 # -- the batch ----------------------------------------------------------------------------------------------
@@ -334,7 +272,8 @@ def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jo
     wrts = [w.name for w in problem.wrt]
     students, tasks = _collect(submission_files(folder), wrts)
     unique = list(dict.fromkeys(tasks.values()))
-    decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress)
+    decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress,
+                   loaded=problem)
     results = [_result(name, answers, error, decided, tasks, rubric, wrts) for name, (answers, error) in students.items()]
     return Batch(results, time.perf_counter() - start, len(unique), len(tasks))
 
@@ -364,46 +303,6 @@ def _collect(files: list[Path], wrts: list[str]):
         for w, text in answers.items():
             tasks[(path.name, w)] = (w, _normalised(_without_left_side(text)))
     return students, tasks
-
-
-def _run(problem: ProblemText, unique, executor, jobs, seed, time_limit, memory, progress) -> dict:
-    """{task: verdict dict} for every distinct answer; an answer whose worker crashed is retried alone
-    in a fresh worker, and is undecided if it crashes that one too."""
-    decided: dict = {}
-    arguments = (problem, seed, time_limit, memory)
-    if executor is not None:
-        broken = _through(executor, unique, arguments, decided, progress)
-    else:
-        with _local_pool(jobs, memory) as pool:
-            broken = _through(pool, unique, arguments, decided, progress)
-    for task in broken:
-        with _local_pool(1, memory) as pool:
-            if _through(pool, [task], arguments, decided, progress):
-                decided[task] = _undecided(task[0], task[1], "the checker's worker process crashed on this answer")
-                if progress:
-                    progress(1)
-    return decided
-
-
-def _local_pool(jobs: int, memory: int | None) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_limit_memory, initargs=(memory,))
-
-
-def _through(pool: Executor, tasks: list, arguments: tuple, decided: dict, progress) -> list:
-    """Decide `tasks` on `pool` into `decided`; returns the tasks lost to a broken pool."""
-    futures = {pool.submit(decide, arguments[0], w, text, *arguments[1:]): (w, text) for w, text in tasks}
-    broken = []
-    for future, task in futures.items():
-        try:
-            decided[task] = future.result()
-        except BrokenExecutor:
-            broken.append(task)
-            continue
-        except Exception as error:  # a failure derive did not foresee: this answer only
-            decided[task] = _undecided(task[0], task[1], f"the checker failed: {type(error).__name__}: {error}")
-        if progress:
-            progress(1)
-    return broken
 
 
 def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult:

@@ -78,6 +78,8 @@ class Judge(Diagnoses):
         self.points = self._draw_points(np.random.default_rng(seed))
         self.truth_values = [self._value(self.truth, p) for p in self.points]
         self.report = lambda stage, note="": None  # where a time limit is watching: the layer now running
+        self.max_size = max([*SIZES, *(int(d) for s in self.network.all_symbols()  # sizes an answer may write
+                                       for d in getattr(s, "shape", ()) if getattr(d, "is_Integer", False))])
 
     # -- the problem's side
 
@@ -153,7 +155,7 @@ class Judge(Diagnoses):
 
     def verdict(self, answer_latex: str) -> Verdict:
         self.report("reading", answer_latex)
-        lines = read_answer(answer_latex, self.network, self.loss, self.wrt)
+        lines = read_answer(answer_latex, self.network, self.loss, self.wrt, max_size=self.max_size)
         if len(lines) == 1:
             return self.judge_line(lines[0])
         return derivation_summary(lines, [self.judge_line(line) for line in lines])

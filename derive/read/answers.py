@@ -104,8 +104,9 @@ def answer_symbols(network, loss) -> dict:
     return {s.name: s for s in network.all_symbols() if s != loss}
 
 
-def read_answer(text, network, loss, wrt) -> list[AnswerLine]:
-    """Every line of an answer, read over the problem's symbols; raises `AnswerError` for bad input."""
+def read_answer(text, network, loss, wrt, max_size: int | None = None) -> list[AnswerLine]:
+    r"""Every line of an answer, read over the problem's symbols; raises `AnswerError` for bad input.
+    `max_size`: the largest size a subscript may give (\mathbf{1}_{16000}), the problem's own largest."""
     if not isinstance(text, str):
         raise AnswerError(f"an answer must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -124,15 +125,15 @@ def read_answer(text, network, loss, wrt) -> list[AnswerLine]:
         if not pieces:
             raise AnswerError("the answer has a left-hand side but nothing after the '='")
     symbols = answer_symbols(network, loss)
-    return [_read_line(i + 1, piece, symbols, len(pieces) > 1) for i, piece in enumerate(pieces)]
+    return [_read_line(i + 1, piece, symbols, len(pieces) > 1, max_size) for i, piece in enumerate(pieces)]
 
 
-def _read_line(number: int, text: str, symbols: dict, several: bool) -> AnswerLine:
+def _read_line(number: int, text: str, symbols: dict, several: bool, max_size: int | None = None) -> AnswerLine:
     where = f"line {number}: " if several else ""
     if left_side_variable(text) is not None:
         raise AnswerError(f"{where}a left-hand side (a derivative) can only come first")
     try:
-        expr = parse_matrix_latex(expand_sums(text, symbols), symbols)
+        expr = parse_matrix_latex(expand_sums(text, symbols), symbols, max_size)
     except ShapeMismatch as error:
         return AnswerLine(number, text, None, "", "wrong shape: " + re.sub(r" \(the symbolic size.*\)$", "", error.message))
     except LatexError as error:

@@ -231,6 +231,9 @@ class NameReader:
     def size(self, size: str, what: str, pos: int):
         """A size written as a subscript: a positive whole number or one of the declared dimensions."""
         if size.isdigit() and int(size) > 0 and len(size) <= MAX_DIGITS:
+            if getattr(self, "max_size", None) is not None and int(size) > self.max_size:
+                raise LatexError(rf"{what}_{{{size}}} is larger than any size in this problem (at most "
+                                 f"{self.max_size}), {self.located(pos)}")
             return Integer(int(size))
         if size not in self.dimensions:
             known = ", ".join(sorted(self.dimensions)) or "none"

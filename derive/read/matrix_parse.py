@@ -42,8 +42,9 @@ __all__ = ["parse_matrix_latex", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "MAX
 class _Parser(ProductReader, FunctionReader, NameReader, TokenCursor):
     """Recursive descent over the tokens, one method per level of precedence, building as it reads."""
 
-    def __init__(self, text: str, symbols: dict):
+    def __init__(self, text: str, symbols: dict, max_size: int | None = None):
         self.text = text
+        self.max_size = max_size  # the largest size a subscript may give (None: MAX_DIGITS digits)
         self.symbols = symbols
         self.dimensions = {d.name: d for value in symbols.values() for d in dimensions_of(value)}
         self.tokens = _tokenize(text, self.fail)
@@ -54,14 +55,15 @@ class _Parser(ProductReader, FunctionReader, NameReader, TokenCursor):
 
 # -- public --------------------------------------------------------------------------------------------
 
-def parse_matrix_latex(text: str, symbols: dict):
+def parse_matrix_latex(text: str, symbols: dict, max_size: int | None = None):
     r"""The expression a LaTeX right-hand side denotes, over the declared `symbols` (canonical name ->
     Symbol or MatrixSymbol), built with the shape-checked builders of `matrix_ops`.
 
     Raises `LatexError` for text it cannot read (saying what and where) and lets `ShapeMismatch` through.
+    `max_size` bounds the sizes written as subscripts (\mathbf{1}_{16000}, I_{500}).
     """
     _check_text(text)
-    parser = _Parser(text, symbols)
+    parser = _Parser(text, symbols, max_size)
     try:
         value = _concrete(parser.parse())
     except _NoSize as unsized:
