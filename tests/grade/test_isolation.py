@@ -14,7 +14,7 @@ import pytest
 
 from derive.grade.batch import grade
 from derive.grade.deadline import ChildCrashed, TimeLimitReached, Workers, within
-from test_cli import assert_no_traceback, run_cli
+from cli_helpers import assert_no_traceback, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BATCH = EXAMPLES / "one_layer_batch.yaml"
