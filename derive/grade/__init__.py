@@ -28,7 +28,9 @@ def __getattr__(name: str):
     if name == "grade":
         globals()["grade"] = batch.grade
         return batch.grade
-    if hasattr(batch, name):
-        warnings.warn(f"derive.grade.{name} is now derive.grade.batch.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(batch, name)
+    for home in ("batch", "deciding"):
+        module = importlib.import_module(f".{home}", __name__)
+        if hasattr(module, name):
+            warnings.warn(f"derive.grade.{name} is now derive.grade.{home}.{name}", DeprecationWarning, stacklevel=2)
+            return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
