@@ -15,7 +15,7 @@ from ..core.errors import LatexError
 from ..core.matrix_ops import identity, ones
 from .matrix_notation import _CONSTANTS, _DECORATIONS, _GREEK, _UPRIGHT, _WORDS, _WRAPPERS
 from .matrix_tokens import MAX_DIGITS, MAX_NAME
-from .matrix_unsized import _Unsized, _transposed
+from .matrix_unsized import _Unsized, _transposed, unsized_ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +214,7 @@ class NameReader:
 
     def all_ones(self):
         if not self.at("char", "_"):
-            return _Unsized(None, S.One, lambda rows, cols: ones(rows, S.One))
+            return unsized_ones()
         pos = self.peek().pos
         return ones(self.size(self.subscript_text("a size"), r"\mathbf{1}", pos), S.One)
 
