@@ -134,8 +134,12 @@ class Judge(Diagnoses):
             all(d >= KINK_DISTANCE for d in near)
 
     def _value(self, expr, values):
+        """The value of `expr` at a point; not a number where it cannot be computed (x^{10000} overflows)."""
         with np.errstate(all="ignore"):
-            return self._evaluated(expr, values)[0]
+            try:
+                return self._evaluated(expr, values)[0]
+            except (OverflowError, ZeroDivisionError, ValueError, TypeError, np.linalg.LinAlgError):
+                return np.asarray(np.nan)
 
     def _evaluated(self, expr, values) -> tuple[np.ndarray, float]:
         """(value, distance of any matrix ReLU argument from its kink). Scalar networks are compiled once

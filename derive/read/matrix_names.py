@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from sympy import Integer, S
 
 from ..core.errors import LatexError
-from ..core.matrix_ops import identity, ones
+from ..core.matrix_ops import identity, is_matrix, ones
 from .matrix_notation import _CONSTANTS, _DECORATIONS, _GREEK, _UPRIGHT, _WORDS, _WRAPPERS
 from .matrix_tokens import MAX_DIGITS, MAX_NAME
 from .matrix_unsized import _Unsized, _transposed, unsized_ones
@@ -228,9 +228,18 @@ class NameReader:
             return _Unsized(None, None, lambda rows, cols: identity(rows), square=True, what="I")
         return identity(self.size(size, "I", pos))
 
+    def largest_size(self) -> int:
+        """The largest numeric dimension of the problem's shapes (1 for a problem of scalars)."""
+        return max((int(d) for value in self.symbols.values() if is_matrix(value) for d in value.shape
+                    if getattr(d, "is_Integer", False)), default=1)
+
     def size(self, size: str, what: str, pos: int):
         """A size written as a subscript: a positive whole number or one of the declared dimensions."""
         if size.isdigit() and int(size) > 0 and len(size) <= MAX_DIGITS:
+            largest = self.largest_size()
+            if int(size) > largest:  # never right, and \mathbf{1}_{1000000000} would fill the memory
+                raise LatexError(f"the size {size} in {what}_{{{size}}} is larger than any size in the problem "
+                                 f"(the largest is {largest}), {self.located(pos)}")
             return Integer(int(size))
         if size not in self.dimensions:
             known = ", ".join(sorted(self.dimensions)) or "none"
