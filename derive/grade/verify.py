@@ -40,7 +40,7 @@ KINK_DISTANCE = 1e-3
 SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
 EXACT_DIGITS = 50  # an answer that passes the float tolerance is evaluated again exactly, to at least these digits
 FAR_SCALES = (4.0, 8.0, 16.0)  # where an answer's kink is never crossed at the sample points, look this far out
-EXACT_SIZE = 4  # the symbolic sizes there: not one of SIZES
+EXACT_SIZE = 4  # the symbolic sizes there: small, and not one of SIZES
 EXACT_POINTS = 2
 EXACT_NODES = 4000  # expressions larger than this are left to the float layer (the clock bounds the rest)
 TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient included
@@ -228,10 +228,9 @@ class Judge(Diagnoses):
         return sympy.expand(answer - self.truth) == 0
 
     def _exact_difference(self, answer) -> Diagnosis | None:
-        """An answer that passed the float tolerance, evaluated again exactly: at rational points, symbolic
-        sizes set to `EXACT_SIZE` (not one of the numeric layer's), each entry of its difference from the
-        gradient evaluated until its first digits are proven or it is proven smaller than any difference the
-        answer's numbers can make. A proven non-zero difference (the gradient + 10^{-9} W, + 10^{-60}) is
+        """An answer that passed the float tolerance, evaluated again at rational points, symbolic sizes set
+        to `EXACT_SIZE` (not one of the numeric layer's), to far more digits than the answer's own numbers
+        have (`_exact_precision`): a difference past rounding there (the gradient + 10^{-9} W, + 10^{-60}) is
         incorrect. None when it is zero, or when the check does not apply (large expressions, values that
         are not real, notation with no explicit form)."""
         if _size(answer) > EXACT_NODES or _size(self.truth) > EXACT_NODES:
@@ -335,21 +334,26 @@ def _exact_precision(answer) -> int:
     return int(3 * digits) + EXACT_DIGITS
 
 
-def _exact_gaps(answer, truth, point, precision):
-    """([|difference| of each entry proven non-zero], size of the gradient) at an exact point; (None, 0)
-    when a value there is not a finite real number."""
-    answer_value, truth_value = explicit(answer, point), explicit(truth, point)
-    differences = list(answer_value - truth_value) if mo.is_matrix(answer_value) or \
-        isinstance(answer_value, sympy.MatrixBase) else [answer_value - truth_value]
-    scale = max((abs(sympy.N(t, 15)) for t in (truth_value if isinstance(truth_value, sympy.MatrixBase)
-                                                else [truth_value])), default=0)
-    gaps = []
-    for difference in differences:
-        gap = sympy.N(difference, 15, maxn=precision)
-        if not (gap.is_real and gap.is_finite):
-            return None, 0
-        if gap != 0 and not (isinstance(gap, sympy.Float) and gap._prec <= 1):  # _prec 1: zero to `precision`
-            gaps.append(abs(gap))
+def _exact_gaps(answer, truth, point, digits):
+    """([|difference| of each entry that is not zero], size of the gradient) at an exact point, each value
+    evaluated to `digits` digits (a difference below 10^{-(digits - 15)} of the gradient's size is rounding);
+    (None, 0) when a value there is not a finite real number."""
+    def floats(key, value):  # the exact rationals, carried to `digits` digits (not symbolic: fast)
+        if isinstance(value, sympy.MatrixBase):
+            return value.applyfunc(lambda u: sympy.Float(u, digits))
+        return value if isinstance(key, Symbol) and key.is_integer else sympy.Float(value, digits)
+
+    point = {key: floats(key, value) for key, value in point.items()}
+    answer_value, truth_value = explicit(answer, point), explicit(truth, point)  # Floats of `digits` digits
+    answers = list(answer_value) if isinstance(answer_value, sympy.MatrixBase) else [answer_value]
+    truths = list(truth_value) if isinstance(truth_value, sympy.MatrixBase) else [truth_value]
+    answers = [sympy.N(a, digits) for a in answers]
+    truths = [sympy.N(t, digits) for t in truths]
+    if not all(v.is_real and v.is_finite for v in answers + truths):
+        return None, 0
+    scale = max(abs(t) for t in truths)
+    rounding = max(scale, 1) * sympy.Float(10, digits) ** (15 - digits)
+    gaps = [abs(a - t) for a, t in zip(answers, truths) if abs(a - t) > rounding]
     return gaps, scale
 
 
