@@ -3,11 +3,13 @@ r"""Deciding whether a student's gradient is right, and saying what is wrong wit
 Layers, cheapest first: structural (the answer, with the problem's intermediates substituted, is the
 derived gradient as an expression), symbolic (for small scalar answers: the expanded difference is 0),
 numeric (the answer and the derived gradient at seeded random points and random matrices, every symbolic
-size set to 2 and to 3, relative tolerance `RTOL` against the larger magnitude; points where either is not
-finite or lies near a ReLU kink are skipped), and exact for a small scalar answer that passed the tolerance (its
-difference from the gradient at rational points, to `EXACT_DIGITS` digits: a near miss is incorrect). Correct needs agreement at every valid point; a disagreement
-at a valid point is incorrect, then diagnosed; too few valid points, or running out of the clock time
-limit (`verify(..., time_limit=)`, the layer named), is undecided, never incorrect.
+size set to 2, 3 and 5 in turn, relative tolerance `RTOL` against the larger magnitude; points where either
+is not finite or lies near a ReLU kink are skipped; an answer's own kink that the sample never crosses is
+crossed further out), and exact for an answer that passed the tolerance (its difference from the gradient at
+rational points, sizes `EXACT_SIZE`, to far more digits than its numbers have: a near miss is incorrect).
+Correct needs agreement at every valid point; a disagreement at a valid point is incorrect, then diagnosed;
+too few valid points, or running out of the clock time limit (`verify(..., time_limit=)`, the layer named),
+is undecided, never incorrect.
 
 Diagnoses compare numerically as well: the ratio to the truth (sign, constant factor), the gradient with
 respect to another variable (wrong index), the truth without one of its factors (missing factor) or the
