@@ -360,8 +360,10 @@ def _exact_gaps(answer, truth, point, digits):
 
 
 def _shown_point(point) -> str:
-    return ", ".join(f"{getattr(s, 'name', s)} = {v.tolist() if isinstance(v, sympy.MatrixBase) else v}"
-                     for s, v in point.items() if not (isinstance(s, Symbol) and s.is_integer))
+    """The point in a few words (a long one cut short: the evidence has it in full)."""
+    shown = ", ".join(f"{getattr(s, 'name', s)} = {v.tolist() if isinstance(v, sympy.MatrixBase) else v}"
+                      for s, v in point.items() if not (isinstance(s, Symbol) and s.is_integer))
+    return shown if len(shown) <= 160 else shown[:157] + "..."
 
 
 def _real(value) -> np.ndarray:
