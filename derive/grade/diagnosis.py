@@ -36,7 +36,7 @@ class Diagnoses:
                                         f"shape of {latex(self.wrt)})")
 
     def diagnose(self, written, answer, kinks) -> Diagnosis:
-        for finder in (self._ratio, self._wrong_index, self._sigma_swap, self._missing_factor,
+        for finder in (self._ratio, self._transposed, self._wrong_index, self._sigma_swap, self._missing_factor,
                        self._extra_factor, self._reordered):
             found = finder(written, answer, kinks)
             if found is not None:
@@ -63,6 +63,12 @@ class Diagnoses:
         if abs(c + 1) < 1e-6:
             return Diagnosis("sign", "sign error: your answer is the negative of the gradient")
         return Diagnosis("factor", f"a constant factor off: your answer is {_number(c)} times the gradient")
+
+    def _transposed(self, written, answer, kinks) -> Diagnosis | None:
+        """The transpose of a square gradient has the right shape: it is found by its values."""
+        if mo.is_matrix(answer) and expression_shape(answer) is not None and self.agrees(mo.transpose(answer), kinks=kinks):
+            return Diagnosis("transposed", "your answer is the transpose of the gradient")
+        return None
 
     def _wrong_index(self, written, answer, kinks) -> Diagnosis | None:
         for other, expanded in self.others.items():
@@ -95,8 +101,10 @@ class Diagnoses:
         return None
 
     def _missing_factor(self, written, answer, kinks) -> Diagnosis | None:
-        for factor, without in _without_factors(self.derivation.result):
-            if self.agrees(self.network.expand(without), [self._value(answer, p) for p in self.points]):
+        values = [self._value(answer, p) for p in self.points]
+        for factor, without in _without_factors(self.derivation.result) + \
+                _without_factors(_sigma_prime_spelled(self.derivation.result, self.network)):
+            if self.agrees(self.network.expand(without), values):
                 return Diagnosis("missing_factor", f"a factor is missing: {latex(factor)}"
                                  + _chain_hint(factor))
         return None
@@ -141,9 +149,29 @@ def _sigmoid_prime(node):
     return node * (1 - node)
 
 
+def _sigma_prime_spelled(expr, network):
+    """`expr` with each sigma'(Z) written as sigma(Z) (.) (1 - sigma(Z)), as students write it (H (.) (1 - H), in
+    the network's names where sigma(Z) has one), so that one of its two factors can be found missing; the
+    same expression where it has no sigma'."""
+    if not mo.is_matrix(expr):
+        return expr
+    primes = [n for n in sympy.preorder_traversal(expr)
+              if isinstance(n, mo.Entrywise) and n.name == "sigmoid" and n.prime]
+    if not primes:
+        return expr
+    named = {definition: symbol for symbol, definition in getattr(network, "definitions", {}).items()}
+    spelled = {}
+    for node in primes:
+        value = mo.entrywise_class("sigmoid")(node.arg)
+        value = named.get(value, value)
+        spelled[node] = mo.hadamard(value, mo.add(sympy.S.One, mo.negate(value)))
+    return expr.xreplace(spelled)
+
+
 def _without_factors(expr) -> list:
-    """(factor, expr without it) for each factor of a product (and each pair, for the sigma' of a scalar
-    chain rule: yhat (1 - yhat)), and for each factor of a Hadamard product inside a matrix expression."""
+    """(factor, expr without it) for each factor of a product and each pair (for the sigma' of a chain rule:
+    yhat (1 - yhat)), of a scalar product or of a Hadamard product inside a matrix expression, and for each
+    scalar factor of a matrix product."""
     found = []
     if isinstance(expr, sympy.Mul):
         args = expr.args
@@ -154,9 +182,13 @@ def _without_factors(expr) -> list:
                 found.append((factor, rest))
     for node in sympy.preorder_traversal(expr) if mo.is_matrix(expr) else ():
         if isinstance(node, HadamardProduct):
-            for i, factor in enumerate(node.args):
-                rest = [a for j, a in enumerate(node.args) if j != i]
-                found.append((factor, expr.xreplace({node: rest[0] if len(rest) == 1 else mo.hadamard(*rest)})))
+            for k in (1, 2):
+                for chosen in itertools.combinations(range(len(node.args)), k):
+                    rest = [a for j, a in enumerate(node.args) if j not in chosen]
+                    if not rest:
+                        continue
+                    factor = node.args[chosen[0]] if k == 1 else mo.hadamard(*(node.args[i] for i in chosen))
+                    found.append((factor, expr.xreplace({node: rest[0] if len(rest) == 1 else mo.hadamard(*rest)})))
         elif isinstance(node, MatMul):
             for i, factor in enumerate(node.args):
                 if not mo.is_matrix(factor):

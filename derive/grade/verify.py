@@ -3,11 +3,13 @@ r"""Deciding whether a student's gradient is right, and saying what is wrong wit
 Layers, cheapest first: structural (the answer, with the problem's intermediates substituted, is the
 derived gradient as an expression), symbolic (for small scalar answers: the expanded difference is 0),
 numeric (the answer and the derived gradient at seeded random points and random matrices, every symbolic
-size set to 2 and to 3, relative tolerance `RTOL` against the larger magnitude; points where either is not
-finite or lies near a ReLU kink are skipped), and exact for a small scalar answer that passed the tolerance (its
-difference from the gradient at rational points, to `EXACT_DIGITS` digits: a near miss is incorrect). Correct needs agreement at every valid point; a disagreement
-at a valid point is incorrect, then diagnosed; too few valid points, or running out of the clock time
-limit (`verify(..., time_limit=)`, the layer named), is undecided, never incorrect.
+size set to 2, 3 and 5 in turn, relative tolerance `RTOL` against the larger magnitude; points where either
+is not finite or lies near a ReLU kink are skipped; an answer's own kink that the sample never crosses is
+crossed further out), and exact for an answer that passed the tolerance (its difference from the gradient at
+rational points, sizes `EXACT_SIZE`, to far more digits than its numbers have: a near miss is incorrect).
+Correct needs agreement at every valid point; a disagreement at a valid point is incorrect, then diagnosed;
+too few valid points, or running out of the clock time limit (`verify(..., time_limit=)`, the layer named),
+is undecided, never incorrect.
 
 Diagnoses compare numerically as well: the ratio to the truth (sign, constant factor), the gradient with
 respect to another variable (wrong index), the truth without one of its factors (missing factor) or the
@@ -27,16 +29,22 @@ from ..read.answers import AnswerError, AnswerLine, read_answer
 from ..check.gradient_check import kink_expressions
 from .deadline import TimeLimitReached, within
 from ..check.numeric import MatrixEvaluator, compile_expression
+from ..core.matrix_explicit import explicit
 from ..core.printing import latex
+from ..read.matrix_tokens import _digits
 from .diagnosis import Diagnoses
 from .verdict import (MIN_POINTS, RTOL, Diagnosis, Evidence, LineVerdict, Verdict, derivation_summary,
                       expression_shape, shape_words, symbol_shape)
 
 POINTS = 6
-SIZES = (2, 3)  # symbolic sizes (n) alternate between these, to catch slips that only show at one size
+SIZES = (2, 3, 5)  # symbolic sizes (n) cycle through these, to catch slips that only show at some sizes
 KINK_DISTANCE = 1e-3
 SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
-EXACT_DIGITS = 50  # a scalar answer that passes the float tolerance is evaluated again to this many digits
+EXACT_DIGITS = 50  # an answer that passes the float tolerance is evaluated again exactly, to at least these digits
+FAR_SCALES = (4.0, 8.0, 16.0)  # where an answer's kink is never crossed at the sample points, look this far out
+EXACT_SIZE = 4  # the symbolic sizes there: small, and not one of SIZES
+EXACT_POINTS = 2
+EXACT_NODES = 4000  # expressions larger than this are left to the float layer (the clock bounds the rest)
 TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient included
 
 
@@ -103,17 +111,17 @@ class Judge(Diagnoses):
                     break
         return points
 
-    def _draw(self, rng, inputs, size) -> dict:
+    def _draw(self, rng, inputs, size, scale: float = 2.0) -> dict:
         values: dict = {d: size for d in self.network.dimensions}
         for symbol in inputs:
             if isinstance(symbol, MatrixSymbol):
                 shape = tuple(int(sympy.sympify(d).xreplace(values)) for d in symbol.shape)
-                value = rng.uniform(-2.0, 2.0, size=shape)
+                value = rng.uniform(-scale, scale, size=shape)
                 if symbol in self.network.one_hot:
                     value[:, -1] = 1 - value[:, :-1].sum(axis=1)
                 values[symbol] = value
             else:
-                values[symbol] = float(rng.uniform(-2.0, 2.0))
+                values[symbol] = float(rng.uniform(-scale, scale))
         return values
 
     @staticmethod
@@ -136,8 +144,12 @@ class Judge(Diagnoses):
             all(d >= KINK_DISTANCE for d in near)
 
     def _value(self, expr, values):
+        """The value of `expr` at a point; not a number where it cannot be computed (x^{10000} overflows)."""
         with np.errstate(all="ignore"):
-            return self._evaluated(expr, values)[0]
+            try:
+                return self._evaluated(expr, values)[0]
+            except (OverflowError, ZeroDivisionError, ValueError, TypeError, np.linalg.LinAlgError):
+                return np.asarray(np.nan)
 
     def _evaluated(self, expr, values) -> tuple[np.ndarray, float]:
         """(value, distance of any matrix ReLU argument from its kink). Scalar networks are compiled once
@@ -184,6 +196,10 @@ class Judge(Diagnoses):
         if undecided:
             return Verdict("undecided", reason=undecided, layer="numeric", evidence=tuple(evidence), **base)
         if all(e.relative_error <= RTOL for e in evidence):
+            elsewhere = self._other_side_of_kinks(answer, kinks)
+            if elsewhere is not None:
+                return Verdict("incorrect", diagnosis=elsewhere[0], layer="numeric",
+                               evidence=tuple(evidence) + (elsewhere[1],), **base)
             near_miss = self._exact_difference(answer)
             if near_miss is None:
                 return Verdict("correct", layer="numeric", evidence=tuple(evidence), **base)
@@ -216,27 +232,67 @@ class Judge(Diagnoses):
         return sympy.expand(answer - self.truth) == 0
 
     def _exact_difference(self, answer) -> Diagnosis | None:
-        """A scalar answer that passed the float tolerance, evaluated again at rational points to EXACT_DIGITS
-        digits: an answer off by less than RTOL (the gradient + 10^{-9} x) is still wrong. None when it agrees
-        there, or when the check does not apply (matrices, large expressions, values that are not real)."""
-        if mo.is_matrix(answer) or sympy.count_ops(answer) > SYMBOLIC_OPS or sympy.count_ops(self.truth) > SYMBOLIC_OPS:
+        """An answer that passed the float tolerance, evaluated again at rational points, symbolic sizes set
+        to `EXACT_SIZE` (not one of the numeric layer's), to far more digits than the answer's own numbers
+        have (`_exact_precision`): a difference past rounding there (the gradient + 10^{-9} W, + 10^{-60}) is
+        incorrect. None when it is zero, or when the check does not apply (large expressions, values that
+        are not real, notation with no explicit form)."""
+        if _size(answer) > EXACT_NODES or _size(self.truth) > EXACT_NODES:
             return None
-        difference = answer - self.truth
-        symbols = sorted(difference.free_symbols | self.truth.free_symbols, key=lambda s: s.name)
-        rng = np.random.default_rng(self.seed)
-        for _ in range(2):
-            point = {s: sympy.Rational(int(rng.integers(-40, 41)) or 3, int(rng.integers(11, 24))) for s in symbols}
-            gap = sympy.N(difference.xreplace(point), EXACT_DIGITS)
-            scale = sympy.N(self.truth.xreplace(point), EXACT_DIGITS)
-            if not (gap.is_real and scale.is_real and gap.is_finite and scale.is_finite):
+        precision = _exact_precision(answer)
+        rng = np.random.default_rng(self.seed + 1)
+        for _ in range(EXACT_POINTS):
+            point = self._rational_point(rng)
+            try:
+                gaps, scale = _exact_gaps(answer, self.truth, point, precision)
+            except (TypeError, KeyError, ValueError, ZeroDivisionError, NotImplementedError, AttributeError):
                 return None
-            relative = abs(gap) / max(abs(scale), 1)
-            if relative > sympy.Float(10) ** (10 - EXACT_DIGITS):
-                where = ", ".join(f"{s.name} = {v}" for s, v in point.items())
-                return Diagnosis("other", f"close to the gradient but not equal to it: a relative difference of "
-                                          f"{float(relative):.1e} at {where}, below the numeric tolerance {RTOL:g} "
-                                          f"but not zero (evaluated to {EXACT_DIGITS} digits)")
+            if gaps is None:
+                return None
+            if gaps:
+                return Diagnosis("other", f"close to the gradient but not equal to it: a difference of "
+                                          f"{float(max(gaps)):.1e} (the gradient is of size {float(scale):.1e}) at "
+                                          f"{_shown_point(point)}, below the numeric tolerance {RTOL:g} but not zero")
         return None
+
+    def _other_side_of_kinks(self, answer, kinks) -> tuple[Diagnosis, Evidence] | None:
+        """An answer with a kink (ReLU(w x - 5), |x - 3|) whose argument keeps one sign at every sample point
+        is compared on its other side too, at points drawn further out (`FAR_SCALES`): (the diagnosis, the
+        evidence) where it differs there, None where it agrees or no such point is found."""
+        rng = np.random.default_rng(self.seed + 2)
+        for kink in kinks:
+            signs = {np.sign(self._value(kink, p)) for p in self.points}
+            for scale in FAR_SCALES:
+                found = next((v for v in (self._draw(rng, self.inputs, SIZES[0], scale) for _ in range(40))
+                              if np.sign(self._value(kink, v)) not in signs and self._usable(self.truth, v, kinks)
+                              and self._usable(answer, v, kinks)), None)
+                if found is not None:
+                    evidence = _evidence(found, self._value(answer, found), self._value(self.truth, found))
+                    if evidence.relative_error > RTOL:
+                        return Diagnosis("other", f"your answer agrees with the gradient at the sample points, all on "
+                                                  f"one side of the kink of {latex(kink)}, but not on its other "
+                                                  f"side"), evidence
+                    break
+        return None
+
+    def _rational_point(self, rng) -> dict:
+        """Inputs at random rationals p/q (|p/q| up to about 3.6), symbolic sizes `EXACT_SIZE`."""
+        point: dict = {d: EXACT_SIZE for d in self.network.dimensions}
+
+        def number():
+            return sympy.Rational(int(rng.integers(-40, 41)) or 3, int(rng.integers(11, 24)))
+
+        for symbol in self.inputs:
+            if isinstance(symbol, MatrixSymbol):
+                rows, cols = (int(sympy.sympify(d).xreplace(point)) for d in symbol.shape)
+                entries = [[number() for _ in range(cols)] for _ in range(rows)]
+                if symbol in self.network.one_hot:
+                    for row in entries:
+                        row[-1] = 1 - sum(row[:-1])
+                point[symbol] = sympy.ImmutableMatrix(entries)
+            else:
+                point[symbol] = number()
+        return point
 
     def _compare(self, answer, kinks) -> tuple[list[Evidence], str]:
         evidence, skipped = [], 0
@@ -270,6 +326,47 @@ class Judge(Diagnoses):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+
+def _size(expr) -> int:
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def _exact_precision(answer) -> int:
+    """Digits to evaluate to before a difference counts as zero: well past the smallest difference the
+    answer's own numbers can make (10^{-60}: 60 digits), and never fewer than `EXACT_DIGITS`."""
+    digits = max((_digits(r) for r in answer.atoms(sympy.Rational)), default=1.0)
+    return int(3 * digits) + EXACT_DIGITS
+
+
+def _exact_gaps(answer, truth, point, digits):
+    """([|difference| of each entry that is not zero], size of the gradient) at an exact point, each value
+    evaluated to `digits` digits (a difference below 10^{-(digits - 15)} of the gradient's size is rounding);
+    (None, 0) when a value there is not a finite real number."""
+    def floats(key, value):  # the exact rationals, carried to `digits` digits (not symbolic: fast)
+        if isinstance(value, sympy.MatrixBase):
+            return value.applyfunc(lambda u: sympy.Float(u, digits))
+        return value if isinstance(key, Symbol) and key.is_integer else sympy.Float(value, digits)
+
+    point = {key: floats(key, value) for key, value in point.items()}
+    answer_value, truth_value = explicit(answer, point), explicit(truth, point)  # Floats of `digits` digits
+    answers = list(answer_value) if isinstance(answer_value, sympy.MatrixBase) else [answer_value]
+    truths = list(truth_value) if isinstance(truth_value, sympy.MatrixBase) else [truth_value]
+    answers = [sympy.N(a, digits) for a in answers]
+    truths = [sympy.N(t, digits) for t in truths]
+    if not all(v.is_real and v.is_finite for v in answers + truths):
+        return None, 0
+    scale = max(abs(t) for t in truths)
+    rounding = max(scale, 1) * sympy.Float(10, digits) ** (15 - digits)
+    gaps = [abs(a - t) for a, t in zip(answers, truths) if abs(a - t) > rounding]
+    return gaps, scale
+
+
+def _shown_point(point) -> str:
+    """The point in a few words (a long one cut short: the evidence has it in full)."""
+    shown = ", ".join(f"{getattr(s, 'name', s)} = {v.tolist() if isinstance(v, sympy.MatrixBase) else v}"
+                      for s, v in point.items() if not (isinstance(s, Symbol) and s.is_integer))
+    return shown if len(shown) <= 160 else shown[:157] + "..."
+
 
 def _real(value) -> np.ndarray:
     """A value as floats; a complex value (a root or log of a negative number) is not finite here."""

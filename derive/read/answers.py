@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ..core.errors import DeriveError, LatexError, ProblemError
 from ..core.matrix_ops import ShapeMismatch, is_matrix
 from .matrix_parse import MAX_LENGTH, parse_matrix_latex
+from .matrix_tokens import _shown
 from .parse import parse_latex, symbol_name
 from ..core.printing import latex
 
@@ -55,13 +56,29 @@ _LEFT_SIDES = (
 )
 
 
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")  # a byte-order mark, zero-width spaces
+_TRAILING = ("\\qquad", "\\quad", "\\,", "\\;", "\\:", "\\!", "\\ ", ".", ",", ";")  # x\, or x.\; at the end
+
+
+def _without_trailing(text: str) -> str:
+    """The text without spacing commands and punctuation at its end (a loop, not a regex: linear time)."""
+    while True:
+        text = text.rstrip()
+        mark = next((m for m in _TRAILING if text.endswith(m) and not text[:-len(m)].endswith("\\")), None)
+        if mark is None:
+            return text
+        text = text[:-len(mark)]
+
+
 def clean(text: str) -> str:
-    """The answer without math delimiters, environments, labels, alignment marks and a final full stop."""
+    """The answer without math delimiters, environments, labels, alignment marks, invisible characters (a
+    UTF-8 byte-order mark) and a final full stop or space (\\,)."""
+    text = _INVISIBLE.sub("", text)
     text = _DELIMITERS.sub(" ", text)
     text = _ENVIRONMENT.sub(" ", text)
     text = _LABELS.sub(" ", text)
     text = text.replace("&", " ")
-    return text.strip().rstrip(".,; ").strip()
+    return _without_trailing(text.strip())
 
 
 def split_lines(text: str) -> list[str]:
@@ -88,6 +105,8 @@ def split_lines(text: str) -> list[str]:
 
 def left_side_variable(piece: str) -> str | None:
     r"""The variable named by a left-hand side (\frac{\partial L}{\partial W^{(1)}} -> W^{(1)}), else None."""
+    if len(piece) > MAX_LENGTH:
+        raise AnswerError(f"a piece of the answer is {len(piece)} characters long; the limit is {MAX_LENGTH}")
     for pattern in _LEFT_SIDES:
         match = pattern.match(piece.strip())
         if match:
@@ -95,7 +114,8 @@ def left_side_variable(piece: str) -> str | None:
             try:
                 return symbol_name(written.strip())
             except ProblemError:
-                raise AnswerError(f"cannot read the variable '{written.strip()}' in the left-hand side '{piece}'")
+                raise AnswerError(f"cannot read the variable '{_shown(written.strip())}' in the left-hand side "
+                                  f"'{_shown(piece)}'")
     return None
 
 
@@ -116,6 +136,7 @@ def read_answer(text, network, loss, wrt, max_size: int | None = None) -> list[A
         raise AnswerError("the answer is empty")
     if len(pieces) > MAX_LINES:
         raise AnswerError(f"the answer has {len(pieces)} lines; the limit is {MAX_LINES}")
+    _one_answer(pieces)
     named = left_side_variable(pieces[0])
     if named is not None:
         if named != wrt.name:
@@ -126,6 +147,20 @@ def read_answer(text, network, loss, wrt, max_size: int | None = None) -> list[A
             raise AnswerError("the answer has a left-hand side but nothing after the '='")
     symbols = answer_symbols(network, loss)
     return [_read_line(i + 1, piece, symbols, len(pieces) > 1, max_size) for i, piece in enumerate(pieces)]
+
+
+def _one_answer(pieces: list[str]) -> None:
+    r"""Refuse two answers written on consecutive lines (... \n \frac{\partial L}{\partial b} = ...): a piece
+    whose last line is a left-hand side starts another answer."""
+    for piece in pieces[:-1]:
+        last = piece.rsplit("\n", 1)
+        try:
+            starts_another = len(last) == 2 and left_side_variable(last[1]) is not None
+        except AnswerError:
+            starts_another = True
+        if starts_another:
+            raise AnswerError(f"'{last[1].strip()[:60]}' starts another answer on the next line: separate answers "
+                              "with a blank line")
 
 
 def _read_line(number: int, text: str, symbols: dict, several: bool, max_size: int | None = None) -> AnswerLine:
@@ -208,16 +243,35 @@ def _second_reading(text: str, symbols: dict, first):
     """The same scalar line read by latex2sympy2_extended (derive's `parse.parse_latex`), to catch text that
     two readers understand differently; None where it cannot read it or need not. Only text the bounded
     reader accepted gets here, only where the notation is known to be ambiguous (a slash; a function
-    applied without brackets, as in log x w), and never nested powers (2^{2^{9}}) or primes (which
-    latex2sympy2_extended reads as transposes, and parses slowly)."""
+    applied without brackets, as in log x w), and never nested powers (2^{2^{9}}), primes (which
+    latex2sympy2_extended reads as transposes, and parses slowly), long or deeply bracketed text (its parser
+    takes time that grows steeply with nesting: bounded by `SECOND_READING_LENGTH` and `SECOND_READING_DEPTH`)."""
     if is_matrix(first) or any(is_matrix(s) for s in symbols.values()) or _nested_power(text) or "'" in text:
         return None
+    if len(text) > SECOND_READING_LENGTH or _bracket_depth(text) > SECOND_READING_DEPTH:
+        return None  # latex2sympy2_extended's parser slows down sharply with nesting (45 brackets: the whole limit)
     if "/" not in text and not _BARE_CALL.search(text):
         return None
     try:
         return parse_latex(text, symbols)
     except Exception:  # the second reader is a cross-check only: where it fails, the first reading stands
         return None
+
+
+SECOND_READING_LENGTH = 300
+SECOND_READING_DEPTH = 6
+
+
+def _bracket_depth(text: str) -> int:
+    r"""The deepest nesting of brackets and braces in the text (\left( counts as its bracket)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
 
 
 _BARE_CALL = re.compile(r"\\(?:log|ln|exp|sin|cos|tanh|sigma)(?![A-Za-z])(?!\s*(?:\(|\{|\\left))")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from sympy import Integer, S
 
 from ..core.errors import LatexError
-from ..core.matrix_ops import identity, ones
+from ..core.matrix_ops import identity, is_matrix, ones
 from .matrix_notation import _CONSTANTS, _DECORATIONS, _GREEK, _UPRIGHT, _WORDS, _WRAPPERS
 from .matrix_tokens import MAX_DIGITS, MAX_NAME
-from .matrix_unsized import _Unsized, _transposed
+from .matrix_unsized import _Unsized, _transposed, unsized_ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +214,7 @@ class NameReader:
 
     def all_ones(self):
         if not self.at("char", "_"):
-            return _Unsized(None, S.One, lambda rows, cols: ones(rows, S.One))
+            return unsized_ones()
         pos = self.peek().pos
         return ones(self.size(self.subscript_text("a size"), r"\mathbf{1}", pos), S.One)
 
@@ -231,9 +231,10 @@ class NameReader:
     def size(self, size: str, what: str, pos: int):
         """A size written as a subscript: a positive whole number or one of the declared dimensions."""
         if size.isdigit() and int(size) > 0 and len(size) <= MAX_DIGITS:
-            if getattr(self, "max_size", None) is not None and int(size) > self.max_size:
-                raise LatexError(rf"{what}_{{{size}}} is larger than any size in this problem (at most "
-                                 f"{self.max_size}), {self.located(pos)}")
+            largest = getattr(self, "max_size", None)  # an answer's: the problem's largest size
+            if largest is not None and int(size) > largest:  # never right; \mathbf{1}_{1000000000} would fill memory
+                raise LatexError(rf"{what}_{{{size}}} is larger than any size in the problem (at most {largest}), "
+                                 f"{self.located(pos)}")
             return Integer(int(size))
         if size not in self.dimensions:
             known = ", ".join(sorted(self.dimensions)) or "none"

@@ -169,7 +169,14 @@ class ProductReader:
         if not is_matrix(base) and base.is_Rational and exponent.is_Integer:
             if _digits(base) * abs(int(exponent)) > MAX_POWER_DIGITS:
                 raise self.fail(pos, f"the number would have more than {MAX_POWER_DIGITS} digits")
-        return power(base, exponent)
+        if exponent == 1:  # (A)^{1} is A, whatever its shape
+            return base
+        raised = power(base, exponent)
+        if isinstance(raised, (sympy.Pow, sympy.MatPow)) and not raised.base.is_Rational and \
+                raised.exp.is_Integer and abs(raised.exp) > MAX_EXPONENT:  # x^{100}^{100} is x^{10000}
+            raise self.fail(pos, f"the power of a power makes the exponent {raised.exp}, larger than "
+                                 f"{MAX_EXPONENT} in size")
+        return raised
 
     def divisor(self, value, pos: int):
         value = _concrete(value)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..core.matrix_ops import is_matrix, matmul, negate, transpose
+from sympy import S
+
+from ..core.matrix_ops import as_scalar, is_1x1, is_matrix, matmul, negate, ones, same, transpose
 
 class _NoSize(Exception):
     r"""A \mathbf{1} or an I whose size nothing fixed (the argument says which)."""
@@ -27,6 +29,7 @@ class _Unsized:
     build: Callable
     square: bool = False
     what: str = r"\mathbf{1}"
+    filled: Callable | None = None  # in a sum or Hadamard product: the value with the shape of the matrices there
 
     def fix(self, rows=None, cols=None):
         """This value with its unknown dimensions set where given; dimensions already known stay."""
@@ -36,17 +39,24 @@ class _Unsized:
             new_rows = new_cols = new_rows if new_rows is not None else new_cols
         if (new_rows, new_cols) == (self.rows, self.cols):
             return self
-        return _unsized(new_rows, new_cols, self.build, self.square, self.what)
+        return _unsized(new_rows, new_cols, self.build, self.square, self.what,
+                        self.filled if (new_rows, new_cols) == (None, self.cols) else None)
 
-    def like(self, rows, cols, build):
+    def like(self, rows, cols, build, filled=None):
         """An expression of this value, with its squareness and its name (for a message)."""
-        return _Unsized(rows, cols, build, self.square, self.what)
+        return _Unsized(rows, cols, build, self.square, self.what, filled)
 
 
-def _unsized(rows, cols, build, square=False, what=r"\mathbf{1}"):
+def _unsized(rows, cols, build, square=False, what=r"\mathbf{1}", filled=None):
     if rows is not None and cols is not None:
         return build(rows, cols)
-    return _Unsized(rows, cols, build, square, what)
+    return _Unsized(rows, cols, build, square, what, filled)
+
+
+def unsized_ones():
+    r"""\mathbf{1} without a size: a column whose length a product fixes (X^T \mathbf{1}), or, in a sum or a
+    Hadamard product, the all-ones matrix of the shape of the matrices there (\mathbf{1} - H, H n x 3)."""
+    return _Unsized(None, S.One, lambda rows, cols: ones(rows, S.One), filled=lambda rows, cols: ones(rows, cols))
 
 
 def _is_unsized(value) -> bool:
@@ -72,14 +82,46 @@ def _concrete(value):
 
 def _negated(value):
     if _is_unsized(value):
-        return value.like(value.rows, value.cols, lambda r, c: negate(value.fix(r, c)))
+        filled = value.filled and (lambda r, c: negate(value.filled(r, c)))
+        return value.like(value.rows, value.cols, lambda r, c: negate(value.fix(r, c)), filled)
     return negate(value)
 
 
 def _transposed(value):
     if _is_unsized(value):
-        return value.like(value.cols, value.rows, lambda r, c: transpose(value.fix(c, r)))
+        filled = value.filled and (lambda r, c: transpose(value.filled(c, r)))
+        return value.like(value.cols, value.rows, lambda r, c: transpose(value.fix(c, r)), filled)
     return transpose(value)
+
+
+def _filled(value, rows, cols):
+    r"""An item of a sum or Hadamard product whose matrices are rows x cols: an unsized \mathbf{1} takes their
+    whole shape; other unsized values take the dimensions they do not have yet."""
+    if _is_unsized(value) and value.filled is not None:
+        return value.filled(rows, cols)
+    return _fixed(value, rows, cols)
+
+
+def _numbers_of_forms(factors: list) -> list:
+    r"""A run of 1x1 factors beside a matrix it does not chain with is the number it is, whichever side the
+    matrix is on: (yhat - y) yhat (1 - yhat) x, h^T (yhat - y) yhat (1 - yhat) with yhat 1 x 1."""
+    out = list(factors)
+    matrices = [i for i, f in enumerate(factors) if is_matrix(f)]
+    k = 0
+    while k < len(matrices):
+        if not is_1x1(factors[matrices[k]]):
+            k += 1
+            continue
+        end = k
+        while end < len(matrices) and is_1x1(factors[matrices[end]]):
+            end += 1
+        left = factors[matrices[k - 1]] if k > 0 else None
+        right = factors[matrices[end]] if end < len(matrices) else None
+        if (left is not None and not same(left.shape[1], 1)) or (right is not None and not same(right.shape[0], 1)):
+            for i in matrices[k:end]:
+                out[i] = as_scalar(factors[i])
+        k = end
+    return out
 
 
 def _size_from_neighbours(factors: list) -> None:
@@ -103,7 +145,7 @@ def _product(factors: list):
     factors = list(factors)
     _size_from_neighbours(factors)
     if not any(_is_unsized(f) for f in factors):
-        return matmul(*factors)
+        return matmul(*_numbers_of_forms(factors))
     shaped = [i for i, f in enumerate(factors) if _shape(f) is not None]
     first, last = shaped[0], shaped[-1]
 
@@ -112,7 +154,7 @@ def _product(factors: list):
         sized[first] = _fixed(sized[first], rows=rows)
         sized[last] = _fixed(sized[last], cols=cols)
         _size_from_neighbours(sized)
-        return matmul(*[_concrete(f) for f in sized])
+        return matmul(*_numbers_of_forms([_concrete(f) for f in sized]))
 
     alone = factors[first] if first == last and _is_unsized(factors[first]) else None  # c I is square as I is
     if alone is not None:
@@ -128,9 +170,11 @@ def _combine(builder: Callable, items: list):
     matrices = [i for i in items if is_matrix(i)]
     if matrices:
         rows, cols = builder(*matrices).shape
-        return builder(*[_fixed(i, rows, cols) for i in items])
+        return builder(*[_filled(i, rows, cols) for i in items])
     unsized = [i for i in items if _is_unsized(i)]
     rows = next((u.rows for u in unsized if u.rows is not None), None)
     cols = next((u.cols for u in unsized if u.cols is not None), None)
     square = all(u.square for u in unsized)
-    return _unsized(rows, cols, lambda r, c: builder(*[_fixed(i, r, c) for i in items]), square, unsized[0].what)
+    filled = (lambda r, c: builder(*[_filled(i, r, c) for i in items])) if all(u.filled for u in unsized) else None
+    return _unsized(rows, cols, lambda r, c: builder(*[_fixed(i, r, c) for i in items]), square, unsized[0].what,
+                    filled)

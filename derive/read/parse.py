@@ -41,12 +41,27 @@ _UNCARRIED = {v: k for k, v in _CARRIED.items()}
 _LAYER_INDEX = re.compile(r"\^\s*\{\s*[(\[]\s*([A-Za-z0-9+-]+)\s*[)\]]\s*\}\s*$")
 
 
+MAX_LAYER_INDICES = 2
+MAX_NAME_TEXT = 200  # the LaTeX of one name; longer text is not a name
+
+
 def symbol_name(text: str) -> str:
     r"""The plain name derive uses for a symbol written in LaTeX: \hat{y} -> yhat, w_{1} -> w_1, \Delta -> Delta,
-    W^{[1]} -> W^{(1)} (a layer index is part of the name)."""
-    index = _LAYER_INDEX.search(text.strip())
-    if index:
-        return f"{symbol_name(text.strip()[:index.start()])}^{{({index.group(1)})}}"
+    W^{[1]} -> W^{(1)} (a layer index is part of the name). Read in one pass from the end, never recursively:
+    a name is short and has at most `MAX_LAYER_INDICES` layer indices."""
+    text = text.strip()
+    if len(text) > MAX_NAME_TEXT:
+        raise ProblemError(f"'{text[:40]}...' is not a valid symbol name: it is {len(text)} characters long")
+    indices = []
+    index = _LAYER_INDEX.search(text)
+    while index:
+        if len(indices) == MAX_LAYER_INDICES:
+            raise ProblemError(f"'{text[:40]}...' is not a valid symbol name: more than {MAX_LAYER_INDICES} layer indices")
+        indices.insert(0, f"^{{({index.group(1)})}}")
+        text = text[:index.start()].strip()
+        index = _LAYER_INDEX.search(text)
+    if indices:
+        return symbol_name(text) + "".join(indices)
     name = _DECORATED.sub(lambda m: (m.group(2) or m.group(3)) + m.group(1), text.strip())
     name = name.replace("{", "").replace("}", "").replace("\\", "").replace(" ", "")
     if not _NAME.match(name):

@@ -1,0 +1,113 @@
+"""Verdicts that do not depend on notation and cannot be gamed (issue 14, section 3): a 1x1 factor in front of a
+vector, \\mathbf{1} the shape of the matrix it is added to, exact decisions after the float test, sampling at
+more sizes and on both sides of an answer's kinks, diagnoses of matrix-form slips and of the transpose of a
+square gradient, and answers that overflow while being diagnosed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import derive
+from derive.grade.verify import verify
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+VECTOR_WEIGHTS = """
+title: "sigmoid unit, vector weights"
+symbols: {x: [3, 1], y: scalar, w: [3, 1]}
+definitions:
+  - \\hat{y} = \\sigma(w^T x)
+  - L = \\frac{1}{2} (y - \\hat{y})^2
+loss: L
+wrt: [w]
+"""
+
+SQUARE_WEIGHTS = """
+title: "linear regression, square weights"
+symbols: {X: [n, 3], Y: [n, 3], W: [3, 3]}
+definitions:
+  - \\hat{Y} = X W
+  - L = \\frac{1}{2} \\lVert \\hat{Y} - Y \\rVert^2
+loss: L
+wrt: [W]
+"""
+
+
+@pytest.fixture(scope="module")
+def problems(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("problems")
+    found = {}
+    for name, text in (("vector_weights", VECTOR_WEIGHTS), ("square_weights", SQUARE_WEIGHTS)):
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+        found[name] = derive.Problem.from_yaml(folder / f"{name}.yaml")
+    for path in EXAMPLES.glob("*.yaml"):
+        if path.stem in ("one_layer_scalar", "one_layer_batch", "two_layer_vector", "two_layer_batch", "mlp_softmax"):
+            found[path.stem] = derive.Problem.from_yaml(path)
+    return found
+
+
+CORRECT = [
+    ("vector_weights", "w", r"(\hat{y}-y)\hat{y}(1-\hat{y})x"),
+    ("vector_weights", "w", r"x(\hat{y}-y)\hat{y}(1-\hat{y})"),
+    ("two_layer_vector", "W^{(2)}", r"h^T (\hat y - y)\hat y(1-\hat y)"),
+    ("two_layer_vector", "W^{(1)}", r"((\hat y - y)\hat y(1-\hat y) W^{(2)T} \odot h \odot (1-h)) x^T"),
+    ("two_layer_batch", "W^{(1)}",
+     r"X^T\left(\left((\hat y - y)\odot\sigma'(HW^{(2)})\right)W^{(2)T}\odot H\odot(\mathbf{1}-H)\right)"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x\,"),
+    ("one_layer_scalar", "w", "\ufeff(\\hat y - y)\\hat y(1-\\hat y)x"),
+    ("one_layer_batch", "W", r"(X)^{1}^T((\hat y - y)\odot\sigma'(XW))"),
+    ("one_layer_batch", "W", r"(X^T)^{1}((\hat y - y)\odot\sigma'(XW))"),
+    ("square_weights", "W", r"X^T(\hat Y - Y)"),
+    ("mlp_softmax", "W^{(1)}", r"\frac1n X^T\left(((\hat Y - Y)W^{(2)T})\odot(1 - A^{(1)}\odot A^{(1)})\right)"),
+]
+
+
+@pytest.mark.parametrize("problem,wrt,answer", CORRECT, ids=[c[2][:40] for c in CORRECT])
+def test_notations_people_use_are_correct(problems, problem, wrt, answer):
+    verdict = verify(problems[problem], wrt, answer)
+    assert verdict.outcome == "correct", verdict.summary()
+
+
+INCORRECT = [  # (problem, wrt, answer, diagnosis kind, layer or None)
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + 10^{-9} W", "other", "exact"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) (1 + 10^{-8})", "other", "exact"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + 10^{-60}", "other", "exact"),
+    ("mlp_softmax", "W^{(1)}",
+     r"\frac1n X^T\left(((\hat Y - Y)W^{(2)T})\odot(1 - A^{(1)}\odot A^{(1)})\right) + 10^{-30} W^{(1)}", "other", "exact"),
+    ("mlp_softmax", "W^{(2)}", r"\frac{5-n}{6} A^{(1)T}(\hat Y - Y)", None, "numeric"),
+    ("mlp_softmax", "W^{(2)}", r"\frac{1}{n} A^{(1)T}(\hat Y - Y) + (n-2)(n-3) W^{(2)}", None, "numeric"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + (n-2)(n-3) W", None, "numeric"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 5)", None, "numeric"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\hat y \odot (1-\hat y)\odot \hat y \odot (1 - \hat y))",
+     "extra_factor", None),
+    ("mlp_softmax", "W^{(2)}", r"\frac{1}{n} A^{(1)T}((\hat Y - Y)\odot \hat Y \odot (1 - \hat Y))", "extra_factor", None),
+    ("two_layer_batch", "W^{(1)}", r"X^T\left(\left((\hat y - y)\odot\hat y\odot(1-\hat y)\right)W^{(2)T}\odot H\right)",
+     "missing_factor", None),
+    ("one_layer_batch", "W", r"X^T(\hat y - y)", "missing_factor", None),
+    ("square_weights", "W", r"(\hat Y - Y)^T X", "transposed", None),
+    ("one_layer_scalar", "w", r"x + e^{e^{e^{e^{x}}}}", None, None),  # overflows while being diagnosed
+]
+
+
+@pytest.mark.parametrize("problem,wrt,answer,kind,layer", INCORRECT, ids=[c[2][:40] for c in INCORRECT])
+def test_wrong_answers_are_incorrect_whatever_the_notation(problems, problem, wrt, answer, kind, layer):
+    verdict = verify(problems[problem], wrt, answer)
+    assert verdict.outcome == "incorrect", verdict.summary()
+    if kind:
+        assert verdict.diagnosis.kind == kind, verdict.summary()
+    if layer:
+        assert verdict.layer == layer, verdict.summary()
+
+
+def test_a_missing_factor_is_named_in_the_problems_own_symbols(problems):
+    verdict = verify(problems["two_layer_batch"], "W^{(1)}",
+                     r"X^T\left(\left((\hat y - y)\odot\hat y\odot(1-\hat y)\right)W^{(2)T}\odot H\right)")
+    assert r"\mathbf{1} - H" in verdict.diagnosis.message
+
+
+def test_an_answer_right_only_on_one_side_of_its_kink_shows_the_point_where_it_differs(problems):
+    verdict = verify(problems["one_layer_scalar"], "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 5)")
+    assert "kink" in verdict.diagnosis.message
+    assert verdict.evidence[-1].relative_error > verdict.tolerance
