@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import DeriveError
-from ..write.output import check_writable, write_atomically
+from ..write.output import check_writable, write_all_atomically
 
 
 @click.command()
@@ -20,15 +20,16 @@ from ..write.output import check_writable, write_atomically
 @click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
 @click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
 @click.option("--executor", "address", metavar="ADDRESS", help="A dask.distributed scheduler (derive[dask]); default: local processes.")
+@click.option("--trust-problem", is_flag=True, help="Allow a problem with 'syntax: sympy' (its parser evaluates Python).")
 def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: Path | None, jobs: int,
-          time_limit: float, memory_limit: int, address: str | None):
+          time_limit: float, memory_limit: int, address: str | None, trust_problem: bool):
     """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
     from ..grade.batch import dask_executor, grade as grade_all, load_problem, submission_files
 
     for path in (gradescope, csv_path):  # a bad output path fails before the class is graded, not after
         if path:
             check_writable(path)
-    wrts = [w.name for w in load_problem(problem).wrt]
+    wrts = [w.name for w in load_problem(problem, trust=trust_problem).wrt]
     files = submission_files(submissions)
     if not files:
         raise DeriveError(f"no submission files in '{submissions}' (one file per student)")
@@ -36,13 +37,17 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, csv_path: P
     executor = dask_executor(address) if address else None
     with click.progressbar(length=count, label="grading", file=sys.stderr) as bar:
         batch = grade_all(problem, submissions, executor=executor, jobs=jobs, time_limit=time_limit,
-                          memory=memory_limit << 20, progress=bar.update)
+                          memory=memory_limit << 20, progress=bar.update, trust_problem=trust_problem)
     from ..grade.batch import load_rubric
 
+    outputs = {}  # written all or none
     if gradescope:
-        write_atomically(gradescope, batch.to_gradescope(load_rubric(problem, load_problem(problem)), wrts))
+        outputs[gradescope] = batch.to_gradescope(load_rubric(problem, load_problem(problem, trust=True)), wrts)
     if csv_path:
-        write_atomically(csv_path, batch.to_csv(wrts))
+        outputs[csv_path] = batch.to_csv(wrts)
+    write_all_atomically(outputs)
+    for name in batch.hidden:
+        click.echo(f"{name}: not graded (a hidden file: its name starts with '.')")
     for result in batch.results:
         click.echo(f"{result.student}: {result.score:g}/{result.max_score:g}")
     click.echo(f"{len(batch.results)} submissions, {batch.answers} answers ({batch.decided} distinct) in "
