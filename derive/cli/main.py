@@ -41,13 +41,18 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
-        except (DeriveError, FileNotFoundError) as error:
+            result = super().invoke(ctx)
+        except SystemExit:  # a command's own verdict (0, 1, 3)
+            _release_warnings()
+            raise
+        except (DeriveError, FileNotFoundError) as error:  # one line: held warnings are not shown
             click.echo(f"derive: error: {error}", err=True)
             sys.exit(BAD_INPUT)
         except KeyboardInterrupt:
             click.echo("derive: interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors, --help: `run` reports them
         except Exception as error:  # a bug in derive, not the user's input
             if os.environ.get("DERIVE_TRACEBACK"):
                 raise
@@ -55,6 +60,17 @@ class _Group(click.Group):
             click.echo(f"derive: internal error: {type(error).__name__}{': ' if message else ''}{message} "
                        "(a bug in derive; set DERIVE_TRACEBACK=1 to see where)", err=True)
             sys.exit(INTERNAL_ERROR)
+        _release_warnings()
+        return result
+
+
+_HELD: list = []  # derive's warnings, shown when the command has done its work (bad input stays one line)
+
+
+def _release_warnings() -> None:
+    for line in dict.fromkeys(_HELD):
+        click.echo(line, err=True)
+    _HELD.clear()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +88,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None, _de
     """derive's own warnings (such as `syntax: sympy` evaluating Python) as one line, `derive: warning: ...`."""
     if category.__module__.startswith("derive."):
         text = str(message)
-        click.echo(f"derive: {text if text.startswith('warning:') else 'warning: ' + text}", err=True)
+        _HELD.append(f"derive: {text if text.startswith('warning:') else 'warning: ' + text}")
     else:
         _default(message, category, filename, lineno, file, line)
 
