@@ -36,7 +36,7 @@ from ..core.errors import DeriveError, ProblemError
 from ..read.parse import symbol_name
 from ..read.problem import load_yaml
 from .submissions import (MAX_FILE_BYTES, hidden_files, read_submission, read_text as _read_text,  # noqa: F401
-                          spreadsheet_cell, student_name, submission_files)
+                          excerpt, spreadsheet_cell, student_name, submission_files)
 TIME_LIMIT = 20.0  # seconds per answer
 MEMORY_LIMIT = 2 * 1024 ** 3  # bytes of address space per worker
 
@@ -386,9 +386,14 @@ def _through(pool: Executor, tasks: list, arguments: tuple, decided: dict, progr
 
 
 def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult:
-    verdicts = {w: decided[tasks[(name, w)]] for w in answers}
+    verdicts = {w: _quoted_briefly(decided[tasks[(name, w)]]) for w in answers}
     score = sum(rubric.score(w, v["outcome"], _kind(v)) for w, v in verdicts.items())
     return StudentResult(name, verdicts, round(score, 6), sum(rubric.worth(w) for w in wrts), error)
+
+
+def _quoted_briefly(verdict: dict) -> dict:
+    """The verdict with what it quotes of the student's text (read as, reason) cut to a bounded excerpt."""
+    return {**verdict, **{key: excerpt(verdict[key]) for key in ("read_as", "reason") if verdict.get(key)}}
 
 
 def feedback(result: StudentResult, only: str | None = None) -> str:

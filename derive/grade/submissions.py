@@ -8,7 +8,8 @@ file" without being opened for reading. Files whose names start with `.` are not
 
 A file name is anyone's bytes: `student_name` makes it one printable line (undecodable bytes as `\xff`, control
 characters such as a newline as `\n`), so that no name can forge another student's line; `spreadsheet_cell`
-neutralises a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return).
+neutralises a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return); feedback
+quotes at most an `excerpt` of a student's own text.
 
 What does not live here: splitting a submission into answers and grading it (`batch.py`).
 """
@@ -24,6 +25,7 @@ from ..core.errors import DeriveError
 from ..read.answers import AnswerError
 
 MAX_FILE_BYTES = 64_000
+MAX_EXCERPT = 400  # characters of a student's own text quoted back in feedback
 
 _KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
           (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
@@ -127,3 +129,8 @@ def spreadsheet_cell(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def excerpt(text: str, limit: int = MAX_EXCERPT) -> str:
+    """At most `limit` characters of `text` (a student's answer, or a message quoting it), marked when cut."""
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

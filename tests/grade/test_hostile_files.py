@@ -134,3 +134,14 @@ def test_syntax_sympy_is_refused_by_grade_unless_trusted(folder, tmp_path):
     assert "derive: warning:" in trusted.stderr and "evaluates Python" in trusted.stderr
     solved = run_cli(tmp_path, "solve", problem, "-o", tmp_path / "s.md")
     assert "derive: warning:" in solved.stderr and "evaluates Python" in solved.stderr
+
+
+def test_feedback_quotes_a_bounded_excerpt_of_the_students_text(folder):
+    from derive.grade.batch import feedback
+    from derive.grade.submissions import MAX_EXCERPT
+
+    long = " + ".join(f"{k} x" for k in range(1, 400))  # 3 kB; undecided at once, its text quoted as read
+    (folder / "long.tex").write_text(long, encoding="utf-8")
+    result = next(r for r in grade(SCALAR, folder, jobs=1, time_limit=0.001).results if r.student == "long.tex")
+    assert result.verdicts["w"]["outcome"] == "undecided"
+    assert len(feedback(result)) < 2 * MAX_EXCERPT
