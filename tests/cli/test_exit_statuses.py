@@ -72,3 +72,28 @@ def test_sigterm_during_a_pdf_build_leaves_no_temporary_folder(tmp_path):
     assert "derive: terminated" in err and "Traceback" not in err
     assert list((tmp_path / "tmp").iterdir()) == []
     assert [p.name for p in tmp_path.iterdir() if p.name != "tmp"] == []  # no x.pdf, no .part
+
+
+def test_ctrl_c_during_grade_exits_130_with_no_traceback_and_no_output(tmp_path):
+    # Ctrl-C at a terminal reaches the whole process group: the command and its worker processes
+    ready = tmp_path / "ready"
+    (tmp_path / "sitecustomize.py").write_text(
+        "import time, derive.grade.verify as v\n"
+        f"def slow(self, answer):\n    open({str(ready)!r}, 'w').close(); time.sleep(120)\n"
+        "v.Judge.verdict = slow\n", encoding="utf-8")
+    (tmp_path / "class").mkdir()
+    for k in range(3):
+        (tmp_path / "class" / f"s{k}.tex").write_text(f"X^T(\\hat y - y) + {k} W", encoding="utf-8")
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.Popen([sys.executable, "-m", "derive", "grade", EXAMPLES / "one_layer_batch.yaml", "class",
+                            "--csv", "grades.csv"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 200
+    while not ready.exists():
+        assert run.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == INTERRUPTED, err
+    assert "Traceback" not in err and "derive: interrupted" in err
+    assert not (tmp_path / "grades.csv").exists()
