@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import DeriveError
-from ..write.output import check_writable, write_atomically
+from ..write.output import check_writable, write_all_atomically
 
 
 @click.command()
@@ -22,8 +22,9 @@ from ..write.output import check_writable, write_atomically
 @click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
 @click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
 @click.option("--executor", "address", metavar="ADDRESS", help="A dask.distributed scheduler (derive[dask]); default: local processes.")
-def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir: Path | None, csv_path: Path | None, jobs: int,
-          time_limit: float, memory_limit: int, address: str | None):
+@click.option("--trust-problem", is_flag=True, help="Allow a problem with 'syntax: sympy' (its parser evaluates Python).")
+def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir: Path | None, csv_path: Path | None,
+          jobs: int, time_limit: float, memory_limit: int, address: str | None, trust_problem: bool):
     """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
     from ..grade.batch import dask_executor, grade as grade_all, load_problem, submission_files
 
@@ -32,7 +33,7 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir
             check_writable(path)
     if results_dir and not results_dir.absolute().parent.is_dir():
         raise DeriveError(f"cannot write {results_dir}: the folder {results_dir.absolute().parent} does not exist")
-    wrts = [w.name for w in load_problem(problem).wrt]
+    wrts = [w.name for w in load_problem(problem, trust=trust_problem).wrt]
     files = submission_files(submissions)
     if not files:
         raise DeriveError(f"no submission files in '{submissions}' (one file per student)")
@@ -40,17 +41,21 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir
     executor = dask_executor(address) if address else None
     with click.progressbar(length=count, label="grading", file=sys.stderr) as bar:
         batch = grade_all(problem, submissions, executor=executor, jobs=jobs, time_limit=time_limit,
-                          memory=memory_limit << 20, progress=bar.update)
+                          memory=memory_limit << 20, progress=bar.update, trust_problem=trust_problem)
     from ..grade.batch import load_rubric
 
+    outputs = {}  # written all or none
     if gradescope:
-        write_atomically(gradescope, batch.to_gradescope(load_rubric(problem, load_problem(problem)), wrts))
+        outputs[gradescope] = batch.to_gradescope(load_rubric(problem, load_problem(problem, trust=True)), wrts)
     if csv_path:
-        write_atomically(csv_path, batch.to_csv(wrts))
+        outputs[csv_path] = batch.to_csv(wrts)
+    write_all_atomically(outputs)
     if results_dir:
         from ..grade.platforms import write_results_dir
 
         write_results_dir(results_dir, batch, problem)
+    for name in batch.hidden:
+        click.echo(f"{name}: not graded (a hidden file: its name starts with '.')")
     for result in batch.results:
         click.echo(f"{result.student}: {result.score:g}/{result.max_score:g}")
     click.echo(f"{len(batch.results)} submissions, {batch.answers} answers ({batch.decided} distinct) in "

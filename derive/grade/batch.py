@@ -36,8 +36,9 @@ from ..read.answers import AnswerError, left_side_variable, split_lines, clean
 from ..core.errors import DeriveError, ProblemError
 from ..read.parse import symbol_name
 from .deciding import _limit_memory, run as _run  # noqa: F401 - _limit_memory: the workers' cap
-
-MAX_FILE_BYTES = 64_000
+from ..read.problem import load_yaml
+from .submissions import (MAX_FILE_BYTES, hidden_files, read_submission, read_text as _read_text,  # noqa: F401
+                          excerpt, spreadsheet_cell, student_name, submission_files)
 TIME_LIMIT = 20.0  # seconds per answer
 MEMORY_LIMIT = 2 * 1024 ** 3  # bytes of address space per worker
 
@@ -63,22 +64,23 @@ class Rubric:
         return round(self.worth(wrt) * float(fraction), 6)
 
 
-def load_problem(path: Path):
-    """The problem in `path` (its rubric, if any, is ignored here; see `load_rubric`)."""
+def load_problem(path: Path, trust: bool = True):
+    """The problem in `path` (its rubric, if any, is ignored here; see `load_rubric`); with `trust=False`
+    a `syntax: sympy` file, which evaluates Python, is refused."""
     from ..solve.problem import Problem
 
     path = Path(path)
     if not path.is_file():
         raise DeriveError(f"no problem file '{path}'")
     text = _read_text(path)
-    return Problem.from_text(_without_key(text, "rubric"), str(path))
+    return Problem.from_text(_without_key(text, "rubric"), str(path), trust=trust)
 
 
 def load_rubric(path: Path, problem) -> Rubric:
     """The `rubric:` of a problem file, checked against its gradients and the diagnosis kinds."""
     from .verdict import DIAGNOSIS_KINDS
 
-    data = yaml.safe_load(_read_text(Path(path))) or {}
+    data = load_yaml(_read_text(Path(path)), str(path))[0] or {}
     rubric = data.get("rubric") or {}
     where = f"{path}, rubric"
     if not isinstance(rubric, dict) or set(rubric) - {"points", "partial", "undecided", "show_answer"}:
@@ -106,19 +108,11 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}",
-                           str(path)) from None
-
-
 def _without_key(text: str, key: str) -> str:
     """The YAML text with a top-level key and its value blanked out (line numbers kept for messages)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        root = load_yaml(text)[1]
+    except (yaml.YAMLError, DeriveError):
         return text  # the problem reader reports it with its line
     if not isinstance(root, yaml.MappingNode):
         return text
@@ -129,23 +123,6 @@ def _without_key(text: str, key: str) -> str:
             for i in range(k.start_mark.line, max(end, k.start_mark.line + 1)):
                 lines[i] = ""
     return "\n".join(lines)
-
-
-def read_submission(path: Path) -> str:
-    """A submission's text; `AnswerError` for a file that is missing, too large, binary or not UTF-8."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise AnswerError(f"cannot read '{path.name}': {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise AnswerError(f"'{path.name}' is {len(data)} bytes; a submission may be at most {MAX_FILE_BYTES}")
-    if b"\0" in data:
-        raise AnswerError(f"'{path.name}' is a binary file, not LaTeX text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise AnswerError(f"'{path.name}' is not UTF-8 text (byte {error.start})") from None
 
 
 def split_answers(text: str, wrts: list[str]) -> dict[str, str]:
@@ -215,6 +192,7 @@ class Batch:
     seconds: float
     decided: int  # distinct answers decided (identical answers once)
     answers: int  # answers in all submissions
+    hidden: list = field(default_factory=list)  # names of files not graded because they start with "."
 
     def to_csv(self, wrts: list[str]) -> str:
         out = io.StringIO()
@@ -222,7 +200,8 @@ class Batch:
         writer.writerow(["student", "score", "max_score", *[f"{w} outcome" for w in wrts], "feedback"])
         for r in self.results:
             outcomes = [r.verdicts.get(w, {}).get("outcome", "missing") for w in wrts]
-            writer.writerow([r.student, r.score, r.max_score, *outcomes, feedback(r, wrts=wrts)])
+            writer.writerow([spreadsheet_cell(cell) for cell in (r.student, r.score, r.max_score, *outcomes,
+                                                                 feedback(r, wrts=wrts))])
         return out.getvalue()
 
     def to_gradescope(self, rubric: Rubric, wrts: list[str]) -> str:
@@ -256,18 +235,13 @@ def dask_executor(address: str) -> Executor:
         raise DeriveError(f"cannot reach the dask scheduler at {address}: {error}") from None
 
 
-def submission_files(folder: Path) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DeriveError(f"no submissions folder '{folder}'")
-    return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and not p.is_dir())
-
-
 def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jobs: int = 2, seed: int = 0,
-          time_limit: float = TIME_LIMIT, memory: int | None = MEMORY_LIMIT, progress=None) -> Batch:
-    """Grade every file in `folder` against the problem; `progress(n)` is called as answers are decided."""
+          time_limit: float = TIME_LIMIT, memory: int | None = MEMORY_LIMIT, progress=None,
+          trust_problem: bool = False) -> Batch:
+    """Grade every file in `folder` against the problem; `progress(n)` is called as answers are decided.
+    A `syntax: sympy` problem is refused unless `trust_problem` (its parser evaluates Python)."""
     start = time.perf_counter()
-    problem = load_problem(problem_path)
+    problem = load_problem(problem_path, trust=trust_problem)
     rubric = load_rubric(problem_path, problem)
     wrts = [w.name for w in problem.wrt]
     students, tasks = _collect(submission_files(folder), wrts)
@@ -275,7 +249,8 @@ def grade(problem_path: Path, folder: Path, executor: Executor | None = None, jo
     decided = _run(ProblemText.read(problem_path), unique, executor, jobs, seed, time_limit, memory, progress,
                    loaded=problem)
     results = [_result(name, answers, error, decided, tasks, rubric, wrts) for name, (answers, error) in students.items()]
-    return Batch(results, time.perf_counter() - start, len(unique), len(tasks))
+    hidden = [student_name(p.name) for p in hidden_files(folder)]
+    return Batch(results, time.perf_counter() - start, len(unique), len(tasks), hidden)
 
 
 def _without_left_side(text: str) -> str:
@@ -294,21 +269,36 @@ def _normalised(text: str) -> str:
 def _collect(files: list[Path], wrts: list[str]):
     students, tasks = {}, {}
     for path in files:
+        name = _unique(student_name(path.name), students)
         try:
             answers = split_answers(read_submission(path), wrts)
-            students[path.name] = (answers, "")
+            students[name] = (answers, "")
         except AnswerError as error:
-            students[path.name] = ({}, error.message)
+            students[name] = ({}, error.message)
             continue
         for w, text in answers.items():
-            tasks[(path.name, w)] = (w, _normalised(_without_left_side(text)))
+            tasks[(name, w)] = (w, _normalised(_without_left_side(text)))
     return students, tasks
 
 
+def _unique(name: str, taken) -> str:
+    """`name`, or `name (2)`, ... when two file names print alike (b'a\\xff' and b'a\xff')."""
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} ({number})"
+    return candidate
+
+
 def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult:
-    verdicts = {w: decided[tasks[(name, w)]] for w in answers}
+    verdicts = {w: _quoted_briefly(decided[tasks[(name, w)]]) for w in answers}
     score = sum(rubric.score(w, v["outcome"], _kind(v)) for w, v in verdicts.items())
     return StudentResult(name, verdicts, round(score, 6), sum(rubric.worth(w) for w in wrts), error)
+
+
+def _quoted_briefly(verdict: dict) -> dict:
+    """The verdict with what it quotes of the student's text (read as, reason) cut to a bounded excerpt."""
+    return {**verdict, **{key: excerpt(verdict[key]) for key in ("read_as", "reason") if verdict.get(key)}}
 
 
 def feedback(result: StudentResult, only: str | None = None, wrts: list[str] | None = None,

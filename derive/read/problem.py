@@ -19,11 +19,21 @@ or, for an L-layer perceptron, the shorthand (`derive.builders.mlp` documents ev
 
 With shapes, right-hand sides are read by derive's own matrix reader (`derive.read.matrix_parse`), which keeps
 the order of products. Every error names the file, the line and the definition it concerns.
+
+A problem file is bounded before it is believed: at most `MAX_PROBLEM_BYTES`, read from a regular file only;
+YAML nested at most `MAX_YAML_DEPTH` levels and at most `MAX_YAML_NODES` values once its aliases are expanded
+(a "billion laughs" file is refused, not expanded); at most `MAX_DEFINITIONS` definitions and `MAX_LAYERS`
+mlp layers, and no chain of definitions deeper than `MAX_CHAIN` (deeper ones would exhaust the engine's
+stack). Each is refused with one line. `syntax: sympy` runs SymPy's parser, which evaluates Python: a
+warning says so whenever such a file is read (`SYMPY_WARNING`), and `grade` refuses one unless trusted.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -40,14 +50,87 @@ KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
                  "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
+MAX_PROBLEM_BYTES = 1_000_000
+MAX_YAML_DEPTH = 40  # levels of nested mappings and lists
+MAX_YAML_NODES = 50_000  # values in the file once every alias is expanded
+MAX_DEFINITIONS = 500
+MAX_LAYERS = 100  # of the mlp shorthand
+MAX_CHAIN = 250  # definitions, each using the one before: the engine recurses along such a chain
+SYMPY_WARNING = ("warning: {source} uses 'syntax: sympy': its right-hand sides are read by SymPy's parser, "
+                 "which evaluates Python; use it only for files you trust")
+
+
+class SympySyntaxWarning(UserWarning):
+    """A problem file with `syntax: sympy` was read: its text was given to SymPy's parser (which evaluates)."""
 
 
 def read_problem_file(path: str | Path) -> str:
-    """A problem file's text; a `ProblemError` naming the file when it cannot be read."""
+    """A problem file's text (a regular file of at most `MAX_PROBLEM_BYTES`: never a FIFO or a device);
+    a `ProblemError` naming the file when it cannot be read."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProblemError(f"cannot read the problem file: {getattr(error, 'strerror', None) or error}", str(path)) from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ProblemError("cannot read the problem file: it is not a regular file", str(path))
+            data = os.read(fd, MAX_PROBLEM_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise ProblemError(f"cannot read the problem file: {error.strerror or error}", str(path)) from None
+    if len(data) > MAX_PROBLEM_BYTES:
+        raise ProblemError(f"the problem file is larger than {MAX_PROBLEM_BYTES} bytes", str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProblemError(f"cannot read the problem file: it is not UTF-8 (byte {error.start})", str(path)) from None
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with its one recursion (composing nested nodes) bounded by `MAX_YAML_DEPTH`."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise ProblemError(f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep",
+                                   f"{self.name}, line {mark.line + 1}")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def load_yaml(text: str, source: str = "<problem>"):
+    """(data, node tree) of a YAML text, bounded in depth and in size after aliases; a one-line
+    `ProblemError` for malformed, too deep or too large YAML."""
+    loader = _BoundedLoader(text)
+    loader.name = source
+    try:
+        root = loader.get_single_node()
+        if root is not None and _expanded_size(root, {}) > MAX_YAML_NODES:
+            raise ProblemError(f"the YAML has more than {MAX_YAML_NODES} values once its aliases (*name) are "
+                               "expanded; write the values out", source)
+        return (loader.construct_document(root) if root is not None else None), root
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{source}, line {mark.line + 1}" if mark else source
+        raise ProblemError(f"malformed YAML: {getattr(error, 'problem', None) or error}", where) from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node, sizes: dict) -> int:
+    """How many values `node` stands for with every alias written out (a shared node counts each time it
+    is used; each node is measured once, so this is linear in the file; depth is bounded already)."""
+    key = id(node)
+    if key not in sizes:
+        sizes[key] = 0  # a recursive alias (&a [*a]) counts once
+        children = node.value if isinstance(node, yaml.SequenceNode) else (
+            [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else [])
+        sizes[key] = min(1 + sum(_expanded_size(child, sizes) for child in children), MAX_YAML_NODES + 1)
+    return sizes[key]
 
 
 @dataclass
@@ -69,16 +152,15 @@ class Problem:
         return cls.from_text(read_problem_file(path), str(path))
 
     @classmethod
-    def from_text(cls, text: str, source: str = "<problem>") -> "Problem":
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f"{source}, line {mark.line + 1}" if mark else source
-            raise ProblemError(f"malformed YAML: {getattr(error, 'problem', None) or error}", where) from None
+    def from_text(cls, text: str, source: str = "<problem>", trust: bool = True) -> "Problem":
+        """The problem in `text`; with `trust=False`, a `syntax: sympy` file (which evaluates) is refused."""
+        data, root = load_yaml(text, source)
         if not isinstance(data, dict):
             raise ProblemError("a problem file must be a YAML mapping with symbols, definitions, loss and wrt", source)
+        if not trust and isinstance(data, dict) and data.get("syntax") == "sympy":
+            raise ProblemError("'syntax: sympy' has SymPy's parser evaluate Python, so grading refuses it: give "
+                               "--trust-problem if you wrote this file, or write the definitions in LaTeX",
+                               _Reader(data, root, source).where("syntax"))
         return _Reader(data, root, source, cls).problem()
 
     def _symbol(self, name):
@@ -121,6 +203,8 @@ class _Reader:
         syntax = self.data.get("syntax", "latex")
         if syntax not in ("latex", "sympy"):
             raise ProblemError(f"syntax must be 'latex' or 'sympy', not '{syntax}'", self.where("syntax"))
+        if syntax == "sympy":
+            warnings.warn(SYMPY_WARNING.format(source=self.source), SympySyntaxWarning, stacklevel=2)
         network = self.problem_class.network_class(self.symbols(), title=str(self.data.get("title", "")))
         for name in _as_list(self.data.get("one_hot") or []):
             symbol = self.lookup(network, name, "one_hot")
@@ -155,6 +239,9 @@ class _Reader:
                                self.where(other[0]))
         if "sizes" not in options:
             raise ProblemError("the mlp shorthand needs sizes: [inputs, hidden..., outputs]", self.where("mlp"))
+        if isinstance(options["sizes"], list) and len(options["sizes"]) - 1 > MAX_LAYERS:
+            raise ProblemError(f"the mlp has {len(options['sizes']) - 1} layers; derive writes out at most "
+                               f"{MAX_LAYERS}", self.where("mlp"))
         title = str(self.data.get("title", ""))
         try:
             network, loss, parameters = mlp(title=title, network_class=self.problem_class.network_class,
@@ -212,7 +299,11 @@ class _Reader:
         items = self.data["definitions"]
         if not isinstance(items, list):
             raise ProblemError("'definitions' must be a list, one definition per item", self.where("definitions"))
+        if len(items) > MAX_DEFINITIONS:
+            raise ProblemError(f"the problem has {len(items)} definitions; derive writes out at most {MAX_DEFINITIONS}",
+                               self.where("definitions"))
         pending = [self.split(item, i) for i, item in enumerate(items)]
+        chains: dict = {}  # definition -> the length of the longest chain of definitions it ends
         position = {name: i for i, (name, _) in enumerate(pending)}
         named = {name: make_symbol(name) for name in position}
         parse = parse_latex if syntax == "latex" else parse_sympy
@@ -241,6 +332,7 @@ class _Reader:
                     raise ProblemError(f"uses {pending[later][0]}, which is defined later (line {self.definition_lines[later]})",
                                        where) from None
                 raise type(error)(error.message, where) from None
+            _check_chain(network, name, chains, where)
 
     def split(self, item, index: int) -> tuple[str, str]:
         where = f"{self.source}, line {self.definition_lines[index]}"
@@ -264,6 +356,15 @@ class _Reader:
         except ProblemError:
             raise ProblemError(f"'{key}' names {name}, which is not a symbol or definition of the problem "
                                f"(it has {', '.join(network.names())})", self.where(key)) from None
+
+
+def _check_chain(network: Network, name: str, chains: dict, where: str) -> None:
+    """Refuse a definition ending a chain of more than `MAX_CHAIN` definitions (each using the one before)."""
+    symbol = network.symbol(name)
+    chains[symbol] = 1 + max((chains.get(u, 0) for u in network.uses(symbol)), default=0)
+    if chains[symbol] > MAX_CHAIN:
+        raise ProblemError(f"{name} ends a chain of {chains[symbol]} definitions, each using the one before; "
+                           f"derive differentiates chains of at most {MAX_CHAIN}", where)
 
 
 def _key_lines(root) -> dict:

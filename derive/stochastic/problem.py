@@ -102,12 +102,9 @@ class StochasticProblem:
 
 def _load(text: str, source: str):
     """The YAML's data and its node tree (whose marks give the lines of an expert's definitions)."""
-    try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{source}, line {mark.line + 1}" if mark else source
-        raise ProblemError(f"malformed YAML: {getattr(error, 'problem', None) or error}", where) from None
+    from ..read.problem import load_yaml  # bounded in depth and in aliases
+
+    return load_yaml(text, source)
 
 
 def is_stochastic(data) -> bool:

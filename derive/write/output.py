@@ -3,44 +3,108 @@
 pdflatex runs in a temporary directory, without shell escape, halting on the first error, twice (so
 references resolve); an undefined reference after the second run is an error. Nothing is written to
 the destination unless everything succeeded.
+
+All or nothing: `write_all_atomically` writes several outputs (a CSV and a results.json) to temporary
+`.part` files first and renames them only when every one is written, so a failure leaves none of them and no
+`.part` file. A SIGTERM is turned into an orderly exit (`terminate_as_exit`), so that temporary files and
+pdflatex's temporary folder are removed as on any other failure.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from ..core.errors import DeriveError, PdfError
 
 TEX_INSTALL_HINT = "install TeX Live (Debian: apt-get install texlive-latex-base texlive-latex-recommended)"
+TERMINATED = 128 + signal.SIGTERM  # the exit status of a command stopped by SIGTERM, as a shell reports it
 
 
 def write_atomically(path: str | Path, data: str | bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder, so no half-written file remains."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise DeriveError(f"cannot write {path}: the folder {path.parent} does not exist")
+    write_all_atomically({path: data})
+
+
+def write_all_atomically(outputs: dict) -> None:
+    """Write every {path: data} or none: each to a `.part` file beside it, renamed only once all are written.
+    Text is UTF-8 (a lone surrogate from an undecodable file name is written as `\udcff`, never an error)."""
+    encoded = [(Path(path), _encoded(data)) for path, data in outputs.items()]
+    written: list = []  # (temporary, destination)
+    try:
+        for path, data in encoded:
+            check_writable(path)
+            written.append((_part_file(path, data), path))
+        for temporary, path in written:
+            os.replace(temporary, path)
+    except OSError as error:
+        raise DeriveError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:  # also on SIGTERM or Ctrl-C: no .part file stays behind
+        for temporary, _ in written:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _encoded(data: str | bytes) -> bytes:
+    return data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
+
+
+def _part_file(path: Path, data: bytes) -> str:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.write(data)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        os.replace(temporary, path)
-    except OSError as error:
+    except BaseException:
         Path(temporary).unlink(missing_ok=True)
-        raise DeriveError(f"cannot write {path}: {error.strerror or error}") from None
+        raise
+    return temporary
 
 
 def check_writable(path: str | Path) -> None:
-    """Fail now, before any work, where `write_atomically(path, ...)` would fail later: a missing folder, a folder."""
+    """Fail now, before any work, where `write_atomically(path, ...)` would fail later: a missing folder, a
+    folder, a folder that cannot be written to."""
     path = Path(path)
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise DeriveError(f"cannot write {path}: the folder {path.parent} does not exist")
     if path.is_dir():
         raise DeriveError(f"cannot write {path}: it is a folder")
+    try:  # access() is not enough (root passes it on a read-only file system): try a file
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        raise DeriveError(f"cannot write {path}: {error.strerror or error}") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+class Terminated(SystemExit):
+    """SIGTERM, raised where the process was, so that `finally` and `with` blocks clean up."""
+
+    def __init__(self):
+        super().__init__(TERMINATED)
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def terminate_as_exit():
+    """Within this block, SIGTERM raises `Terminated` (exit status 143) instead of killing the process
+    where it stands; elsewhere, or outside the main thread, nothing changes."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _umask() -> int:
@@ -58,7 +122,7 @@ def compile_pdf(tex: str, timeout: float = 120) -> bytes:
     pdflatex = pdflatex_path()
     if pdflatex is None:
         raise PdfError(f"pdflatex is not installed, so no PDF can be made: {TEX_INSTALL_HINT}, or write .tex")
-    with tempfile.TemporaryDirectory(prefix="derive-") as folder:
+    with terminate_as_exit(), tempfile.TemporaryDirectory(prefix="derive-") as folder:
         source = Path(folder) / "solution.tex"
         source.write_text(tex, encoding="utf-8")
         command = [pdflatex, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", source.name]
