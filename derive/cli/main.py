@@ -1,4 +1,5 @@
-"""The `derive` command line: `solve`, `check`, `trace`, `verify`, `grade`, `estimate`, `demo`, `--version`.
+"""The `derive` command line: `solve`, `check`, `trace`, `verify`, `grade`, `autograder`, `estimate`, `demo`,
+`--version`.
 
 Each command is a module of this package: it reads its input, calls the library, and writes through
 `derive.write.output`; the work lives in the library, imported inside the command, so `derive --help` and

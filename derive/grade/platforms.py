@@ -44,10 +44,11 @@ DEFAULT_ROOTS = {"gradescope": "/autograder", "prairielearn": "/grade"}
 
 # -- one submission -----------------------------------------------------------------------------------------
 
-def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_LIMIT) -> tuple:
+def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_LIMIT, trust: bool = False) -> tuple:
     """(StudentResult, notes) for the files in `folder` taken as one student's submission; `notes` are
-    lines about files that could not be read (the rest is still graded)."""
-    problem = load_problem(problem_path)
+    lines about files that could not be read (the rest is still graded). `trust`: the instructor allowed a
+    `syntax: sympy` problem (its parser evaluates Python) when building the grader."""
+    problem = load_problem(problem_path, trust=trust)
     rubric = load_rubric(problem_path, problem)
     wrts = [w.name for w in problem.wrt]
     texts, notes = [], []
@@ -67,7 +68,7 @@ def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_
         return result, notes
     with tempfile.TemporaryDirectory(prefix="derive-submission-") as scratch:
         (Path(scratch) / "submission.tex").write_text("\n\n".join(texts), encoding="utf-8")
-        batch = grade(problem_path, Path(scratch), jobs=1, time_limit=time_limit)
+        batch = grade(problem_path, Path(scratch), jobs=1, time_limit=time_limit, trust_problem=trust)
     return batch.results[0], notes
 
 
@@ -126,17 +127,17 @@ def _without_error(result: StudentResult) -> StudentResult:
     return StudentResult(result.student, result.verdicts, result.score, result.max_score)
 
 
-def run(platform: str, problem_path: Path, root: Path, time_limit: float = TIME_LIMIT) -> Path:
+def run(platform: str, problem_path: Path, root: Path, time_limit: float = TIME_LIMIT, trust: bool = False) -> Path:
     """Grade the submission under `root` as `platform` lays it out and write its results.json there; a
     failure of the grader itself still writes a results file saying so (never a missing file)."""
     start = time.perf_counter()
     student = root / ("submission" if platform == "gradescope" else "student")
     target = root / "results" / "results.json"
     try:
-        problem = load_problem(problem_path)
+        problem = load_problem(problem_path, trust=trust)
         rubric = load_rubric(problem_path, problem)
         wrts = [w.name for w in problem.wrt]
-        result, notes = grade_submission(problem_path, student, time_limit)
+        result, notes = grade_submission(problem_path, student, time_limit, trust)
         answers = _answers(problem_path, rubric)
         if platform == "gradescope":
             data = gradescope_results(result, rubric, wrts, time.perf_counter() - start, answers, notes)
@@ -179,7 +180,7 @@ PYTHON="${DERIVE_PYTHON:-$ROOT/derive-venv/bin/python}"
 exec "$PYTHON" -c 'import sys; from pathlib import Path
 from derive.grade.platforms import root_from_environment, run
 root = root_from_environment("gradescope")
-run("gradescope", root / "source" / "problem.yaml", root, time_limit=%(time_limit)r)' "$@"
+run("gradescope", root / "source" / "problem.yaml", root, time_limit=%(time_limit)r, trust=%(trust)r)' "$@"
 """
 
 PRAIRIELEARN_GRADER = '''"""PrairieLearn runs this for every submission (entrypoint `python3 /grade/tests/grader.py`): it grades
@@ -190,7 +191,7 @@ from pathlib import Path
 from derive.grade.platforms import root_from_environment, run
 
 run("prairielearn", Path(__file__).resolve().parent / "problem.yaml", root_from_environment("prairielearn"),
-    time_limit=%(time_limit)r)
+    time_limit=%(time_limit)r, trust=%(trust)r)
 '''
 
 DOCKERFILE = """# The grading image for PrairieLearn: build it, push it to Docker Hub, and name it in info.json.
@@ -200,30 +201,31 @@ RUN pip install --no-cache-dir /tmp/%(wheel)s && rm /tmp/%(wheel)s
 """
 
 
-def check_problem(problem_path: Path):
-    """The problem and its rubric, read now so that a bad file fails the build, not every student."""
-    problem = load_problem(problem_path)
+def check_problem(problem_path: Path, trust: bool = False):
+    """The problem and its rubric, read now so that a bad file fails the build, not every student; a
+    `syntax: sympy` problem only with `trust` (its parser evaluates Python)."""
+    problem = load_problem(problem_path, trust=trust)
     load_rubric(problem_path, problem)
     return problem
 
 
-def gradescope_zip(problem_path: Path, time_limit: float = TIME_LIMIT) -> bytes:
+def gradescope_zip(problem_path: Path, time_limit: float = TIME_LIMIT, trust: bool = False) -> bytes:
     """The autograder.zip Gradescope takes, for the problem at `problem_path`."""
-    check_problem(problem_path)
+    check_problem(problem_path, trust)
     wheel_name, wheel = build_wheel()
-    files = {"setup.sh": SETUP_SH % {"wheel": wheel_name}, "run_autograder": RUN_AUTOGRADER % {"time_limit": time_limit},
+    files = {"setup.sh": SETUP_SH % {"wheel": wheel_name}, "run_autograder": RUN_AUTOGRADER % {"time_limit": time_limit, "trust": trust},
              PROBLEM_NAME: Path(problem_path).read_bytes(), wheel_name: wheel}
     return _zip(files, executable={"setup.sh", "run_autograder"})
 
 
-def prairielearn_files(problem_path: Path, time_limit: float = 8.0) -> dict:
+def prairielearn_files(problem_path: Path, time_limit: float = 8.0, trust: bool = False) -> dict:
     """{relative path: content} of the PrairieLearn grader folder for the problem at `problem_path`."""
-    problem = check_problem(problem_path)
+    problem = check_problem(problem_path, trust)
     wheel_name, wheel = build_wheel()
     timeout = int(min(600, 20 + 1.5 * time_limit * max(1, len(problem.wrt))))
     options = {"externalGradingOptions": {"enabled": True, "image": "YOUR-DOCKER-HUB-NAME/derive-grader",
                                           "entrypoint": "python3 /grade/tests/grader.py", "timeout": timeout}}
-    return {"tests/grader.py": PRAIRIELEARN_GRADER % {"time_limit": time_limit},
+    return {"tests/grader.py": PRAIRIELEARN_GRADER % {"time_limit": time_limit, "trust": trust},
             f"tests/{PROBLEM_NAME}": Path(problem_path).read_bytes(),
             "image/Dockerfile": DOCKERFILE % {"wheel": wheel_name}, f"image/{wheel_name}": wheel,
             "info.json": json.dumps(options, indent=2) + "\n"}

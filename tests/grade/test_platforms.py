@@ -231,3 +231,29 @@ def test_results_dir_folders_are_plain_names_and_never_collide(tmp_path):
     written = write_results_dir(tmp_path / "out", batch, BATCH)
     assert sorted(p.parent.name for p in written) == sorted(["a_b", "a_b~2", "_..", "x_y"])
     assert all(p.parent.parent == tmp_path / "out" and json.loads(p.read_text())["score"] == 1 for p in written)
+
+
+SYMPY_PROBLEM = """\
+title: a unit written in SymPy syntax
+syntax: sympy
+symbols: [x, y, w]
+definitions:
+  - yhat = sigmoid(w*x)
+  - L = (y - yhat)**2 / 2
+loss: L
+wrt: [w]
+"""
+
+
+def test_an_autograder_for_a_sympy_problem_needs_trust(tmp_path):
+    """`syntax: sympy` evaluates Python: building a grader for it is refused unless the instructor says
+    --trust-problem, and the grader built then grades with the same trust."""
+    problem = tmp_path / "p.yaml"
+    problem.write_text(SYMPY_PROBLEM, encoding="utf-8")
+    refused = run_cli(tmp_path, "autograder", problem, "-o", "autograder.zip")
+    assert "--trust-problem" in assert_bad_input(refused, tmp_path, "autograder.zip")
+    built = run_cli(tmp_path, "autograder", problem, "-o", "autograder.zip", "--trust-problem")
+    assert built.returncode == 0, built.stderr
+    right = r"(\hat{y} - y) \hat{y} (1 - \hat{y}) x"
+    results = run_autograder(gradescope_root(tmp_path, tmp_path / "autograder.zip", {"answer.tex": right}))
+    assert results["score"] == 1 and results["tests"][0]["status"] == "passed", results
