@@ -52,14 +52,28 @@ def limit_memory(memory: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
-def _die_with_parent() -> None:
-    """In a child: be killed when the parent dies (a SIGTERM or SIGKILL to it), not run on alone (Linux)."""
-    try:
-        import ctypes
+def _prctl():
+    """libc's prctl, looked up in the parent, before it forks: loading a library in a child forked from a
+    process with other threads (a test runner's, a server's) can crash it. None where there is none."""
+    global _PRCTL
+    if _PRCTL is _UNKNOWN:
+        try:
+            import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pipe's end stops the worker at its next task
-        pass
+            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # not Linux: the pipe's end stops the worker at its next task
+            _PRCTL = None
+    return _PRCTL
+
+
+_UNKNOWN = object()
+_PRCTL = _UNKNOWN
+
+
+def _die_with_parent(prctl) -> None:
+    """In a child: be killed when the parent dies (a SIGTERM or SIGKILL to it), not run on alone (Linux)."""
+    if prctl is not None:
+        prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def within(work: Callable[[Report], object], seconds: float | None, child_setup: Callable[[], None] | None = None,
@@ -78,6 +92,19 @@ def within(work: Callable[[Report], object], seconds: float | None, child_setup:
 def _frame(kind: str, value) -> bytes:
     data = pickle.dumps((kind, value))
     return struct.pack(">I", len(data)) + data
+
+
+def _error_frame(error: BaseException) -> bytes:
+    """The error as a frame; where it does not pickle (its arguments hold something that cannot cross a
+    pipe, or a library has changed how its classes pickle), the same class with its message, or else a
+    RuntimeError naming it, so that the parent always gets a reason and never an empty pipe."""
+    for stand_in in (lambda: error, lambda: type(error)(str(error)),
+                     lambda: RuntimeError(f"{type(error).__name__}: {error}")):
+        try:
+            return _frame("error", stand_in())
+        except Exception:  # noqa: BLE001 - the next stand-in
+            continue
+    return _frame("error", RuntimeError("the work failed and its error could not be sent"))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -99,19 +126,20 @@ def _frames(data: bytes) -> list:
 
 def _in_child(work, seconds: float, setup: Callable[[], None] | None, start: tuple[str, str]):
     read, write = os.pipe()
+    prctl = _prctl()
     pid = os.fork()
     if pid == 0:  # the child: report, compute, write, leave without running the parent's clean-up
         os.close(read)
         try:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a timer the parent had set is not the child's
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _die_with_parent()
+            _die_with_parent(prctl)
             try:
                 if setup is not None:
                     setup()
                 result = _frame("result", work(lambda stage, note="": _write_all(write, _frame("stage", (stage, note)))))
             except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
-                result = _frame("error", error)
+                result = _error_frame(error)
             _write_all(write, result)
             os.close(write)
         finally:
@@ -141,10 +169,10 @@ def _in_child(work, seconds: float, setup: Callable[[], None] | None, start: tup
 
 # -- a pool of pre-started workers, each killed at its task's deadline -----------------------------------
 
-def _serve(connection, prepare, prepare_args, run) -> None:
+def _serve(connection, prepare, prepare_args, run, prctl=None) -> None:
     """A worker's life: prepare once, say so, then run tasks one at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills the workers
-    _die_with_parent()
+    _die_with_parent(prctl)
     state = prepare(*prepare_args)
     connection.send(("ready", None))
     report = lambda stage, note="": connection.send(("stage", (stage, note)))  # noqa: E731
@@ -162,7 +190,8 @@ def _serve(connection, prepare, prepare_args, run) -> None:
 class _Worker:
     def __init__(self, context, prepare, prepare_args, run):
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs, prepare, prepare_args, run), daemon=True)
+        self.process = context.Process(target=_serve, args=(theirs, prepare, prepare_args, run, _prctl()),
+                                       daemon=True)
         self.process.start()
         theirs.close()
         self.ready = False

@@ -213,3 +213,18 @@ def test_a_terminated_grader_leaves_no_worker_running(tmp_path, wide, command):
     finally:
         process.kill()
         process.wait()
+
+
+def test_an_error_that_cannot_be_pickled_still_reaches_the_parent():
+    """The child sends its error through a pipe; one that does not pickle (after a dask cluster had run in the
+    same process, an answer's AnswerError did not) once left the pipe empty: "ended without a result"."""
+    from derive.grade.deadline import within
+
+    class Unsendable(ValueError):  # a local class: pickle cannot find it
+        pass
+
+    def work(report):
+        raise Unsendable("the answer is nested too deep")
+
+    with pytest.raises(RuntimeError, match="Unsendable: the answer is nested too deep"):
+        within(work, 10)
