@@ -143,6 +143,14 @@ def split_answers(text: str, wrts: list[str]) -> dict[str, str]:
                               f"(it asks for {', '.join(wrts)})")
         if named in answers:
             raise AnswerError(f"there are two answers for {named}")
+        for line in [l for l in _uncommented(block).splitlines() if l.strip()][1:]:  # a second left-hand side: another answer
+            try:
+                another = left_side_variable(line.split("=", 1)[0].strip()) if "=" in line else None
+            except AnswerError:
+                another = None
+            if another is not None:
+                raise AnswerError(f"'{line.strip()[:60]}' starts another answer on the next line: separate "
+                                  "answers with a blank line")
         answers[named] = _uncommented(block)
     if not answers:
         raise AnswerError("the submission is empty")

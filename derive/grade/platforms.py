@@ -36,6 +36,7 @@ from ..core.errors import DeriveError
 from ..read.answers import AnswerError
 from .batch import (TIME_LIMIT, Rubric, StudentResult, feedback, grade, load_problem, load_rubric,
                     read_submission, submission_files)
+from .submissions import hidden_files, student_name
 
 PROBLEM_NAME = "problem.yaml"
 ROOT_VARIABLES = {"gradescope": "AUTOGRADER_ROOT", "prairielearn": "DERIVE_GRADE_ROOT"}
@@ -61,8 +62,13 @@ def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_
             texts.append(read_submission(path))
         except AnswerError as error:
             notes.append(error.message)
+    try:
+        hidden = hidden_files(folder)
+    except (DeriveError, OSError):
+        hidden = []
+    notes += [f"{student_name(p.name)}: not graded (a hidden file: its name starts with '.')" for p in hidden]
     if not files:
-        notes.append("no file was submitted")
+        notes.append("no file was submitted" + (" (only hidden files)" if hidden else ""))
     if not "".join(texts).strip():
         result = StudentResult("submission", {}, 0.0, sum(rubric.worth(w) for w in wrts))
         return result, notes
@@ -204,8 +210,12 @@ RUN pip install --no-cache-dir /tmp/%(wheel)s && rm /tmp/%(wheel)s
 def check_problem(problem_path: Path, trust: bool = False):
     """The problem and its rubric, read now so that a bad file fails the build, not every student; a
     `syntax: sympy` problem only with `trust` (its parser evaluates Python)."""
+    from .verify import Judge
+
     problem = load_problem(problem_path, trust=trust)
     load_rubric(problem_path, problem)
+    for wrt in problem.wrt:  # what every submission will need: a problem too deep to grade fails here, once
+        Judge(problem, wrt)
     return problem
 
 

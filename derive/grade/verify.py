@@ -24,6 +24,7 @@ import numpy as np
 import sympy
 from sympy import MatrixSymbol, Symbol
 
+from ..core.errors import ProblemError
 from ..core import matrix_ops as mo
 from ..read.answers import AnswerError, AnswerLine, read_answer
 from ..check.gradient_check import kink_expressions
@@ -37,7 +38,9 @@ from .verdict import (MIN_POINTS, RTOL, Diagnosis, Evidence, LineVerdict, Verdic
                       expression_shape, shape_words, symbol_shape)
 
 POINTS = 6
-SIZES = (2, 3, 5)  # symbolic sizes (n) cycle through these, to catch slips that only show at some sizes
+SIZES = (2, 3, 5)  # symbolic sizes (n) of the first points, to catch slips that only show at some sizes
+FAR_SIZES = tuple(range(6, 13))  # the other points' sizes are drawn from these (by the seed): an answer made
+# right only at the sizes tried ((n-2)(n-3)(n-4)(n-5) W added) cannot know them
 KINK_DISTANCE = 1e-3
 SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
 EXACT_DIGITS = 50  # an answer that passes the float tolerance is evaluated again exactly, to at least these digits
@@ -76,17 +79,22 @@ class Judge(Diagnoses):
         self.seed = seed
         self.network = problem.network
         self.loss = problem.loss
-        self.solution = problem.solve([wrt] if not isinstance(wrt, (list, tuple)) else wrt)
-        self.derivation = self.solution.derivations[0]
-        self.wrt = self.derivation.wrt
-        self.truth = self.derivation.expanded()
-        self.others = self._other_gradients()
-        self.inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
-        self._compiled: dict = {}
-        self.points = self._draw_points(np.random.default_rng(seed))
-        self.truth_values = [self._value(self.truth, p) for p in self.points]
+        try:
+            self.solution = problem.solve([wrt] if not isinstance(wrt, (list, tuple)) else wrt)
+            self.derivation = self.solution.derivations[0]
+            self.wrt = self.derivation.wrt
+            self.truth = self.derivation.expanded()  # answers are compared in the inputs
+            self.others = self._other_gradients()
+            self.inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
+            self._compiled: dict = {}
+            self.points = self._draw_points(np.random.default_rng(seed))
+            self.truth_values = [self._value(self.truth, p) for p in self.points]
+        except RecursionError:
+            raise ProblemError("the gradient of this problem, written out in its inputs, nests deeper than answers "
+                               "can be compared with: grade a network with fewer layers or definitions in a chain",
+                               getattr(problem, "source", "") or "the problem") from None
         self.report = lambda stage, note="": None  # where a time limit is watching: the layer now running
-        self.max_size = max([*SIZES, *(int(d) for s in self.network.all_symbols()  # sizes an answer may write
+        self.max_size = max([*SIZES, *FAR_SIZES, *(int(d) for s in self.network.all_symbols()  # sizes an answer may write
                                        for d in getattr(s, "shape", ()) if getattr(d, "is_Integer", False))])
 
     # -- the problem's side
@@ -102,8 +110,9 @@ class Judge(Diagnoses):
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
         kinks = self._kinks(self.truth) + self._kinks(self.network.expand(self.loss))
         points = []
+        sizes = [*SIZES, *(int(k) for k in rng.choice(FAR_SIZES, size=POINTS - len(SIZES), replace=False))]
         for i in range(POINTS):
-            size = SIZES[i % len(SIZES)]
+            size = sizes[i % len(sizes)]
             for _ in range(200):
                 values = self._draw(rng, inputs, size)
                 if self._usable(self.truth, values, kinks):
@@ -250,9 +259,14 @@ class Judge(Diagnoses):
             if gaps is None:
                 return None
             if gaps:
-                return Diagnosis("other", f"close to the gradient but not equal to it: a difference of "
-                                          f"{float(max(gaps)):.1e} (the gradient is of size {float(scale):.1e}) at "
-                                          f"{_shown_point(point)}, below the numeric tolerance {RTOL:g} but not zero")
+                gap, size = float(max(gaps)), float(scale)
+                if gap <= RTOL * max(size, 1e-300):  # passed the float test for being this close
+                    return Diagnosis("other", f"close to the gradient but not equal to it: a difference of {gap:.1e} "
+                                              f"(the gradient is of size {size:.1e}) at {_shown_point(point)}, "
+                                              f"below the numeric tolerance {RTOL:g} but not zero")
+                return Diagnosis("other", f"not equal to the gradient: a difference of {gap:.1e} (the gradient is "
+                                          f"of size {size:.1e}) at {_shown_point(point)}, where the sizes differ from "
+                                          "the points sampled before")
         return None
 
     def _other_side_of_kinks(self, answer, kinks) -> tuple[Diagnosis, Evidence] | None:

@@ -165,7 +165,7 @@ def test_verify_memory_limit_gives_undecided(tmp_path, wide):
 def test_sizes_written_in_an_answer_are_bounded_by_the_problem(tmp_path):
     result = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", HUGE)  # sizes 3 and n (2, 3)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert r"\mathbf{1}_{16000} is larger than any size in the problem (at most 5)" in result.stderr
+    assert r"\mathbf{1}_{16000} is larger than any size in the problem (at most 12)" in result.stderr
     assert_no_traceback(result)
     fits = run_cli(tmp_path, "verify", BATCH, "--wrt", "W", "--answer", RIGHT + r" \frac{\mathbf{1}_3^T \mathbf{1}_3}{3}")
     assert fits.returncode == 0, fits.stdout + fits.stderr

@@ -257,3 +257,9 @@ def test_an_autograder_for_a_sympy_problem_needs_trust(tmp_path):
     right = r"(\hat{y} - y) \hat{y} (1 - \hat{y}) x"
     results = run_autograder(gradescope_root(tmp_path, tmp_path / "autograder.zip", {"answer.tex": right}))
     assert results["score"] == 1 and results["tests"][0]["status"] == "passed", results
+
+
+def test_run_autograder_says_what_it_did_with_a_hidden_file(tmp_path, gradescope_zip):
+    results = run_autograder(gradescope_root(tmp_path, gradescope_zip, {".answer.tex": W2}))
+    assert ".answer.tex: not graded (a hidden file" in results["output"], results["output"]
+    assert "only hidden files" in results["output"]

@@ -79,6 +79,10 @@ INCORRECT = [  # (problem, wrt, answer, diagnosis kind, layer or None)
     ("mlp_softmax", "W^{(2)}", r"\frac{5-n}{6} A^{(1)T}(\hat Y - Y)", None, "numeric"),
     ("mlp_softmax", "W^{(2)}", r"\frac{1}{n} A^{(1)T}(\hat Y - Y) + (n-2)(n-3) W^{(2)}", None, "numeric"),
     ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + (n-2)(n-3) W", None, "numeric"),
+    # zero at every size tried before (2, 3, 5 and the exact layer's 4); the other points' sizes are drawn
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + (n-2)(n-3)(n-4)(n-5) W", None, "numeric"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + (n-1)(n-2)(n-3)(n-4)(n-5)(n-6)(n-7) W", None,
+     "numeric"),
     ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 5)", None, "numeric"),
     ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\hat y \odot (1-\hat y)\odot \hat y \odot (1 - \hat y))",
      "extra_factor", None),
@@ -111,3 +115,31 @@ def test_an_answer_right_only_on_one_side_of_its_kink_shows_the_point_where_it_d
     verdict = verify(problems["one_layer_scalar"], "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 5)")
     assert "kink" in verdict.diagnosis.message
     assert verdict.evidence[-1].relative_error > verdict.tolerance
+
+
+def test_grade_says_to_separate_answers_on_consecutive_lines(tmp_path):
+    """`derive grade` once read the second line's left-hand side as part of the first answer ("\\partial is not
+    supported"); verify already said what to do."""
+    from derive.grade.batch import AnswerError, split_answers
+
+    for second in (r"\frac{\partial L}{\partial W^{(2)}} = H^T (\hat{y} - y)", r"dL/dW^{(2)} = H^T (\hat{y} - y)"):
+        with pytest.raises(AnswerError, match="starts another answer on the next line: separate answers with a blank"):
+            split_answers(r"\frac{\partial L}{\partial W^{(1)}} = X^T y" + "\n" + second, ["W^{(1)}", "W^{(2)}"])
+    two = split_answers(r"\frac{\partial L}{\partial W^{(1)}} = X^T y" + "\n= X^T y\n\n" + r"dL/dW^{(2)} = H^T y",
+                        ["W^{(1)}", "W^{(2)}"])
+    assert set(two) == {"W^{(1)}", "W^{(2)}"}
+
+
+def test_a_problem_too_deep_to_grade_is_refused_in_one_line(tmp_path):
+    """A 249-definition sigmoid chain solves, but its gradient written out in the inputs nests past Python's
+    recursion: verify and the autograder build said 'internal error' (exit 70); now it is bad input."""
+    from cli_helpers import run_cli
+
+    definitions = ["a_{0} = \\sigma(w x)"] + [f"a_{{{i}}} = \\sigma(a_{{{i - 1}}})" for i in range(1, 249)]
+    lines = "\n".join(f"  - {d}" for d in definitions + ["L = \\frac{1}{2} (a_{248} - y)^2"])
+    problem = tmp_path / "chain.yaml"
+    problem.write_text(f"symbols: [x, y, w]\ndefinitions:\n{lines}\nloss: L\nwrt: [w]\n", encoding="utf-8")
+    for args in (("verify", problem, "--wrt", "w", "--answer", "0"), ("autograder", problem, "-o", "a.zip")):
+        done = run_cli(tmp_path, *args)
+        assert done.returncode == 2 and "nests deeper than answers can be compared with" in done.stderr, done.stderr
+        assert len(done.stderr.splitlines()) == 1 and not (tmp_path / "a.zip").exists()
