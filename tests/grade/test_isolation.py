@@ -47,8 +47,9 @@ def backtrack(report=None, note: str = ""):
     return re.match(r"(a+)+$", "a" * 60 + "b")
 
 
-def children() -> set[tuple[int, str]]:
-    """(pid, state) of this process's children, zombies (state Z) included, from /proc."""
+def children(parent: int | None = None) -> set[tuple[int, str]]:
+    """(pid, state) of the children of `parent` (default: this process), zombies (state Z) included, from /proc."""
+    parent = os.getpid() if parent is None else parent
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -57,7 +58,7 @@ def children() -> set[tuple[int, str]]:
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == os.getpid():
+            if int(fields[1]) == parent:
                 found.add((int(entry), fields[0]))
     return found
 
@@ -171,19 +172,6 @@ def test_sizes_written_in_an_answer_are_bounded_by_the_problem(tmp_path):
     assert fits.returncode == 0, fits.stdout + fits.stderr
 
 
-def _children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-                found.add(int(entry))
-    return found
-
-
 @pytest.mark.parametrize("command", ["grade", "verify"])
 def test_a_terminated_grader_leaves_no_worker_running(tmp_path, wide, command):
     import signal
@@ -197,7 +185,7 @@ def test_a_terminated_grader_leaves_no_worker_running(tmp_path, wide, command):
     try:
         workers: set[int] = set()
         for _ in range(600):  # until the deciding processes are running (at most a minute)
-            workers = _children_of(process.pid)
+            workers = {pid for pid, _ in children(process.pid)}
             if workers:
                 break
             time.sleep(0.1)

@@ -29,7 +29,7 @@ import pytest
 
 import derive
 
-from oracle_autograd import derive_gradient, mismatch
+from oracle_autograd import central_differences, derive_gradient, mismatch
 
 inv, det, tr = np.linalg.inv, np.linalg.det, np.trace
 T = np.transpose
@@ -221,18 +221,6 @@ def solve(latex: str, shapes: dict, wrt: str):
     symbols = ", ".join(f"{name}: [{r}, {c}]" for name, (r, c) in sorted(shapes.items()))
     text = f"symbols: {{{symbols}}}\ndefinitions:\n  - 'L = {latex}'\nloss: L\nwrt: [{wrt}]\n"
     return derive.Problem.from_text(text).solve().derivations[0]
-
-
-def central_differences(loss: Callable, values: dict, wrt: str) -> np.ndarray:
-    base = values[wrt]
-    numeric = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
-        h = 1e-5 * max(1.0, abs(base[index]))
-        up, down = base.copy(), base.copy()
-        up[index] += h
-        down[index] -= h
-        numeric[index] = (loss({**values, wrt: up}) - loss({**values, wrt: down})) / (2 * h)
-    return numeric
 
 
 def compare(latex: str, shapes: dict, wrt: str, loss: Callable, gradient: Callable, symmetric: frozenset,

@@ -48,7 +48,7 @@ from sympy.matrices.expressions import (
 import derive
 from derive.core.errors import DeriveError
 
-from oracle_autograd import derive_gradient, mismatch
+from oracle_autograd import central_differences, derive_gradient, mismatch
 
 K = 3
 X = MatrixSymbol("X", K, K)
@@ -255,18 +255,10 @@ def _point(case: Case, seed: int, symmetric: bool = False) -> dict:
 
 def _central_differences(case: Case, values: dict) -> np.ndarray:
     """Central differences of SymPy's expression on explicit matrices, entry by entry of the variable."""
-    base = np.atleast_2d(np.asarray(values[case.wrt], dtype=float))
-    numeric = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
-        h = 1e-5 * max(1.0, abs(base[index]))
-        up, down = base.copy(), base.copy()
-        up[index] += h
-        down[index] -= h
-        shaped = (lambda v: v) if isinstance(case.wrt, MatrixSymbol) else (lambda v: float(v[0, 0]))
-        f_up = _explicit(case.expr, {**values, case.wrt: shaped(up)})[0, 0]
-        f_down = _explicit(case.expr, {**values, case.wrt: shaped(down)})[0, 0]
-        numeric[index] = (f_up - f_down) / (2 * h)
-    return numeric
+    shaped = (lambda v: v) if isinstance(case.wrt, MatrixSymbol) else (lambda v: float(v[0, 0]))
+    loss = lambda point: _explicit(case.expr, {**point, case.wrt: shaped(point[case.wrt])})[0, 0]  # noqa: E731
+    return central_differences(loss, {**values, case.wrt: np.atleast_2d(np.asarray(values[case.wrt], dtype=float))},
+                               case.wrt)
 
 
 def derive_solution(case: Case):
