@@ -178,7 +178,7 @@ def test_the_wheel_installs_without_network_and_finds_its_templates(tmp_path, gr
                    timeout=120)
     python = tmp_path / "venv" / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q",
+    install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q",
                               str(tmp_path / "derive-0.1.0-py3-none-any.whl")], capture_output=True, text=True,
                              timeout=240, env=env)
     assert install.returncode == 0, install.stderr
