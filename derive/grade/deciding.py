@@ -35,7 +35,10 @@ def decide(problem, wrt: str, answer: str, seed: int, time_limit: float | None, 
     memory limit, and killed at the deadline. The local pool (`_in_workers`) does not come through here."""
     from .deadline import ChildCrashed, TimeLimitReached, within
 
+    from .diagnosis import diagnosis_budget
+
     judge = _judge(problem, wrt, seed)  # the problem is trusted: deriving it is not timed
+    judge.diagnosis_seconds = diagnosis_budget(time_limit)
 
     def work(report):
         judge.report = report
@@ -130,7 +133,11 @@ def _in_workers(problem, tasks: list, jobs: int, seed, time_limit, memory, progr
     if not tasks:
         return {}
     decided, crashed = {}, []
+    from .diagnosis import diagnosis_budget
+
     judges = {w: _judge(problem, w, seed, loaded) for w in sorted({w for w, _ in tasks})}  # workers inherit them
+    for judge in judges.values():
+        judge.diagnosis_seconds = diagnosis_budget(time_limit)
     with Workers(max(1, min(jobs, len(tasks))), _prepare, (judges, memory), _decide_in_worker) as pool:
         for index, kind, value in pool.map(tasks, time_limit):
             task = tasks[index]

@@ -10,6 +10,7 @@ judge's); deciding whether the answer is wrong at all lives in `verify`.
 from __future__ import annotations
 
 import itertools
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -23,8 +24,25 @@ from ..core.printing import latex
 from .verdict import MIN_POINTS, Diagnosis, expression_shape, shape_words, symbol_shape
 
 
+DIAGNOSIS_SECONDS = 5.0  # the search for a usual slip stops after this long (or a quarter of the time limit):
+# the answer is incorrect whatever it finds, and a deep network's candidates can take minutes to try
+CANDIDATES = 40  # factors tried as missing, or as extra, at most
+
+
+def diagnosis_budget(time_limit: float | None) -> float:
+    """How long the search for a usual slip may take under a time limit on the whole decision."""
+    return DIAGNOSIS_SECONDS if time_limit is None else min(DIAGNOSIS_SECONDS, time_limit / 4)
+
+
 class Diagnoses:
-    """The diagnoses of a `verify.Judge`, which has the truth, the other gradients and the sample points."""
+    """The diagnoses of a `verify.Judge`, which has the truth, the other gradients and the sample points.
+    `diagnosis_seconds` bounds the search (`diagnosis_budget`); past it the diagnosis says so."""
+
+    diagnosis_seconds: float = DIAGNOSIS_SECONDS
+    _diagnosis_ends: float = float("inf")
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() > self._diagnosis_ends
 
     def _shape_diagnosis(self, answer) -> Diagnosis:
         should, is_ = shape_words(expression_shape(self.truth)), shape_words(expression_shape(answer))
@@ -36,11 +54,16 @@ class Diagnoses:
                                         f"shape of {latex(self.wrt)})")
 
     def diagnose(self, written, answer, kinks) -> Diagnosis:
+        self._diagnosis_ends = time.monotonic() + self.diagnosis_seconds
         for finder in (self._ratio, self._transposed, self._wrong_index, self._sigma_swap, self._missing_factor,
                        self._extra_factor, self._reordered):
             found = finder(written, answer, kinks)
             if found is not None:
                 return found
+        if self._out_of_time():
+            return Diagnosis("other", "your answer differs from the gradient at the sample points; the search for "
+                                      "the usual slips (sign, factor, missing chain-rule factor, sigma for sigma', "
+                                      "transpose, index) did not finish in time for an expression this large")
         return Diagnosis("other", "your answer differs from the gradient at the sample points; "
                                   "none of the usual slips (sign, factor, missing chain-rule factor, sigma for "
                                   "sigma', transpose, index) explains it")
@@ -95,6 +118,8 @@ class Diagnoses:
 
     def _sigma_swap(self, written, answer, kinks) -> Diagnosis | None:
         for node in _sigmoids(written):
+            if self._out_of_time():
+                return None
             if self.agrees(self.network.expand(written.xreplace({node: _sigmoid_prime(node)})), kinks=kinks):
                 return Diagnosis("sigma_for_sigma_prime", rf"\sigma where \sigma' belongs: {latex(node)} should be "
                                                           rf"its derivative {latex(_sigmoid_prime(node))}")
@@ -102,8 +127,11 @@ class Diagnoses:
 
     def _missing_factor(self, written, answer, kinks) -> Diagnosis | None:
         values = [self._value(answer, p) for p in self.points]
-        for factor, without in _without_factors(self.derivation.result) + \
-                _without_factors(_sigma_prime_spelled(self.derivation.result, self.network)):
+        for factor, without in itertools.chain(_without_factors(self.derivation.result),
+                                               _without_factors(_sigma_prime_spelled(self.derivation.result,
+                                                                                     self.network))):
+            if self._out_of_time():
+                return None
             if self.agrees(self.network.expand(without), values):
                 return Diagnosis("missing_factor", f"a factor is missing: {latex(factor)}"
                                  + _chain_hint(factor))
@@ -111,6 +139,8 @@ class Diagnoses:
 
     def _extra_factor(self, written, answer, kinks) -> Diagnosis | None:
         for factor, without in _without_factors(written):
+            if self._out_of_time():
+                return None
             if self.agrees(self.network.expand(without)):
                 return Diagnosis("extra_factor", f"an extra factor: {latex(factor)} does not belong in the gradient")
         return None
@@ -119,6 +149,8 @@ class Diagnoses:
         for node in written.atoms(MatMul) if mo.is_matrix(written) else ():
             matrices = [f for f in node.args if mo.is_matrix(f)]
             scalars = [f for f in node.args if not mo.is_matrix(f)]
+            if self._out_of_time():
+                return None
             try:
                 swapped = mo.matmul(*scalars, *reversed(matrices))
             except mo.ShapeMismatch:
@@ -171,15 +203,18 @@ def _sigma_prime_spelled(expr, network):
 def _without_factors(expr) -> list:
     """(factor, expr without it) for each factor of a product and each pair (for the sigma' of a chain rule:
     yhat (1 - yhat)), of a scalar product or of a Hadamard product inside a matrix expression, and for each
-    scalar factor of a matrix product."""
-    found = []
+    scalar factor of a matrix product; the first `CANDIDATES` of them (a 100-factor product has 5050 pairs)."""
+    return list(itertools.islice(_factors_left_out(expr), CANDIDATES))
+
+
+def _factors_left_out(expr):
     if isinstance(expr, sympy.Mul):
         args = expr.args
         for k in (1, 2):
             for chosen in itertools.combinations(range(len(args)), k):
                 factor = sympy.Mul(*(args[i] for i in chosen))
                 rest = sympy.Mul(*(a for i, a in enumerate(args) if i not in chosen))
-                found.append((factor, rest))
+                yield factor, rest
     for node in sympy.preorder_traversal(expr) if mo.is_matrix(expr) else ():
         if isinstance(node, HadamardProduct):
             for k in (1, 2):
@@ -188,13 +223,12 @@ def _without_factors(expr) -> list:
                     if not rest:
                         continue
                     factor = node.args[chosen[0]] if k == 1 else mo.hadamard(*(node.args[i] for i in chosen))
-                    found.append((factor, expr.xreplace({node: rest[0] if len(rest) == 1 else mo.hadamard(*rest)})))
+                    yield factor, expr.xreplace({node: rest[0] if len(rest) == 1 else mo.hadamard(*rest)})
         elif isinstance(node, MatMul):
             for i, factor in enumerate(node.args):
                 if not mo.is_matrix(factor):
                     rest = [a for j, a in enumerate(node.args) if j != i]
-                    found.append((factor, expr.xreplace({node: mo.matmul(*rest) if len(rest) > 1 else rest[0]})))
-    return found[:40]
+                    yield factor, expr.xreplace({node: mo.matmul(*rest) if len(rest) > 1 else rest[0]})
 
 
 def _chain_hint(factor) -> str:

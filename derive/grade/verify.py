@@ -28,12 +28,12 @@ from ..core.errors import ProblemError
 from ..core import matrix_ops as mo
 from ..read.answers import AnswerError, AnswerLine, read_answer
 from ..check.gradient_check import kink_expressions
+from .crossing import beyond, direction_of, kink_arguments, signs_seen
 from .deadline import TimeLimitReached, within
 from ..check.numeric import MatrixEvaluator, compile_expression
-from ..core.matrix_explicit import explicit
 from ..core.printing import latex
-from ..read.matrix_tokens import _digits
-from .diagnosis import Diagnoses
+from .diagnosis import Diagnoses, diagnosis_budget
+from .exactly import EXACT_DIGITS, exact_gaps, exact_precision, expression_size, shown_point  # noqa: F401 (EXACT_DIGITS: derive 0.1 name)
 from .verdict import (MIN_POINTS, RTOL, Diagnosis, Evidence, LineVerdict, Verdict, derivation_summary,
                       expression_shape, shape_words, symbol_shape)
 
@@ -42,9 +42,9 @@ SIZES = (2, 3, 5)  # symbolic sizes (n) of the first points, to catch slips that
 FAR_SIZES = tuple(range(6, 13))  # the other points' sizes are drawn from these (by the seed): an answer made
 # right only at the sizes tried ((n-2)(n-3)(n-4)(n-5) W added) cannot know them
 KINK_DISTANCE = 1e-3
+ABSOLUTE_FLOOR = 1e-12  # relative to the gradient's largest entry over the sample points (`_floor`)
 SYMBOLIC_OPS = 150  # the symbolic layer only expands differences this small (the clock bounds the rest)
-EXACT_DIGITS = 50  # an answer that passes the float tolerance is evaluated again exactly, to at least these digits
-FAR_SCALES = (4.0, 8.0, 16.0)  # where an answer's kink is never crossed at the sample points, look this far out
+CROSSING_POINTS = 4  # points compared on the other side of a kink the sample points never crossed
 EXACT_SIZE = 4  # the symbolic sizes there: small, and not one of SIZES
 EXACT_POINTS = 2
 EXACT_NODES = 4000  # expressions larger than this are left to the float layer (the clock bounds the rest)
@@ -60,6 +60,7 @@ def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | N
     def work(report):
         judge = Judge(problem, wrt, seed)
         judge.report = report
+        judge.diagnosis_seconds = diagnosis_budget(time_limit)
         return judge.verdict(answer_latex)
 
     try:
@@ -89,6 +90,7 @@ class Judge(Diagnoses):
             self._compiled: dict = {}
             self.points = self._draw_points(np.random.default_rng(seed))
             self.truth_values = [self._value(self.truth, p) for p in self.points]
+            self.floor = _floor(self.truth_values)
         except RecursionError:
             raise ProblemError("the gradient of this problem, written out in its inputs, nests deeper than answers "
                                "can be compared with: grade a network with fewer layers or definitions in a chain",
@@ -243,17 +245,17 @@ class Judge(Diagnoses):
     def _exact_difference(self, answer) -> Diagnosis | None:
         """An answer that passed the float tolerance, evaluated again at rational points, symbolic sizes set
         to `EXACT_SIZE` (not one of the numeric layer's), to far more digits than the answer's own numbers
-        have (`_exact_precision`): a difference past rounding there (the gradient + 10^{-9} W, + 10^{-60}) is
+        have (`exactly.exact_precision`): a difference past rounding there (the gradient + 10^{-9} W, + 10^{-60}) is
         incorrect. None when it is zero, or when the check does not apply (large expressions, values that
         are not real, notation with no explicit form)."""
-        if _size(answer) > EXACT_NODES or _size(self.truth) > EXACT_NODES:
+        if expression_size(answer) > EXACT_NODES or expression_size(self.truth) > EXACT_NODES:
             return None
-        precision = _exact_precision(answer)
+        precision = exact_precision(answer)
         rng = np.random.default_rng(self.seed + 1)
         for _ in range(EXACT_POINTS):
             point = self._rational_point(rng)
             try:
-                gaps, scale = _exact_gaps(answer, self.truth, point, precision)
+                gaps, scale = exact_gaps(answer, self.truth, point, precision, self.floor / ABSOLUTE_FLOOR)
             except (TypeError, KeyError, ValueError, ZeroDivisionError, NotImplementedError, AttributeError):
                 return None
             if gaps is None:
@@ -262,32 +264,56 @@ class Judge(Diagnoses):
                 gap, size = float(max(gaps)), float(scale)
                 if gap <= RTOL * max(size, 1e-300):  # passed the float test for being this close
                     return Diagnosis("other", f"close to the gradient but not equal to it: a difference of {gap:.1e} "
-                                              f"(the gradient is of size {size:.1e}) at {_shown_point(point)}, "
+                                              f"(the gradient is of size {size:.1e}) at {shown_point(point)}, "
                                               f"below the numeric tolerance {RTOL:g} but not zero")
                 return Diagnosis("other", f"not equal to the gradient: a difference of {gap:.1e} (the gradient is "
-                                          f"of size {size:.1e}) at {_shown_point(point)}, where the sizes differ from "
+                                          f"of size {size:.1e}) at {shown_point(point)}, where the sizes differ from "
                                           "the points sampled before")
         return None
 
     def _other_side_of_kinks(self, answer, kinks) -> tuple[Diagnosis, Evidence] | None:
-        """An answer with a kink (ReLU(w x - 5), |x - 3|) whose argument keeps one sign at every sample point
-        is compared on its other side too, at points drawn further out (`FAR_SCALES`): (the diagnosis, the
-        evidence) where it differs there, None where it agrees or no such point is found."""
+        """An answer with a kink (ReLU(w x - 300), |x - 40|, X^T ReLU(X W - 100 1)) whose argument keeps one
+        sign at every sample point is compared on its other side too, wherever that lies (`crossing.beyond`),
+        and a difference there is confirmed exactly: (the diagnosis, the evidence) where it differs, None where
+        it agrees or the other side is empty."""
         rng = np.random.default_rng(self.seed + 2)
-        for kink in kinks:
-            signs = {np.sign(self._value(kink, p)) for p in self.points}
-            for scale in FAR_SCALES:
-                found = next((v for v in (self._draw(rng, self.inputs, SIZES[0], scale) for _ in range(40))
-                              if np.sign(self._value(kink, v)) not in signs and self._usable(self.truth, v, kinks)
-                              and self._usable(answer, v, kinks)), None)
-                if found is not None:
-                    evidence = _evidence(found, self._value(answer, found), self._value(self.truth, found))
-                    if evidence.relative_error > RTOL:
-                        return Diagnosis("other", f"your answer agrees with the gradient at the sample points, all on "
-                                                  f"one side of the kink of {latex(kink)}, but not on its other "
+        starts = sorted(self.points, key=lambda p: min((v for k, v in p.items() if isinstance(v, int)), default=0))
+
+        def direction(point, generator):
+            return direction_of(point, self.inputs, self.network.one_hot, generator)
+
+        for kink in kink_arguments(answer):
+            seen = signs_seen(self._value(kink, p) for p in self.points)
+            for sign in (s for s in (1, -1) if s not in seen):
+                compared = 0
+                for point in beyond(kink, sign, starts, self._value, direction, rng):
+                    if not (self._usable(self.truth, point, kinks) and self._usable(answer, point, kinks)):
+                        continue
+                    compared += 1
+                    evidence = _evidence(point, self._value(answer, point), self._value(self.truth, point), self.floor)
+                    if evidence.relative_error > RTOL and self._differs_exactly(answer, point):
+                        return Diagnosis("other", f"your answer agrees with the gradient at the sample points, all "
+                                                  f"on one side of the kink of {latex(kink)}, but not on its other "
                                                   f"side"), evidence
-                    break
+                    if compared >= CROSSING_POINTS:
+                        break
         return None
+
+    def _differs_exactly(self, answer, point) -> bool:
+        """Whether a float difference at `point` (far out, where rounding can be large) is there in exact
+        arithmetic too: at `exactly.exact_precision` digits and at twice as many (a real difference does not shrink)."""
+        if expression_size(answer) > EXACT_NODES or expression_size(self.truth) > EXACT_NODES:
+            return False
+        exact = {k: (sympy.ImmutableMatrix(v.tolist()) if isinstance(v, np.ndarray) else v) for k, v in point.items()}
+        digits = exact_precision(answer)
+        try:
+            first, scale = exact_gaps(answer, self.truth, exact, digits, self.floor / ABSOLUTE_FLOOR)
+            if not first or max(first) <= RTOL * scale:
+                return False
+            second, scale = exact_gaps(answer, self.truth, exact, 2 * digits, self.floor / ABSOLUTE_FLOOR)
+        except (TypeError, KeyError, ValueError, ZeroDivisionError, NotImplementedError, AttributeError):
+            return False
+        return bool(second) and max(second) > RTOL * scale and max(second) >= max(first) / 2
 
     def _rational_point(self, rng) -> dict:
         """Inputs at random rationals p/q (|p/q| up to about 3.6), symbolic sizes `EXACT_SIZE`."""
@@ -314,7 +340,7 @@ class Judge(Diagnoses):
             if not self._usable(answer, values, kinks):
                 skipped += 1
                 continue
-            evidence.append(_evidence(values, self._value(answer, values), truth))
+            evidence.append(_evidence(values, self._value(answer, values), truth, self.floor))
         if any(e.relative_error > RTOL for e in evidence):
             return evidence, ""
         if len(evidence) < MIN_POINTS:
@@ -333,54 +359,13 @@ class Judge(Diagnoses):
             if np.shape(value) != np.shape(truth) and np.size(value) != np.size(truth):
                 return False
             if _relative_error(value.reshape(np.shape(truth)) if np.size(value) == np.size(truth) else value,
-                               truth) > RTOL:
+                               truth, self.floor) > RTOL:
                 return False
             used += 1
         return used >= MIN_POINTS
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-
-def _size(expr) -> int:
-    return sum(1 for _ in sympy.preorder_traversal(expr))
-
-
-def _exact_precision(answer) -> int:
-    """Digits to evaluate to before a difference counts as zero: well past the smallest difference the
-    answer's own numbers can make (10^{-60}: 60 digits), and never fewer than `EXACT_DIGITS`."""
-    digits = max((_digits(r) for r in answer.atoms(sympy.Rational)), default=1.0)
-    return int(3 * digits) + EXACT_DIGITS
-
-
-def _exact_gaps(answer, truth, point, digits):
-    """([|difference| of each entry that is not zero], size of the gradient) at an exact point, each value
-    evaluated to `digits` digits (a difference below 10^{-(digits - 15)} of the gradient's size is rounding);
-    (None, 0) when a value there is not a finite real number."""
-    def floats(key, value):  # the exact rationals, carried to `digits` digits (not symbolic: fast)
-        if isinstance(value, sympy.MatrixBase):
-            return value.applyfunc(lambda u: sympy.Float(u, digits))
-        return value if isinstance(key, Symbol) and key.is_integer else sympy.Float(value, digits)
-
-    point = {key: floats(key, value) for key, value in point.items()}
-    answer_value, truth_value = explicit(answer, point), explicit(truth, point)  # Floats of `digits` digits
-    answers = list(answer_value) if isinstance(answer_value, sympy.MatrixBase) else [answer_value]
-    truths = list(truth_value) if isinstance(truth_value, sympy.MatrixBase) else [truth_value]
-    answers = [sympy.N(a, digits) for a in answers]
-    truths = [sympy.N(t, digits) for t in truths]
-    if not all(v.is_real and v.is_finite for v in answers + truths):
-        return None, 0
-    scale = max(abs(t) for t in truths)
-    rounding = max(scale, 1) * sympy.Float(10, digits) ** (15 - digits)
-    gaps = [abs(a - t) for a, t in zip(answers, truths) if abs(a - t) > rounding]
-    return gaps, scale
-
-
-def _shown_point(point) -> str:
-    """The point in a few words (a long one cut short: the evidence has it in full)."""
-    shown = ", ".join(f"{getattr(s, 'name', s)} = {v.tolist() if isinstance(v, sympy.MatrixBase) else v}"
-                      for s, v in point.items() if not (isinstance(s, Symbol) and s.is_integer))
-    return shown if len(shown) <= 160 else shown[:157] + "..."
-
 
 def _real(value) -> np.ndarray:
     """A value as floats; a complex value (a root or log of a negative number) is not finite here."""
@@ -390,22 +375,33 @@ def _real(value) -> np.ndarray:
     return value.astype(float)
 
 
-def _relative_error(value, truth) -> float:
+def _floor(truths) -> float:
+    """The magnitude below which values at a point count as zero: 1e-12 of the gradient's largest entry over
+    the sample points, so that a gradient that is tiny everywhere (1e-66, a 100-sigmoid chain) is compared
+    relatively, and an entry that is 0 where others are not does not make rounding an error; 1e-12 where
+    the gradient is zero at every point."""
+    finite = [float(np.max(np.abs(t), initial=0.0)) for t in truths if np.all(np.isfinite(t))]
+    largest = max(finite, default=0.0)
+    return ABSOLUTE_FLOOR * largest if largest > 0 else ABSOLUTE_FLOOR
+
+
+def _relative_error(value, truth, floor: float = 1e-12) -> float:
     value, truth = np.asarray(value, dtype=float), np.asarray(truth, dtype=float)
     scale = max(float(np.max(np.abs(truth), initial=0.0)), float(np.max(np.abs(value), initial=0.0)))
-    if scale < 1e-12:
+    if scale < floor:
         return 0.0
     return float(np.max(np.abs(value.reshape(truth.shape) - truth))) / scale
 
 
-def _evidence(values, value, truth) -> Evidence:
+def _evidence(values, value, truth, floor: float = 1e-12) -> Evidence:
     value = np.asarray(value, dtype=float).reshape(np.shape(truth))
     worst = np.unravel_index(np.argmax(np.abs(value - truth)), np.shape(truth)) if np.ndim(truth) else ()
     size = next((v for k, v in values.items() if isinstance(k, Symbol) and not isinstance(v, np.ndarray)
                  and k.is_integer), 0)
     point = {str(k): (np.round(v, 6).tolist() if isinstance(v, np.ndarray) else round(float(v), 6))
              for k, v in values.items() if not (isinstance(k, Symbol) and k.is_integer)}
-    return Evidence(int(size), point, float(value[worst]), float(truth[worst]), _relative_error(value, truth))
+    return Evidence(int(size), point, float(value[worst]), float(truth[worst]),
+                    _relative_error(value, truth, floor))
 
 
 __all__ = ["AnswerError", "Diagnosis", "Evidence", "Judge", "LineVerdict", "RTOL", "Verdict", "verify"]

@@ -13,7 +13,7 @@ from sympy import Integer, S
 
 from ..core.errors import LatexError
 from ..core.matrix_ops import (
-    ENTRYWISE_FUNCTIONS, apply, as_scalar, divide, entrywise_class, is_1x1, is_matrix, norm, root,
+    ENTRYWISE_FUNCTIONS, add, apply, as_scalar, divide, entrywise_class, is_1x1, is_matrix, norm, root,
 )
 from .matrix_names import _Name
 from .matrix_notation import (
@@ -21,7 +21,10 @@ from .matrix_notation import (
     _OF_A_NUMBER, _ONES_WRAPPERS, _OPEN_TO_CLOSE, _SCALAR_FUNCTIONS, _UNSUPPORTED, _WORDS, _WRAPPERS,
 )
 from .matrix_tokens import MAX_EXPONENT, Token
-from .matrix_unsized import _concrete, _is_unsized, _product
+from .matrix_unsized import _combine, _concrete, _is_unsized, _negated, _product
+
+_COMPARISONS = {">": 1, "<": -1, "gt": 1, "lt": -1, "geq": 1, "ge": 1, "geqslant": 1, "leq": -1, "le": -1,
+                "leqslant": -1}  # a > b: the indicator of a - b; a < b: of b - a
 
 
 def _derivative(name: str, value):
@@ -139,6 +142,8 @@ class FunctionReader:
         token = self.peek()
         if token.text in _ONES_WRAPPERS and self.ones_length():
             self.index += self.ones_length()
+            if self.at("char", "[") or (self.at("char", "_") and self.at("char", "{", offset=1) and self.conditional()):
+                return self.indicator(token.pos)
             return self.all_ones()
         word = self.braced_word()
         if word and word.lower() in _WORDS:
@@ -156,6 +161,46 @@ class FunctionReader:
             raise self.fail(token.pos, r"\mathbb is only read in \mathbb{1}, the all-ones vector, and \mathbb{I}")
         self.take()
         return self.argument(f"an argument for \\{token.text}")
+
+    def conditional(self) -> bool:
+        """Whether the braces after `_` hold a comparison (\\mathbf{1}_{w x > 0}), not a size (\\mathbf{1}_n)."""
+        depth, offset = 0, 1
+        while not self.at("end", offset=offset):
+            token = self.peek(offset)
+            depth += (token.kind == "char" and token.text == "{") - (token.kind == "char" and token.text == "}")
+            if depth == 0:
+                return False
+            if (token.kind == "char" and token.text in "<>") or (token.kind == "cmd" and token.text in _COMPARISONS):
+                return True
+            offset += 1
+        return False
+
+    def indicator(self, pos: int):
+        r"""The indicator \mathbf{1}[a > b] (also \mathbb{1}, \geq, <, \leq, and \mathbf{1}_{a > b}, \mathbf{1}_{\{a > b\}}):
+        1 where the condition holds and 0 elsewhere, entry by entry on a matrix; it is ReLU'(a - b), and a
+        non-strict comparison differs from it only where a = b."""
+        if self.at("char", "_"):
+            self.take()
+        opener = self.take()
+        closer = _OPEN_TO_CLOSE[(opener.kind, opener.text)]
+        set_braces = self.at("cmd", "{")
+        if set_braces:
+            self.take()
+        with self.nested(opener.pos):
+            left = self.terms()
+        token = self.peek()
+        if not (token.kind in ("char", "cmd") and token.text in _COMPARISONS):
+            raise self.fail(token.pos, rf"expected a comparison (>, <, \geq, \leq) in the indicator at position {pos}")
+        self.take()
+        with self.nested(opener.pos):
+            right = self.terms()
+        for close in ((("cmd", "}"),) if set_braces else ()) + (closer,):
+            if not self.at(*close):
+                raise self.fail(self.peek().pos, f"expected '{close[1]}' to close the indicator at position {pos}")
+            self.take()
+        larger, smaller = (left, right) if _COMPARISONS[token.text] > 0 else (right, left)
+        difference = _combine(add, [larger, _negated(smaller)])
+        return _derivative("relu", _concrete(difference))
 
     def undefined_wrapped(self, token: Token, word: str) -> LatexError:
         if word.lower() in _NOT_SUPPORTED:

@@ -14,6 +14,7 @@ from sympy import S
 
 from ..core.matrix_ops import as_scalar, is_1x1, is_matrix, matmul, negate, ones, same, transpose
 
+
 class _NoSize(Exception):
     r"""A \mathbf{1} or an I whose size nothing fixed (the argument says which)."""
 
@@ -157,8 +158,13 @@ def _product(factors: list):
         return matmul(*_numbers_of_forms([_concrete(f) for f in sized]))
 
     alone = factors[first] if first == last and _is_unsized(factors[first]) else None  # c I is square as I is
-    if alone is not None:
-        return alone.like(alone.rows, alone.cols, build)
+    if alone is not None:  # c 1 in a sum takes the sum's shape as 1 does (X V - 50 1, X V n x 4)
+        def filled(rows, cols):
+            sized = list(factors)
+            sized[first] = alone.filled(rows, cols)
+            return matmul(*_numbers_of_forms([_concrete(f) for f in sized]))
+
+        return alone.like(alone.rows, alone.cols, build, filled if alone.filled is not None else None)
     return _unsized(_shape(factors[first])[0], _shape(factors[last])[1], build)
 
 

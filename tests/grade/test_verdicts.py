@@ -24,6 +24,26 @@ loss: L
 wrt: [w]
 """
 
+RELU_BATCH = """
+title: "ReLU layer, batch"
+symbols: {X: [n, 3], y: [n, 1], V: [3, 4], u: [4, 1]}
+definitions:
+  - H = \\operatorname{ReLU}(X V)
+  - \\hat{y} = H u
+  - L = \\frac{1}{2} \\lVert \\hat{y} - y \\rVert^2
+loss: L
+wrt: [V, u]
+"""
+
+TINY = """
+title: "a gradient of size 1e-87 everywhere"
+symbols: [x, y, w]
+definitions:
+  - L = e^{-200} (w x - y)^2
+loss: L
+wrt: [w]
+"""
+
 SQUARE_WEIGHTS = """
 title: "linear regression, square weights"
 symbols: {X: [n, 3], Y: [n, 3], W: [3, 3]}
@@ -39,11 +59,13 @@ wrt: [W]
 def problems(tmp_path_factory):
     folder = tmp_path_factory.mktemp("problems")
     found = {}
-    for name, text in (("vector_weights", VECTOR_WEIGHTS), ("square_weights", SQUARE_WEIGHTS)):
+    for name, text in (("vector_weights", VECTOR_WEIGHTS), ("square_weights", SQUARE_WEIGHTS),
+                       ("relu_batch", RELU_BATCH), ("tiny", TINY)):
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
         found[name] = derive.Problem.from_yaml(folder / f"{name}.yaml")
     for path in EXAMPLES.glob("*.yaml"):
-        if path.stem in ("one_layer_scalar", "one_layer_batch", "two_layer_vector", "two_layer_batch", "mlp_softmax"):
+        if path.stem in ("one_layer_scalar", "one_layer_batch", "two_layer_vector", "two_layer_batch", "mlp_softmax",
+                         "relu_skip"):
             found[path.stem] = derive.Problem.from_yaml(path)
     return found
 
@@ -61,6 +83,20 @@ CORRECT = [
     ("one_layer_batch", "W", r"(X^T)^{1}((\hat y - y)\odot\sigma'(XW))"),
     ("square_weights", "W", r"X^T(\hat Y - Y)"),
     ("mlp_softmax", "W^{(1)}", r"\frac1n X^T\left(((\hat Y - Y)W^{(2)T})\odot(1 - A^{(1)}\odot A^{(1)})\right)"),
+    # kinks that never change sign, or terms that are zero on both sides: nothing to find beyond the sample
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(-w^2 - 1)"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + |\hat y| - \hat y"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(\hat y - 2)"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + X^T\operatorname{ReLU}(-(XW)\odot(XW) - \mathbf{1})"),
+    # the indicator, as derive's own documents print ReLU' (and as textbooks write it)
+    ("relu_skip", "w", r"v x (\hat y - y)\mathbf{1}[w x > 0] + x(\hat y - y)"),
+    ("relu_skip", "w", r"(\hat y - y)(v x \mathbb{1}_{w x > 0} + x)"),
+    ("relu_skip", "w", r"(\hat y - y)(v x \mathbf{1}_{\{w x > 0\}} + x)"),
+    ("relu_skip", "w", r"(\hat y - y)(v x \mathbb{1}[0 < w x] + x)"),
+    ("relu_skip", "w", r"(\hat y - y)(v x \mathbf{1}\left[w x \geq 0\right] + x)"),
+    ("relu_batch", "V", r"X^T(((\hat y - y) u^T) \odot \mathbf{1}[X V > 0])"),
+    ("relu_batch", "V", r"X^T(((\hat y - y) u^T) \odot \mathbf{1}_{\{X V > 0\}})"),
+    ("tiny", "w", r"2 e^{-200} (w x - y) x"),
 ]
 
 
@@ -84,6 +120,23 @@ INCORRECT = [  # (problem, wrt, answer, diagnosis kind, layer or None)
     ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + (n-1)(n-2)(n-3)(n-4)(n-5)(n-6)(n-7) W", None,
      "numeric"),
     ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 5)", None, "numeric"),
+    # zero wherever the sample points are, however far out their other side lies
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 300)", None, "numeric"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w - 17)", None, "numeric"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 300)^2", None, "numeric"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(x^2 + w^2 - 1000)", None, "numeric"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + |w - 40| + (w - 40)", None, "numeric"),
+    ("one_layer_scalar", "w", r"(\hat y - y)\hat y(1-\hat y)x + \max(w x, 500) - 500", None, "numeric"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + X^T \operatorname{ReLU}(X W - 9 \mathbf{1})", None,
+     "numeric"),
+    ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\sigma'(XW)) + X^T \operatorname{ReLU}(X W - 100 \mathbf{1})", None,
+     "numeric"),
+    ("relu_batch", "V", r"X^T(((\hat y - y) u^T) \odot \mathbf{1}[X V > 0]) + X^T\operatorname{ReLU}(X V - 50 \mathbf{1})",
+     None, "numeric"),
+    ("relu_batch", "V", r"X^T(((\hat y - y) u^T) \odot \mathbf{1}[X V < 0])", None, "numeric"),
+    # a gradient tiny everywhere is compared relatively, not as zero
+    ("tiny", "w", "0", None, "numeric"),
+    ("tiny", "w", r"2 e^{-200} (w x - y) x (1 + 10^{-6})", "other", "exact"),
     ("one_layer_batch", "W", r"X^T((\hat y - y)\odot\hat y \odot (1-\hat y)\odot \hat y \odot (1 - \hat y))",
      "extra_factor", None),
     ("mlp_softmax", "W^{(2)}", r"\frac{1}{n} A^{(1)T}((\hat Y - Y)\odot \hat Y \odot (1 - \hat Y))", "extra_factor", None),
@@ -115,6 +168,22 @@ def test_an_answer_right_only_on_one_side_of_its_kink_shows_the_point_where_it_d
     verdict = verify(problems["one_layer_scalar"], "w", r"(\hat y - y)\hat y(1-\hat y)x + \operatorname{ReLU}(w x - 5)")
     assert "kink" in verdict.diagnosis.message
     assert verdict.evidence[-1].relative_error > verdict.tolerance
+
+
+def test_the_search_for_a_slip_is_bounded_and_says_when_it_stopped(tmp_path):
+    """A 100-sigmoid chain's gradient is a product of 100 factors: trying each as missing took 168 s, so a
+    wrong answer ran out the clock and was undecided; the verdict is incorrect, and the message does not claim
+    that no usual slip explains it."""
+    from derive.grade.verify import Judge
+
+    definitions = ["a_{0} = \\sigma(w x)"] + [f"a_{{{i}}} = \\sigma(a_{{{i - 1}}})" for i in range(1, 100)]
+    lines = "\n".join(f"  - {d}" for d in definitions + ["L = \\frac{1}{2} (a_{99} - y)^2"])
+    (tmp_path / "chain.yaml").write_text(f"symbols: [x, y, w]\ndefinitions:\n{lines}\nloss: L\nwrt: [w]\n")
+    judge = Judge(derive.Problem.from_yaml(tmp_path / "chain.yaml"), "w")
+    judge.diagnosis_seconds = 0.5
+    verdict = judge.verdict("0")  # the gradient is about 1e-65 at every point: 0 is not it
+    assert verdict.outcome == "incorrect" and verdict.layer == "numeric", verdict.summary()
+    assert "did not finish in time" in verdict.diagnosis.message
 
 
 def test_grade_says_to_separate_answers_on_consecutive_lines(tmp_path):

@@ -201,6 +201,14 @@ PARSES = [
     # a bias beside a square product: by its declared orientation, added to every row
     (r"A + x", add(A, matmul(ones(3, 1), transpose(x)))),
     (r"A + x^T", add(A, matmul(ones(3, 1), transpose(x)))),
+    # the indicator is ReLU' of the difference, entry by entry on a matrix
+    (r"\mathbf{1}[X W > 0]", prime("relu", matmul(X, W))),
+    (r"\mathbb{1}[0 < X W]", prime("relu", matmul(X, W))),
+    (r"\mathbf{1}_{\{Z \geq X\}}", prime("relu", subtract(Z, X))),
+    (r"\mathbf{1}\left[w \le y\right]", prime("relu", y - w)),
+    (r"\mathbf{1}_n", ones(n, 1)),
+    # c 1 in a sum takes the sum's shape, as 1 does
+    (r"Z - 5 \mathbf{1}", subtract(Z, matmul(5, ones(n, 3)))),
 ]
 
 
@@ -330,6 +338,8 @@ ERRORS = [
     (r"2 I", LatexError, ["cannot tell the size of I", "I_n"]),
     (r"I_m", LatexError, ["unknown dimension m in I_m", "n"]),
     (r"A + I_4", ShapeMismatch, ["3x3", "4x4"]),
+    (r"\mathbf{1}[X W]", LatexError, ["expected a comparison", "indicator at position 0"]),
+    (r"\mathbf{1}[X W > 0", LatexError, ["expected ']' to close the indicator at position 0"]),
 ]
 
 
