@@ -22,7 +22,10 @@ from ..write.output import check_writable, write_atomically
 @click.option("--time-limit", type=click.FloatRange(0.1, 600), help="Seconds per answer [default: 20 on Gradescope, "
               "8 on PrairieLearn, whose jobs time out sooner].")
 @click.option("--trust-problem", is_flag=True, help="Allow a problem with 'syntax: sympy' (its parser evaluates Python).")
-def autograder(problem: Path, output: Path, platform: str, time_limit: float | None, trust_problem: bool):
+@click.option("--seed", type=click.IntRange(0, 2 ** 31 - 1), help="The sample points' seed, built into the grader "
+              "[default: drawn at random when it is built, so that students cannot know the points].")
+def autograder(problem: Path, output: Path, platform: str, time_limit: float | None, trust_problem: bool,
+               seed: int | None):
     """Build the grader PLATFORM runs for each submission to PROBLEM, with its rubric."""
     from ..grade import platforms
 
@@ -30,10 +33,10 @@ def autograder(problem: Path, output: Path, platform: str, time_limit: float | N
         if output.suffix.lower() != ".zip":
             raise DeriveError(f"cannot write '{output}': Gradescope's autograder is a .zip file")
         check_writable(output)
-        write_atomically(output, platforms.gradescope_zip(problem, time_limit or 20.0, trust_problem))
+        write_atomically(output, platforms.gradescope_zip(problem, time_limit or 20.0, trust_problem, seed))
         click.echo(f"wrote {output}: upload it as the assignment's autograder (Ubuntu base image)")
     else:
-        _write_folder(output, platforms.prairielearn_files(problem, time_limit or 8.0, trust_problem))
+        _write_folder(output, platforms.prairielearn_files(problem, time_limit or 8.0, trust_problem, seed))
         click.echo(f"wrote {output}/: tests/ is the question's tests folder, image/ builds the grading image, "
                    f"info.json holds the question's externalGradingOptions")
 

@@ -301,7 +301,7 @@ def _unique(name: str, taken) -> str:
 def _result(name, answers, error, decided, tasks, rubric, wrts) -> StudentResult:
     verdicts = {w: _quoted_briefly(decided[tasks[(name, w)]]) for w in answers}
     score = sum(rubric.score(w, v["outcome"], _kind(v)) for w, v in verdicts.items())
-    return StudentResult(name, verdicts, round(score, 6), sum(rubric.worth(w) for w in wrts), error)
+    return StudentResult(name, verdicts, float(round(score, 6)), sum(rubric.worth(w) for w in wrts), error)
 
 
 def _quoted_briefly(verdict: dict) -> dict:

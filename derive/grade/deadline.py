@@ -169,6 +169,8 @@ def _in_child(work, seconds: float, setup: Callable[[], None] | None, start: tup
 
 # -- a pool of pre-started workers, each killed at its task's deadline -----------------------------------
 
+START_RETRIES = 3
+
 def _serve(connection, prepare, prepare_args, run, prctl=None) -> None:
     """A worker's life: prepare once, say so, then run tasks one at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills the workers
@@ -208,11 +210,14 @@ class Workers:
     the problem), then `run(state, task, report)` per task. `map(tasks, seconds)` (None: no limit) yields (index, kind, value)
     per task as it ends: kind "result" or "error" (value: what `run` returned or raised), "timeout" (value:
     `TimeLimitReached`; the worker was killed and replaced) or "crashed" (value: `ChildCrashed`; the worker
-    died, and is replaced). A task's clock starts when it is handed to a ready worker. Use as a context manager."""
+    died, and is replaced). A task's clock starts when it is handed to a ready worker. A worker that dies while
+    preparing is started again, up to `START_RETRIES` times in all; then `map` raises `ChildCrashed`. Use as a
+    context manager."""
 
     def __init__(self, jobs: int, prepare: Callable, prepare_args: tuple, run: Callable):
         self._context = multiprocessing.get_context("fork")
         self._spec = (prepare, prepare_args, run)
+        self._start_failures = 0
         self._workers = [_Worker(self._context, *self._spec) for _ in range(jobs)]
 
     def __enter__(self) -> "Workers":
@@ -257,9 +262,13 @@ class Workers:
             kind, value = worker.connection.recv()
         except (EOFError, OSError):  # the worker died: out of memory in C code, or killed from outside
             index = worker.task[0] if worker.task is not None else None
+            if index is None:  # died while preparing: started again, a few times, before the pool gives up
+                self._start_failures += 1
+                if self._start_failures > START_RETRIES:
+                    raise ChildCrashed(f"the worker processes died while starting, {self._start_failures} times")
+                self._replace(worker)
+                return None
             self._replace(worker)
-            if index is None:
-                raise ChildCrashed("a worker process died while preparing") from None
             return index, "crashed", ChildCrashed("the process doing the work ended without a result")
         if kind == "ready":
             worker.ready = True

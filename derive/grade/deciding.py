@@ -21,12 +21,23 @@ _JUDGES: dict = {}
 
 
 def _limit_memory(memory: int | None, warm: bool = True) -> None:
-    """Cap the address space (a runaway answer gets MemoryError, not the machine)."""
+    """Cap the address space (a runaway answer gets MemoryError, not the machine), and keep the process's
+    BLAS to one thread: the workers are the parallelism, and an answer killed at its deadline must not have
+    had the other cores (4 over-limit answers took 5.7 s of a 2-core machine instead of 4 s)."""
     if warm:  # imported before the cap, so that a capped worker can still start
         from . import verify  # noqa: F401
         import numpy.random  # noqa: F401
 
+    _one_blas_thread()
     limit_memory(memory)
+
+
+def _one_blas_thread() -> None:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an install without it: BLAS keeps its threads
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def decide(problem, wrt: str, answer: str, seed: int, time_limit: float | None, memory: int | None) -> dict:
@@ -63,6 +74,11 @@ def _timeout_reason(time_limit: float, reached) -> str:
 def _crash_reason(memory: int | None) -> str:
     limit = f" (it may have needed more memory than the limit of {memory >> 20} MB)" if memory else ""
     return f"the checking process ended without a decision on this answer{limit}"
+
+
+def _start_reason(error, memory: int | None) -> str:
+    limit = f" (the memory limit of {memory >> 20} MB may be too low to load the problem)" if memory else ""
+    return f"no decision: {error}{limit}"
 
 
 def _memory_reason(memory: int | None) -> str:
@@ -128,7 +144,7 @@ def _in_workers(problem, tasks: list, jobs: int, seed, time_limit, memory, progr
     """{task: verdict dict} from `deadline.Workers`, forked after the problem is derived (once); an answer not
     decided by its deadline is undecided (its worker killed and replaced); an answer whose worker died is
     tried once more alone, and is undecided if it kills that worker too."""
-    from .deadline import Workers
+    from .deadline import ChildCrashed, Workers
 
     if not tasks:
         return {}
@@ -139,14 +155,20 @@ def _in_workers(problem, tasks: list, jobs: int, seed, time_limit, memory, progr
     for judge in judges.values():
         judge.diagnosis_seconds = diagnosis_budget(time_limit)
     with Workers(max(1, min(jobs, len(tasks))), _prepare, (judges, memory), _decide_in_worker) as pool:
-        for index, kind, value in pool.map(tasks, time_limit):
-            task = tasks[index]
-            if kind == "crashed" and retry:
-                crashed.append(task)
-                continue
-            decided[task] = _ended(task, kind, value, time_limit, memory)
-            if progress:
-                progress(1)
+        try:
+            for index, kind, value in pool.map(tasks, time_limit):
+                task = tasks[index]
+                if kind == "crashed" and retry:
+                    crashed.append(task)
+                    continue
+                decided[task] = _ended(task, kind, value, time_limit, memory)
+                if progress:
+                    progress(1)
+        except ChildCrashed as error:  # no worker could start (a memory limit too low to load the problem)
+            for task in tasks:
+                if task not in decided:
+                    decided[task] = _undecided(*task, _start_reason(error, memory))
+            return decided
     decided.update(_in_workers(problem, crashed, 1, seed, time_limit, memory, progress, retry=False, loaded=loaded))
     return decided
 

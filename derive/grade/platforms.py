@@ -34,9 +34,8 @@ from pathlib import Path
 
 from ..core.errors import DeriveError
 from ..read.answers import AnswerError
-from .batch import (TIME_LIMIT, Rubric, StudentResult, feedback, grade, load_problem, load_rubric,
-                    read_submission, submission_files)
-from .submissions import hidden_files, student_name
+from .batch import TIME_LIMIT, Rubric, StudentResult, feedback, grade, load_problem, load_rubric, read_submission
+from .submissions import student_name, submission_tree
 
 PROBLEM_NAME = "problem.yaml"
 ROOT_VARIABLES = {"gradescope": "AUTOGRADER_ROOT", "prairielearn": "DERIVE_GRADE_ROOT"}
@@ -45,28 +44,27 @@ DEFAULT_ROOTS = {"gradescope": "/autograder", "prairielearn": "/grade"}
 
 # -- one submission -----------------------------------------------------------------------------------------
 
-def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_LIMIT, trust: bool = False) -> tuple:
+def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_LIMIT, trust: bool = False,
+                     seed: int = 0) -> tuple:
     """(StudentResult, notes) for the files in `folder` taken as one student's submission; `notes` are
     lines about files that could not be read (the rest is still graded). `trust`: the instructor allowed a
-    `syntax: sympy` problem (its parser evaluates Python) when building the grader."""
+    `syntax: sympy` problem (its parser evaluates Python) when building the grader; `seed` draws the sample
+    points (the grader's own, drawn when it was built)."""
     problem = load_problem(problem_path, trust=trust)
     rubric = load_rubric(problem_path, problem)
     wrts = [w.name for w in problem.wrt]
     texts, notes = [], []
     try:
-        files = submission_files(folder)
-    except DeriveError:
-        files = []
+        files, hidden, notes = submission_tree(folder)
+    except (DeriveError, OSError):
+        files, hidden = [], []
     for path in files:
         try:
             texts.append(read_submission(path))
         except AnswerError as error:
             notes.append(error.message)
-    try:
-        hidden = hidden_files(folder)
-    except (DeriveError, OSError):
-        hidden = []
-    notes += [f"{student_name(p.name)}: not graded (a hidden file: its name starts with '.')" for p in hidden]
+    notes += [f"{student_name(str(p.relative_to(folder)))}: not graded (a hidden file: its name starts with '.')"
+              for p in hidden]
     if not files:
         notes.append("no file was submitted" + (" (only hidden files)" if hidden else ""))
     if not "".join(texts).strip():
@@ -74,7 +72,7 @@ def grade_submission(problem_path: Path, folder: Path, time_limit: float = TIME_
         return result, notes
     with tempfile.TemporaryDirectory(prefix="derive-submission-") as scratch:
         (Path(scratch) / "submission.tex").write_text("\n\n".join(texts), encoding="utf-8")
-        batch = grade(problem_path, Path(scratch), jobs=1, time_limit=time_limit, trust_problem=trust)
+        batch = grade(problem_path, Path(scratch), jobs=1, time_limit=time_limit, trust_problem=trust, seed=seed)
     return batch.results[0], notes
 
 
@@ -133,7 +131,8 @@ def _without_error(result: StudentResult) -> StudentResult:
     return StudentResult(result.student, result.verdicts, result.score, result.max_score)
 
 
-def run(platform: str, problem_path: Path, root: Path, time_limit: float = TIME_LIMIT, trust: bool = False) -> Path:
+def run(platform: str, problem_path: Path, root: Path, time_limit: float = TIME_LIMIT, trust: bool = False,
+        seed: int = 0) -> Path:
     """Grade the submission under `root` as `platform` lays it out and write its results.json there; a
     failure of the grader itself still writes a results file saying so (never a missing file)."""
     start = time.perf_counter()
@@ -143,7 +142,7 @@ def run(platform: str, problem_path: Path, root: Path, time_limit: float = TIME_
         problem = load_problem(problem_path, trust=trust)
         rubric = load_rubric(problem_path, problem)
         wrts = [w.name for w in problem.wrt]
-        result, notes = grade_submission(problem_path, student, time_limit, trust)
+        result, notes = grade_submission(problem_path, student, time_limit, trust, seed)
         answers = _answers(problem_path, rubric)
         if platform == "gradescope":
             data = gradescope_results(result, rubric, wrts, time.perf_counter() - start, answers, notes)
@@ -186,7 +185,8 @@ PYTHON="${DERIVE_PYTHON:-$ROOT/derive-venv/bin/python}"
 exec "$PYTHON" -c 'import sys; from pathlib import Path
 from derive.grade.platforms import root_from_environment, run
 root = root_from_environment("gradescope")
-run("gradescope", root / "source" / "problem.yaml", root, time_limit=%(time_limit)r, trust=%(trust)r)' "$@"
+run("gradescope", root / "source" / "problem.yaml", root, time_limit=%(time_limit)r, trust=%(trust)r,
+    seed=%(seed)r)' "$@"
 """
 
 PRAIRIELEARN_GRADER = '''"""PrairieLearn runs this for every submission (entrypoint `python3 /grade/tests/grader.py`): it grades
@@ -197,7 +197,7 @@ from pathlib import Path
 from derive.grade.platforms import root_from_environment, run
 
 run("prairielearn", Path(__file__).resolve().parent / "problem.yaml", root_from_environment("prairielearn"),
-    time_limit=%(time_limit)r, trust=%(trust)r)
+    time_limit=%(time_limit)r, trust=%(trust)r, seed=%(seed)r)
 '''
 
 DOCKERFILE = """# The grading image for PrairieLearn: build it, push it to Docker Hub, and name it in info.json.
@@ -219,26 +219,36 @@ def check_problem(problem_path: Path, trust: bool = False):
     return problem
 
 
-def gradescope_zip(problem_path: Path, time_limit: float = TIME_LIMIT, trust: bool = False) -> bytes:
-    """The autograder.zip Gradescope takes, for the problem at `problem_path`."""
+def gradescope_zip(problem_path: Path, time_limit: float = TIME_LIMIT, trust: bool = False,
+                   seed: int | None = None) -> bytes:
+    """The autograder.zip Gradescope takes, for the problem at `problem_path`; `seed` for the sample points
+    (None: drawn now, at random, so that no student can know the points from derive's source)."""
     check_problem(problem_path, trust)
     wheel_name, wheel = build_wheel()
-    files = {"setup.sh": SETUP_SH % {"wheel": wheel_name}, "run_autograder": RUN_AUTOGRADER % {"time_limit": time_limit, "trust": trust},
+    files = {"setup.sh": SETUP_SH % {"wheel": wheel_name}, "run_autograder": RUN_AUTOGRADER % {"time_limit": time_limit, "trust": trust, "seed": _seed(seed)},
              PROBLEM_NAME: Path(problem_path).read_bytes(), wheel_name: wheel}
     return _zip(files, executable={"setup.sh", "run_autograder"})
 
 
-def prairielearn_files(problem_path: Path, time_limit: float = 8.0, trust: bool = False) -> dict:
-    """{relative path: content} of the PrairieLearn grader folder for the problem at `problem_path`."""
+def prairielearn_files(problem_path: Path, time_limit: float = 8.0, trust: bool = False, seed: int | None = None) -> dict:
+    """{relative path: content} of the PrairieLearn grader folder for the problem at `problem_path` (`seed` as
+    for `gradescope_zip`)."""
     problem = check_problem(problem_path, trust)
     wheel_name, wheel = build_wheel()
     timeout = int(min(600, 20 + 1.5 * time_limit * max(1, len(problem.wrt))))
     options = {"externalGradingOptions": {"enabled": True, "image": "YOUR-DOCKER-HUB-NAME/derive-grader",
                                           "entrypoint": "python3 /grade/tests/grader.py", "timeout": timeout}}
-    return {"tests/grader.py": PRAIRIELEARN_GRADER % {"time_limit": time_limit, "trust": trust},
+    return {"tests/grader.py": PRAIRIELEARN_GRADER % {"time_limit": time_limit, "trust": trust,
+                                                          "seed": _seed(seed)},
             f"tests/{PROBLEM_NAME}": Path(problem_path).read_bytes(),
             "image/Dockerfile": DOCKERFILE % {"wheel": wheel_name}, f"image/{wheel_name}": wheel,
             "info.json": json.dumps(options, indent=2) + "\n"}
+
+
+def _seed(seed: int | None) -> int:
+    import secrets
+
+    return secrets.randbelow(2 ** 31) if seed is None else int(seed)
 
 
 def _zip(files: dict, executable: set) -> bytes:

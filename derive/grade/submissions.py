@@ -103,6 +103,44 @@ def submission_files(folder: Path) -> list[Path]:
     return [p for p in _entries(folder) if not p.name.startswith(".")]
 
 
+MAX_DEPTH = 4  # folders inside one student's submission followed this deep
+MAX_ENTRIES = 200  # entries of one student's submission looked at, at most
+
+
+def submission_tree(folder: Path) -> tuple[list[Path], list[Path], list[str]]:
+    """One student's submission, folders included (a Gradescope upload of a folder, a GitHub repository):
+    (files to read, hidden entries, notes). Folders are entered only when they are folders themselves, never
+    through a symbolic link, `MAX_DEPTH` deep and `MAX_ENTRIES` entries at most; what is left out is noted."""
+    files, hidden, notes = [], [], []
+    pending = [(Path(folder), 0)]
+    seen = 0
+    while pending:
+        current, depth = pending.pop(0)
+        for entry in _entries(current):
+            seen += 1
+            if seen > MAX_ENTRIES:
+                notes.append(f"only the first {MAX_ENTRIES} files and folders were looked at")
+                return files, hidden, notes
+            if entry.name.startswith("."):
+                hidden.append(entry)
+            elif stat.S_ISDIR(_mode(entry)):
+                if depth + 1 > MAX_DEPTH:
+                    notes.append(f"{student_name(str(entry.relative_to(folder)))}: not graded (a folder more than "
+                                 f"{MAX_DEPTH} levels deep)")
+                else:
+                    pending.append((entry, depth + 1))
+            else:
+                files.append(entry)
+    return files, hidden, notes
+
+
+def _mode(path: Path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
 def hidden_files(folder: Path) -> list[Path]:
     """The entries of `folder` whose names start with `.`: not graded, but listed so nobody is lost."""
     return [p for p in _entries(folder) if p.name.startswith(".")]

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -90,18 +91,22 @@ def test_the_cli_grades_hostile_names_into_a_csv_with_no_forged_line_and_no_form
     for name in names:
         with open(os.path.join(os.fsencode(folder), name), "wb") as handle:
             handle.write(RIGHT.encode())
+    (folder / "bin.tex").write_bytes(b"\0binary")  # unreadable: scored 0, written as every other score is
     out = tmp_path / "grades.csv"
     result = run_cli(tmp_path, "grade", SCALAR, folder, "--csv", out, "--gradescope", tmp_path / "r.json")
     assert_no_traceback(result)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     students = [row[0] for row in rows[1:]]
-    assert students == ["'=cmd|calc!A1.tex", "alice.tex", r"bad\xff.tex", r"nl\nmallory,9,9,correct,forged.tex"]
+    assert students == ["'=cmd|calc!A1.tex", "alice.tex", r"bad\xff.tex", "bin.tex",
+                        r"nl\nmallory,9,9,correct,forged.tex"]
     assert not any(cell[:1] in "=+-@" for row in rows for cell in row if cell)
     assert all("\n" not in line or line.startswith(" ") for line in result.stdout.splitlines())
     assert not any(line.startswith("mallory") for line in result.stdout.splitlines())
     assert ".hidden.tex: not graded (a hidden file" in result.stdout
     json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    scores = {row[0]: row[1] for row in rows[1:]}  # one format for every score: an unreadable file's 0 too
+    assert all(re.fullmatch(r"\d+\.\d+", score) for score in scores.values()), scores
 
 
 def test_outputs_are_all_or_nothing(tmp_path):

@@ -102,6 +102,27 @@ def test_workers_replace_a_killed_worker_and_carry_on():
     assert multiprocessing.active_children() == []
 
 
+def _prepare_once_in(marker):
+    """Dies the first time (a worker killed while starting), prepares the next."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(9)
+    return 10
+
+
+def _prepare_never(_):
+    os._exit(9)
+
+
+def test_a_worker_that_dies_while_starting_is_started_again(tmp_path):
+    with Workers(1, _prepare_once_in, (str(tmp_path / "started"),), _run) as pool:
+        assert list(pool.map([1, 2], 5)) == [(0, "result", 11), (1, "result", 12)]
+    with Workers(1, _prepare_never, (None,), _run) as pool:
+        with pytest.raises(ChildCrashed, match="died while starting, 4 times"):
+            list(pool.map([1], 5))
+    assert multiprocessing.active_children() == []
+
+
 @pytest.fixture(autouse=True)
 def no_process_left():
     """Every test here leaves this process with the children it had before (others' tests may start some),

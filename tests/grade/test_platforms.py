@@ -263,3 +263,40 @@ def test_run_autograder_says_what_it_did_with_a_hidden_file(tmp_path, gradescope
     results = run_autograder(gradescope_root(tmp_path, gradescope_zip, {".answer.tex": W2}))
     assert ".answer.tex: not graded (a hidden file" in results["output"], results["output"]
     assert "only hidden files" in results["output"]
+
+
+def test_run_autograder_grades_files_in_folders_of_the_upload_but_follows_no_link(tmp_path, gradescope_zip):
+    """A student who uploads a folder (or submits a repository) has their files in subfolders: they are
+    graded; a link to a folder outside is not entered, and says so."""
+    root = gradescope_root(tmp_path, gradescope_zip, {})
+    (root / "submission" / "hw3" / "part2").mkdir(parents=True)
+    (root / "submission" / "hw3" / "part2" / "answers.tex").write_text(W2 + "\n", encoding="utf-8")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.tex").write_text("TOPSECRET", encoding="utf-8")
+    (root / "submission" / "escape").symlink_to(tmp_path / "outside")
+    results = run_autograder(root)
+    tests = {t["name"]: t for t in results["tests"]}
+    assert tests["dL/dW^{(2)}"]["status"] == "passed", results
+    assert "'escape' is not a regular file (a symbolic link)" in results["output"], results["output"]
+    assert "TOPSECRET" not in json.dumps(results)
+
+
+def test_each_grader_draws_its_own_sample_points_unless_told(tmp_path):
+    """With the seed fixed in derive's source, the points were known to anyone who read it; a grader now
+    carries a seed drawn when it was built (or `--seed`), and grades with it."""
+    import re
+
+    seeds = []
+    for name in ("a.zip", "b.zip"):
+        assert run_cli(tmp_path, "autograder", TWO, "-o", name).returncode == 0
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            seeds.append(re.search(r"seed=(\d+)", archive.read("run_autograder").decode()).group(1))
+    assert seeds[0] != seeds[1]
+    assert run_cli(tmp_path, "autograder", TWO, "-o", "c.zip", "--seed", "7").returncode == 0
+    with zipfile.ZipFile(tmp_path / "c.zip") as archive:
+        assert "seed=7)" in archive.read("run_autograder").decode()
+    folder = tmp_path / "pl"
+    assert run_cli(tmp_path, "autograder", TWO, "--platform", "prairielearn", "-o", folder, "--seed", "9").returncode == 0
+    assert "seed=9)" in (folder / "tests" / "grader.py").read_text()
+    bad = run_cli(tmp_path, "autograder", TWO, "-o", "d.zip", "--seed", "-1")
+    assert bad.returncode == 2 and "seed" in bad.stderr.lower() and not (tmp_path / "d.zip").exists()
