@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
 
 from ..core.errors import DeriveError
-from ..write.output import check_writable, write_atomically
+from ..write.output import check_writable, write_atomically, write_folder_atomically
 
 
 @click.command()
@@ -36,26 +33,6 @@ def autograder(problem: Path, output: Path, platform: str, time_limit: float | N
         write_atomically(output, platforms.gradescope_zip(problem, time_limit or 20.0, trust_problem, seed))
         click.echo(f"wrote {output}: upload it as the assignment's autograder (Ubuntu base image)")
     else:
-        _write_folder(output, platforms.prairielearn_files(problem, time_limit or 8.0, trust_problem, seed))
+        write_folder_atomically(output, platforms.prairielearn_files(problem, time_limit or 8.0, trust_problem, seed))
         click.echo(f"wrote {output}/: tests/ is the question's tests folder, image/ builds the grading image, "
                    f"info.json holds the question's externalGradingOptions")
-
-
-def _write_folder(folder: Path, files: dict) -> None:
-    """Create `folder` with `files`, all or nothing: built beside it, then renamed into place."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise DeriveError(f"cannot write '{folder}': it exists and is not an empty folder")
-    if not folder.absolute().parent.is_dir():
-        raise DeriveError(f"cannot write {folder}: the folder {folder.absolute().parent} does not exist")
-    scratch = Path(tempfile.mkdtemp(dir=folder.absolute().parent, prefix=f".{folder.name}.", suffix=".part"))
-    try:
-        for name, content in files.items():
-            path = scratch / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        os.chmod(scratch, 0o755)
-        os.rename(scratch, folder)
-    except OSError as error:
-        raise DeriveError(f"cannot write {folder}: {error.strerror or error}") from None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import DeriveError
-from ..write.output import check_writable, write_all_atomically
+from ..write.output import check_empty_folder, check_writable, folder_in_place, write_all_atomically
 
 
 @click.command()
@@ -16,7 +16,8 @@ from ..write.output import check_writable, write_all_atomically
 @click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path), help="Write Gradescope results.json here.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write one Gradescope results.json per student here: DIR/<student>/results.json.")
+              help="Write one Gradescope results.json per student here: DIR/<student>/results.json (a new or empty "
+              "folder; written with --csv and --gradescope all or none).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the grades as CSV here.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 256), help="Worker processes.")
 @click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
@@ -31,8 +32,8 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir
     for path in (gradescope, csv_path):  # a bad output path fails before the class is graded, not after
         if path:
             check_writable(path)
-    if results_dir and not results_dir.absolute().parent.is_dir():
-        raise DeriveError(f"cannot write {results_dir}: the folder {results_dir.absolute().parent} does not exist")
+    if results_dir:
+        check_empty_folder(results_dir)
     wrts = [w.name for w in load_problem(problem, trust=trust_problem).wrt]
     files = submission_files(submissions)
     if not files:
@@ -49,11 +50,13 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir
         outputs[gradescope] = batch.to_gradescope(load_rubric(problem, load_problem(problem, trust=True)), wrts)
     if csv_path:
         outputs[csv_path] = batch.to_csv(wrts)
-    write_all_atomically(outputs)
-    if results_dir:
-        from ..grade.platforms import write_results_dir
+    if results_dir:  # the folder, the CSV and the results.json: all or none of them
+        from ..grade.platforms import results_dir_files
 
-        write_results_dir(results_dir, batch, problem)
+        with folder_in_place(results_dir, results_dir_files(batch, problem)):
+            write_all_atomically(outputs)
+    else:
+        write_all_atomically(outputs)
     for name in batch.hidden:
         click.echo(f"{name}: not graded (a hidden file: its name starts with '.')")
     for result in batch.results:

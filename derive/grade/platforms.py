@@ -318,27 +318,31 @@ def _requirements() -> list[str]:
 
 # -- a class graded at once ---------------------------------------------------------------------------------
 
-def write_results_dir(folder: Path, batch, problem_path: Path) -> list[Path]:
-    """One Gradescope results.json per student of `batch`: `folder/<student>/results.json` (the student's
+def results_dir_files(batch, problem_path: Path) -> dict:
+    """{"<student>/results.json": text}: one Gradescope results.json per student of `batch` (the student's
     file name as one folder name, `~2` added where two names would give the same folder)."""
-    from ..write.output import write_atomically
-
     problem = load_problem(problem_path)
     rubric = load_rubric(problem_path, problem)
     wrts = [w.name for w in problem.wrt]
     answers = _answers(problem_path, rubric)
     seconds = batch.seconds / max(1, len(batch.results))
-    written, used = [], set()
+    files, used = {}, set()
     for result in batch.results:
         name = _student_folder(result.student)
         name = next(n for n in (name, *(f"{name}~{i}" for i in range(2, len(used) + 3))) if n not in used)
         used.add(name)
-        target = folder / name / "results.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
         data = gradescope_results(result, rubric, wrts, seconds, answers)
-        write_atomically(target, json.dumps(data, indent=2, ensure_ascii=False))
-        written.append(target)
-    return written
+        files[f"{name}/results.json"] = json.dumps(data, indent=2, ensure_ascii=False)
+    return files
+
+
+def write_results_dir(folder: Path, batch, problem_path: Path) -> list[Path]:
+    """`results_dir_files` written as the new folder `folder`, all or nothing; the paths written."""
+    from ..write.output import write_folder_atomically
+
+    files = results_dir_files(batch, problem_path)
+    write_folder_atomically(folder, files)
+    return [Path(folder) / name for name in files]
 
 
 def _student_folder(name: str) -> str:

@@ -82,6 +82,51 @@ def check_writable(path: str | Path) -> None:
     os.unlink(probe)
 
 
+def check_empty_folder(folder: str | Path) -> None:
+    """Fail now where `write_folder_atomically(folder, ...)` would fail later: a missing parent folder, or a
+    `folder` that exists and is not an empty folder (nothing is ever written over)."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise DeriveError(f"cannot write '{folder}': it exists and is not an empty folder")
+    if not folder.absolute().parent.is_dir():
+        raise DeriveError(f"cannot write {folder}: the folder {folder.absolute().parent} does not exist")
+
+
+@contextlib.contextmanager
+def folder_in_place(folder: str | Path, files: dict):
+    """Create `folder` with `files` ({relative path: text or bytes}), all or nothing: they are written to a
+    `.part` folder beside it, which is renamed into place; if the block then fails (the other outputs of the
+    same command could not be written), the folder is removed again, so the set is all or nothing."""
+    folder = Path(folder)
+    check_empty_folder(folder)
+    scratch = Path(tempfile.mkdtemp(dir=folder.absolute().parent, prefix=f".{folder.name}.", suffix=".part"))
+    placed = False
+    try:
+        try:
+            for name, content in files.items():
+                path = scratch / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(_encoded(content))
+            os.chmod(scratch, 0o777 & ~_umask())
+            os.rename(scratch, folder)
+        except OSError as error:
+            raise DeriveError(f"cannot write {folder}: {error.strerror or error}") from None
+        placed = True
+        yield folder
+    except BaseException:
+        if placed:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def write_folder_atomically(folder: str | Path, files: dict) -> None:
+    """Create `folder` with `files`, all or nothing (`folder_in_place`)."""
+    with folder_in_place(folder, files):
+        pass
+
+
 class Terminated(SystemExit):
     """SIGTERM, raised where the process was, so that `finally` and `with` blocks clean up."""
 

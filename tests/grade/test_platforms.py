@@ -300,3 +300,33 @@ def test_each_grader_draws_its_own_sample_points_unless_told(tmp_path):
     assert "seed=9)" in (folder / "tests" / "grader.py").read_text()
     bad = run_cli(tmp_path, "autograder", TWO, "-o", "d.zip", "--seed", "-1")
     assert bad.returncode == 2 and "seed" in bad.stderr.lower() and not (tmp_path / "d.zip").exists()
+
+
+def test_grade_results_dir_and_csv_are_written_all_or_none(tmp_path):
+    """The folder of results and the CSV are one output: when the CSV cannot be written, no folder is left
+    (and no .part folder); a folder that holds files already is refused before grading, never written over."""
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "alice.tex").write_text(RIGHT, encoding="utf-8")
+    (tmp_path / "grades.csv").mkdir()  # a folder where the CSV should go: it cannot be written
+    failed = run_cli(tmp_path, "grade", BATCH, "subs", "--results-dir", "out", "--csv", "grades.csv")
+    assert failed.returncode == 2 and "grades.csv" in failed.stderr, failed.stderr
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.json").write_text("{}")
+    refused = run_cli(tmp_path, "grade", BATCH, "subs", "--results-dir", "full")
+    assert refused.returncode == 2 and "is not an empty folder" in refused.stderr
+    assert "grading" not in refused.stderr and [p.name for p in (tmp_path / "full").iterdir()] == ["old.json"]
+    (tmp_path / "empty").mkdir()
+    assert run_cli(tmp_path, "grade", BATCH, "subs", "--results-dir", "empty").returncode == 0
+    assert (tmp_path / "empty" / "alice.tex" / "results.json").is_file()
+
+
+def test_a_folder_placed_is_removed_when_the_outputs_written_with_it_fail(tmp_path):
+    from derive.core.errors import DeriveError
+    from derive.write.output import folder_in_place, write_all_atomically
+
+    with pytest.raises(DeriveError, match="cannot write"):
+        with folder_in_place(tmp_path / "out", {"alice/results.json": "{}"}):
+            assert (tmp_path / "out" / "alice" / "results.json").read_text() == "{}"
+            write_all_atomically({tmp_path / "missing" / "grades.csv": "a,b\n"})
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor a .part folder
