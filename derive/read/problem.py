@@ -43,6 +43,7 @@ import yaml
 
 from ..core.errors import DeriveError, LatexError, ProblemError
 from ..core.network import Network, make_symbol
+from .as_written import as_written
 from .matrix_parse import parse_matrix_latex
 from .parse import parse_latex, parse_sympy, symbol_name
 
@@ -324,7 +325,9 @@ class _Reader:
                 if later:
                     line = self.definition_lines[later[0][0]]
                     raise ProblemError(f"uses {later[0][1]}, which is defined later (line {line})")
-                network.define(name, expr, where=where)
+                symbol = network.define(name, expr, where=where)
+                if syntax == "latex":
+                    network.written[symbol] = (network.definitions[symbol], as_written(rhs))
             except DeriveError as error:
                 unknown = re.match(r"unknown symbol (\S+)", error.message)
                 if unknown and position.get(unknown.group(1).rstrip(","), -1) > i:
