@@ -35,8 +35,8 @@ _FUNCTION_FORMS = {
 _BARE_FUNCTIONS = {"sigmoid", "relu", "ReLU", "softplus", "ln", "softmax", "tr", "Tr", "trace", "mean"}
 _OPEN = {"(": ")", "[": "]", r"\lVert": r"\rVert", r"\lvert": r"\rvert"}
 _BINARY = {"+", "-", "=", r"\cdot", r"\odot", r"\circ", r"\times", r"\oslash"}
-_NO_SPACE_AFTER = {"{", "(", "[", "^", "_", r"\left(", r"\left[", r"\left\lVert", r"\lVert"}
-_NO_SPACE_BEFORE = {"}", ")", "]", "^", "_", "'", ",", r"\right)", r"\right]", r"\right\rVert", r"\rVert"}
+_NO_SPACE_AFTER = {"{", "(", "[", "^", "_", r"\left(", r"\left[", r"\lVert"}
+_NO_SPACE_BEFORE = {"}", ")", "]", "^", "_", "'", ",", r"\right)", r"\right]"}
 _LAYER_INDEX = re.compile(r"\^\s*\{\s*[(\[]\s*([A-Za-z0-9+-]+)\s*[)\]]\s*\}")
 
 
@@ -47,6 +47,40 @@ def as_written(text: str) -> str:
     tokens = _names(_without_sizing(_TOKEN.findall(text)))
     tokens = _sized(tokens)
     return _spaced(tokens).replace("\x00", "(").replace("\x01", ")")
+
+
+_ONES = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb)\s*\{?\s*1")
+
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+          "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau",
+          "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi",
+          "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell"}
+_LATEX_COMMANDS = _GREEK | {  # what the document's preamble (amsmath, amssymb) defines, of what the readers accept
+    "hat", "bar", "tilde", "widehat", "widetilde", "overline", "vec", "mathbf", "boldsymbol", "mathrm", "mathit",
+    "mathsf", "mathbb", "text", "textrm", "textbf", "textit", "operatorname", "frac", "dfrac", "tfrac", "cfrac",
+    "sqrt", "left", "right", "lVert", "rVert", "lvert", "rvert", "cdot", "odot", "circ", "oslash", "times",
+    "log", "exp", "tanh", "sin", "cos", "max", "min", "det", "sum", "top", "intercal", "prime", "{", "}", "|",
+}
+
+
+def printable(expr, text: str) -> str | None:
+    """The normalised `text` of a definition read as `expr`, to print in the document; None where the
+    printer must print it instead (the reader added something the text does not show, or the text uses a
+    command that only derive's readers know, which pdflatex would refuse)."""
+    written = as_written(text)
+    commands = {m.group(1) for m in re.finditer(r"\\([A-Za-z]+|.)", written)}
+    return written if commands <= _LATEX_COMMANDS and shows_what_was_read(expr, text) else None
+
+
+def shows_what_was_read(expr, text: str) -> bool:
+    r"""Whether `text` shows everything in `expr`, the expression the reader made of it. Not when the reader
+    added a vector of ones the text does not write: a bias b beside a square product X W is added to every
+    row, and the document says so by printing X W + \mathbf{1} b^T."""
+    from sympy import OneMatrix, preorder_traversal
+
+    ones = sum(1 for node in preorder_traversal(expr) if isinstance(node, OneMatrix))
+    return ones <= len(_ONES.findall(text))
 
 
 def _without_sizing(tokens: list[str]) -> list[str]:
@@ -77,7 +111,7 @@ def _names(tokens: list[str]) -> list[str]:
     r"""Name forms: braces around a lone decorated letter, subscript or superscript; \frac12; function words."""
     out, i, bars = [], 0, 0
     while i < len(tokens):
-        token = tokens[i]
+        token = r"\boldsymbol" if tokens[i] == r"\bm" else tokens[i]  # \bm needs a package the document lacks
         j = _next(tokens, i + 1)
         following = tokens[j] if j < len(tokens) else ""
         if token in _DECORATIONS | {"_", "^"} and _lone(following) and not (
@@ -168,7 +202,8 @@ def _spaced(tokens: list[str]) -> str:
         else:
             binary = token in _BINARY and not _opens(previous)
             after_binary = previous in _BINARY and pieces[-1] == previous and not _unary_before(pieces)
-            if binary or after_binary or (re.search(r"\\[A-Za-z]+$", previous) and re.match(r"[A-Za-z0-9]", token)):
+            norm = previous == r"\left\lVert" or token == r"\right\rVert"  # as the printer writes a norm
+            if norm or binary or after_binary or (re.search(r"\\[A-Za-z]+$", previous) and re.match(r"[A-Za-z0-9]", token)):
                 pieces.append(" ")
             elif (space or _command_after_operand(previous, token)) and previous not in _NO_SPACE_AFTER \
                     and token not in _NO_SPACE_BEFORE:

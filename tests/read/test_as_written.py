@@ -13,10 +13,10 @@ CASES = [  # (as the instructor wrote it, as the document prints it)
     ("w_1 x_1 + w_2 x_2 + b", "w_{1} x_{1} + w_{2} x_{2} + b"),
     ("v h + w x", "v h + w x"),
     ("(y - Xw)^T (y - Xw)", r"\left(y - Xw\right)^T \left(y - Xw\right)"),
-    (r"\frac{\lambda}{2}\lVert W\rVert^2", r"\frac{\lambda}{2} \left\lVert W\right\rVert^{2}"),
+    (r"\frac{\lambda}{2}\lVert W\rVert^2", r"\frac{\lambda}{2} \left\lVert W \right\rVert^{2}"),
     (r"\frac12 \bigl( y-\hat{y}\bigr)^2", r"\frac{1}{2} \left(y - \hat{y}\right)^{2}"),
     (r"\sigma\left(X W^{[1]}\right)", r"\sigma\left(X W^{(1)}\right)"),
-    (r"\operatorname{relu}(z) + \|x\|^2", r"\operatorname{ReLU}\left(z\right) + \left\lVert x\right\rVert^{2}"),
+    (r"\operatorname{relu}(z) + \|x\|^2", r"\operatorname{ReLU}\left(z\right) + \left\lVert x \right\rVert^{2}"),
     (r"\mathrm{ReLU}(z)\,\cdot\;\relu(z)", r"\operatorname{ReLU}\left(z\right) \cdot \operatorname{ReLU}\left(z\right)"),
     (r"\ln(1 + \exp(z))", r"\log\left(1 + \exp\left(z\right)\right)"),
     (r"\sum_{i=1}^{3} w_i x_i", r"\sum_{i=1}^{3} w_{i} x_{i}"),
@@ -43,3 +43,17 @@ def test_normalising_is_idempotent(written, printed):
 def test_brackets_left_open_in_a_group_are_not_sized():
     # \left( in one brace group and \right) in another would not compile: such a pair stays as written
     assert as_written(r"\frac{(a}{b)}") == r"\frac{(a}{b)}"
+
+
+def test_bm_is_written_as_boldsymbol():
+    assert as_written(r"\bm x + \bm{y}") == r"\boldsymbol{x} + \boldsymbol{y}"
+
+
+def test_text_with_a_command_only_derive_reads_is_left_to_the_printer():
+    import sympy
+
+    from derive.read.as_written import printable
+
+    x = sympy.Symbol("x")
+    assert printable(x, r"\sigmoid(x)") == r"\sigma\left(x\right)"
+    assert printable(x, r"\mystery x") is None

@@ -35,6 +35,9 @@ ISSUE_CASES = {  # issue 15: definitions that SymPy reordered when printing
                      "definitions": [r"\hat{y} = X W",
                                      r"L = \frac{1}{2}\lVert y - \hat y\rVert^2 + \frac{\lambda}{2}\lVert W\rVert^2"],
                      "wrt": ["W"]},
+    "neuron_sum": {"symbols": ["w_1", "w_2", "w_3", "x_1", "x_2", "x_3", "y"], "wrt": ["w_1"],
+                   "definitions": [r"\hat y = \sigma(\sum_{i=1}^{3} w_i x_i)", r"L = (y - \hat{y})^2 / 2"]},
+    "slashes": {"symbols": ["x", "w"], "definitions": ["z = w^2/2 + x", "L = z^2 / 4"]},
     "sizing": {"symbols": ["x", "y", "w"],
                "definitions": [r"\hat{y} = \operatorname{relu}\bigl(w\,x\bigr)", r"L = \frac12\left(y-\hat y\right)^2"]},
 }
@@ -87,7 +90,7 @@ def test_the_issue_cases_print_in_the_instructors_order():
     assert "L &= w_{1} x_{1} + w_{2} x_{2} + b" in shown["neuron"]
     assert "L &= v h + w x" in shown["two_inputs"]
     assert r"L &= \left(y - Xw\right)^T \left(y - Xw\right)" in shown["least_squares"]
-    assert r"\frac{\lambda}{2} \left\lVert W\right\rVert^{2}" in shown["weight_decay"]
+    assert r"\frac{\lambda}{2} \left\lVert W \right\rVert^{2}" in shown["weight_decay"]
 
 
 def test_networks_without_text_keep_the_printer():
