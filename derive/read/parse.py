@@ -185,6 +185,10 @@ def _in_users_words(message: str, text: str) -> str:
     return message
 
 
+_GRAMMAR_COMMANDS = {"arcsinh", "arccosh", "arctanh", "text", "frac", "ln", "cdot", "times", "div", "sqrt", "exp",
+                     "tanh", "sin", "cos", "max", "min", "pi", "mathrm", "operatorname"}  # known: misplaced, not undefined
+
+
 def _parse_message(text: str, prepared: _Rewritten, error: Exception) -> str:
     """The parser's complaint, placed in the user's own text (never the rewritten form)."""
     lines = str(error).splitlines()
@@ -194,11 +198,12 @@ def _parse_message(text: str, prepared: _Rewritten, error: Exception) -> str:
         return f"cannot read LaTeX '{text}': {reason}"
     column = len(caret.rstrip()) - 1
     command = re.match(r"\\([A-Za-z]+)", prepared.text[column:])
-    if command and command.group(1) not in ("arcsinh", "arccosh", "arctanh", "text", "frac", "ln"):
+    if command and command.group(1) not in _GRAMMAR_COMMANDS:
         return f"undefined function or command \\{command.group(1)} in '{text}'"
     position = prepared.source(column)
     near = text[position:position + 16].rstrip()
     where = f"at position {position} near '{near}'" if near else "at the end"
+    reason = re.sub(r"^I expected", "expected", reason)  # the parser speaks in the first person
     return f"cannot read LaTeX '{text}' {where} ({reason.lower().rstrip('.')})"
 
 
