@@ -41,6 +41,7 @@ class Network:
         self.inputs: dict[str, Symbol] = {}
         self.definitions: dict[Symbol, Expr] = {}
         self.where: dict[Symbol, str] = {}  # definition -> where it was written, for error messages
+        self.written: dict[Symbol, tuple] = {}  # definition -> (its expression, its LaTeX as written), to print it so
         self.dimensions: set[Symbol] = set()  # symbolic sizes of the matrices (n in X: n x 3): never inputs
         self.one_hot: set = set()  # matrices whose rows sum to 1 (one-hot targets): Y 1 = 1
         self._cache: dict = {}  # uses and ancestors, cleared whenever a definition is added

@@ -21,6 +21,7 @@ from ..core.matrix_ops import ShapeMismatch, is_matrix
 from .matrix_parse import MAX_LENGTH, parse_matrix_latex
 from .matrix_tokens import _shown
 from .parse import parse_latex, symbol_name
+from .sums import MAX_SUMS, expand_sums  # noqa: F401  (MAX_SUMS: read from here too)
 from ..core.printing import latex
 
 MAX_LINES = 20
@@ -176,69 +177,6 @@ def _read_line(number: int, text: str, symbols: dict, several: bool, max_size: i
     return AnswerLine(number, text, expr, latex(expr), second_reading=_second_reading(text, symbols, expr))
 
 
-_SUM = re.compile(r"\\sum\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*1\s*)?\}|([a-z]))(?:\s*\^\s*(?:\{\s*(\w+)\s*\}|(\w)))?")
-MAX_SUMS = 5
-
-
-def expand_sums(text: str, symbols: dict) -> str:
-    r"""`\sum_i w_i x_i` written out as `(w_1 x_1 + w_2 x_2 + w_3 x_3)`, over the indices the problem's names
-    have (x_1 .. x_3), or up to a numeric upper limit (`\sum_{i=1}^{3}`). The summand runs to the next
-    `+`, `-`, closing bracket or `=` at its own level; only subscripts `_i`, `_{i}` change."""
-    for _ in range(MAX_SUMS):
-        match = _SUM.search(text)
-        if match is None:
-            return text
-        index = match.group(1) or match.group(2)
-        end = _summand_end(text, match.end())
-        summand = text[match.end():end]
-        terms = [_substituted(summand, index, k) for k in _sum_range(summand, index, match, symbols)]
-        text = text[:match.start()] + "(" + " + ".join(terms) + ")" + text[end:]
-    if _SUM.search(text):
-        raise AnswerError(f"more than {MAX_SUMS} sums in one line")
-    return text
-
-
-def _summand_end(text: str, start: int) -> int:
-    depth, i, right = 0, start, None
-    while i < len(text):
-        ch = text[i]
-        command = re.match(r"\\(left|right)(?![A-Za-z])", text[i:])
-        if command:  # the bracket after it is counted; a closing one at this level ends the summand here
-            right = i if command.group(1) == "right" else None
-            i += command.end()
-            continue
-        if ch in "({[":
-            depth += 1
-        elif ch in ")}]":
-            if depth == 0:
-                return right if right is not None else i
-            depth -= 1
-        elif depth == 0 and ch in "+-=" and text[start:i].strip():
-            return i
-        if not ch.isspace():
-            right = None
-        i += 2 if ch == "\\" and i + 1 < len(text) and not text[i + 1].isalpha() else 1
-    return len(text)
-
-
-def _sum_range(summand: str, index: str, match: re.Match, symbols: dict) -> range:
-    upper = match.group(3) or match.group(4)
-    if upper is not None:
-        if not upper.isdigit() or not 1 <= int(upper) <= 20:
-            raise AnswerError(rf"\sum_{index}: the upper limit must be a number from 1 to 20, not {upper}")
-        return range(1, int(upper) + 1)
-    bases = set(re.findall(rf"([A-Za-z]+)\s*_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z0-9]))", summand))
-    found = {int(name.split("_")[1]) for name in symbols if "_" in name and name.split("_")[0] in bases
-             and name.split("_")[1].isdigit()}
-    if not found:
-        raise AnswerError(rf"\sum_{index}: no name of the problem has the index {index} (write the terms out)")
-    return range(1, max(found) + 1)
-
-
-def _substituted(summand: str, index: str, k: int) -> str:
-    return re.sub(rf"_\s*(?:\{{\s*{index}\s*\}}|{index}(?![A-Za-z0-9]))", f"_{{{k}}}", summand).strip()
-
-
 def _second_reading(text: str, symbols: dict, first):
     """The same scalar line read by latex2sympy2_extended (derive's `parse.parse_latex`), to catch text that
     two readers understand differently; None where it cannot read it or need not. Only text the bounded
@@ -295,8 +233,8 @@ def _nested_power(text: str) -> bool:
 
 
 def _with_hint(message: str, symbols: dict) -> str:
-    unknown = re.match(r"unknown symbol (\S+?),? \(", message)
-    if unknown and unknown.group(1).startswith("Delta"):
+    unknown = re.match(r"unknown symbol (.+?),? \(", message)
+    if unknown and unknown.group(1).lstrip("\\").startswith("Delta"):
         return (f"unknown symbol {unknown.group(1)}: write the delta out in the problem's symbols "
                 f"({', '.join(sorted(symbols))})")
     if unknown:

@@ -67,7 +67,7 @@ class FunctionReader:
         if name in _NOT_SUPPORTED:
             return LatexError(f"{_NOT_SUPPORTED[name]}, {self.located(token.pos)}")
         if name in _UNSUPPORTED:
-            hint = r" (for the sum of all entries write \operatorname{sum}(A))" if name == "sum" else ""
+            hint = _FIXES.get(name, "")
             return LatexError(f"\\{name} is not supported in a right-hand side{hint}, {self.located(token.pos)}")
         if name in _NOT_OPERANDS:
             return self.fail(token.pos, f"expected an operand, not \\{name}")
@@ -284,3 +284,16 @@ class FunctionReader:
         if word in _OF_A_NUMBER and is_1x1(values[0]):
             return _FUNCTIONS[word](as_scalar(values[0]))
         return _FUNCTIONS[word](values[0])
+
+
+_FIXES = {  # how to write what a refused command meant
+    "sum": r" (for the sum of all entries write \operatorname{sum}(A); \sum_{i=1}^{3} w_i x_i is read over "
+           "names w_1 .. w_3 and x_1 .. x_3)",
+    "cdots": r" (write the terms out, or \operatorname{sum}(A) for the sum of a matrix's entries)",
+    "ldots": r" (write the terms out, or \operatorname{sum}(A) for the sum of a matrix's entries)",
+    "dots": r" (write the terms out, or \operatorname{sum}(A) for the sum of a matrix's entries)",
+    "partial": " (write it out in the problem's symbols: derivatives are what derive works out)",
+    "nabla": " (write it out in the problem's symbols: derivatives are what derive works out)",
+    "mathcal": r" (name the value with a letter, such as L, and declare it)",
+    "prod": " (write the factors out)",
+}

@@ -13,7 +13,9 @@ from sympy import Integer, Rational, S
 from sympy.matrices.expressions import HadamardPower
 
 from ..core.errors import LatexError
-from ..core.matrix_ops import add, apply, as_scalar, divide, hadamard, hadamard_power, is_1x1, is_matrix, power
+from ..core.matrix_ops import (
+    ShapeMismatch, add, apply, as_scalar, divide, hadamard, hadamard_power, is_1x1, is_matrix, power,
+)
 from .matrix_notation import _NOT_OPERANDS, _NOT_SUPPORTED, _OPEN_TO_CLOSE, _UPRIGHT
 from .matrix_tokens import MAX_DIGITS, MAX_EXPONENT, MAX_POWER_DIGITS, _digits, _hint, _unexpected
 from .matrix_unsized import _combine, _concrete, _negated, _product, _transposed
@@ -171,7 +173,13 @@ class ProductReader:
                 raise self.fail(pos, f"the number would have more than {MAX_POWER_DIGITS} digits")
         if exponent == 1:  # (A)^{1} is A, whatever its shape
             return base
-        raised = power(base, exponent)
+        try:
+            raised = power(base, exponent)
+        except ShapeMismatch as error:  # (Yhat - Y)^2 of an n x 2 matrix: the entrywise square was meant
+            fix = (f"; for each entry to the power {exponent}, write the Hadamard power ^{{\\circ {exponent}}}"
+                   if is_matrix(base) and exponent.is_Integer and exponent > 0 else "")
+            message, note, symbolic = error.message.partition(" (the symbolic size")  # the note stays last
+            raise ShapeMismatch(f"{message}{fix}, {self.located(pos)}{note}{symbolic}", error.where) from None
         if isinstance(raised, (sympy.Pow, sympy.MatPow)) and not raised.base.is_Rational and \
                 raised.exp.is_Integer and abs(raised.exp) > MAX_EXPONENT:  # x^{100}^{100} is x^{10000}
             raise self.fail(pos, f"the power of a power makes the exponent {raised.exp}, larger than "

@@ -71,24 +71,57 @@ def symbol_name(text: str) -> str:
 
 def preprocess(text: str) -> str:
     """Rewrite the notation of this field into what latex2sympy2_extended reads correctly."""
+    return _prepared(text).text
+
+
+class _Rewritten:
+    """Text being rewritten, remembering for each character the position of the user's text it came from,
+    so that a message can quote what the user wrote rather than the rewritten form."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.origin = list(range(len(text) + 1))
+
+    def sub(self, pattern, replace) -> None:
+        pieces, origin, last = [], [], 0
+        for match in re.finditer(pattern, self.text):
+            replacement = match.expand(replace) if isinstance(replace, str) else replace(match)
+            pieces += [self.text[last:match.start()], replacement]
+            origin += self.origin[last:match.start()] + [self.origin[match.start()]] * len(replacement)
+            last = match.end()
+        pieces.append(self.text[last:])
+        self.origin = origin + self.origin[last:]
+        self.text = "".join(pieces)
+
+    def source(self, column: int) -> int:
+        """The position in the user's text of the rewritten text's `column`."""
+        return self.origin[min(max(column, 0), len(self.origin) - 1)]
+
+
+def _prepared(text: str) -> _Rewritten:
     if _INVERSE_HYPERBOLIC.search(text):
         raise LatexError(f"inverse hyperbolic functions are not supported (in '{text}')")
-    text = _SPACING.sub(" ", text)
-    text = _SIZING.sub("", text)
-    text = _DECORATED.sub(lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}", text)
+    prepared = _Rewritten(text)
+    prepared.sub(_SPACING, " ")
+    prepared.sub(_SIZING, "")
+    prepared.sub(_DECORATED, lambda m: r"\text{" + (m.group(2) or m.group(3)) + m.group(1) + "}")
     # the grammar turns gamma and Gamma into Euler's constant: carry them through under other names
-    text = re.sub(r"\\(gamma|Gamma)(?![A-Za-z])", lambda m: r"\text{" + _CARRIED[m.group(1)] + "}", text)
+    prepared.sub(r"\\(gamma|Gamma)(?![A-Za-z])", lambda m: r"\text{" + _CARRIED[m.group(1)] + "}")
     # e, E and I are constants to the grammar, so e_1 fails to read and I_1 silently becomes the imaginary unit:
     # a subscripted e, E or I is always a name
-    text = _CONSTANT_WITH_INDEX.sub(lambda m: r"\text{" + m.group(1) + "_" + m.group(2).strip("{}") + "}", text)
-    text = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", text)  # \frac12
-    text = _SIGMA_CALL.sub(r"\\arcsinh", text)
-    text = _BARE.sub(lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()], text)
-    text = _WRAPPED.sub(_function_word, text)
-    text = re.sub(r"\\log(?![A-Za-z])", r"\\ln", text)
-    # 1/2 (y - x)^2 means a half of the square, as on paper; the grammar would read 1/(2 (y - x)^2)
-    text = re.sub(r"(?<![\w.}])(\d+)\s*/\s*(\d+)(?![\w.{])", r"\\frac{\1}{\2}", text)
-    return text
+    prepared.sub(_CONSTANT_WITH_INDEX, lambda m: r"\text{" + m.group(1) + "_" + m.group(2).strip("{}") + "}")
+    prepared.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}")  # \frac12
+    prepared.sub(_SIGMA_CALL, lambda m: r"\arcsinh")
+    prepared.sub(_BARE, lambda m: "\\" + _ACTIVATION_WORDS[m.group(1).lower()])
+    prepared.sub(_WRAPPED, _function_word)
+    prepared.sub(r"\\log(?![A-Za-z])", lambda m: r"\ln")
+    # 1/2 (y - x)^2 means a half of the square, as on paper; the grammar would read 1/(2 (y - x)^2). The 2 of
+    # x^2 / 2 is an exponent, not a numerator: a number written after ^ or _ is never one
+    prepared.sub(_NUMBER_FRACTION, lambda m: r"\frac{" + m.group(1) + "}{" + m.group(2) + "}")
+    return prepared
+
+
+_NUMBER_FRACTION = re.compile(r"(?<![\w.}^_])(?<![\^_]\s)(?<![\^_]\s\s)(\d+)\s*/\s*(\d+)(?![\w.{])")
 
 
 def _function_word(match: re.Match) -> str:
@@ -115,43 +148,63 @@ def parse_latex(text: str, symbols: dict[str, Symbol]) -> Expr:
     if re.search(r"[\x00-\x1f]", text.replace("\n", " ")):
         raise LatexError("the right-hand side contains a tab or control character: YAML turns \\t in double "
                          "quotes into a tab, so write LaTeX unquoted or in single quotes ('\\tanh(x)')")
-    prepared = preprocess(text)
+    prepared = _prepared(text)
     config = ConversionConfig(lowercase_symbols=False, interpret_as_mixed_fractions=False)
     try:
-        parsed = latex2sympy(prepared, conversion_config=config, normalization_config=None)
+        parsed = latex2sympy(prepared.text, conversion_config=config, normalization_config=None)
     except Exception as error:  # the parser raises bare Exceptions with a caret diagram
         raise LatexError(_parse_message(text, prepared, error)) from None
     if isinstance(parsed, sympy.core.relational.Relational):
         raise LatexError(f"expected an expression, got the relation '{text}'")
     if isinstance(parsed, (list, tuple)) or not isinstance(parsed, sympy.Expr):
         raise LatexError(f"'{text}' is not a single expression")
-    return _rebuild(parsed, symbols)
+    try:
+        return _rebuild(parsed, symbols)
+    except LatexError as error:
+        raise LatexError(_in_users_words(error.message, text)) from None
 
 
-_SHOWN_AS = {r"\arcsinh": r"\sigma", r"\arccosh": r"\operatorname{ReLU}", r"\arctanh": r"\operatorname{softplus}",
-             r"\ln": r"\log"}
+_SPELLINGS = re.compile(r"\\(?:hat|bar|tilde)\s*(?:\{\s*[A-Za-z]+\s*\}|[A-Za-z])(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?"
+                        r"|\\?[A-Za-z]+(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?")
 
 
-def _as_written(prepared: str) -> str:
-    """A piece of preprocessed text shown in the user's own notation, for error messages."""
-    text = re.sub(r"\\text\{([A-Za-z]+?)(hat|bar|tilde)\}", r"\\\2{\1}", prepared)
-    for placeholder, shown in _SHOWN_AS.items():
-        text = text.replace(placeholder, shown)
-    return text
+def _in_users_words(message: str, text: str) -> str:
+    """A message about an unknown symbol naming it as the user spelled it (\\hat{z}, not zhat), and where."""
+    unknown = re.match(r"unknown symbol (\S+) ", message)
+    if not unknown:
+        return message
+    for spelling in _SPELLINGS.finditer(text):
+        try:
+            name = symbol_name(spelling.group())
+        except ProblemError:
+            continue
+        if name == unknown.group(1) or _UNCARRIED.get(unknown.group(1)) == name:
+            shown = unknown.group(1) if unknown.group(1) in text else spelling.group()  # zhat is \hat{z}
+            return (f"unknown symbol {shown}{message[unknown.end() - 1:]}, at position "
+                    f"{spelling.start()} of '{text}'")
+    return message
 
 
-def _parse_message(text: str, prepared: str, error: Exception) -> str:
+_GRAMMAR_COMMANDS = {"arcsinh", "arccosh", "arctanh", "text", "frac", "ln", "cdot", "times", "div", "sqrt", "exp",
+                     "tanh", "sin", "cos", "max", "min", "pi", "mathrm", "operatorname"}  # known: misplaced, not undefined
+
+
+def _parse_message(text: str, prepared: _Rewritten, error: Exception) -> str:
+    """The parser's complaint, placed in the user's own text (never the rewritten form)."""
     lines = str(error).splitlines()
     caret = next((line for line in lines if line.rstrip().endswith("^")), None)
     reason = lines[0].strip() if lines else "cannot parse"
     if caret is None:
         return f"cannot read LaTeX '{text}': {reason}"
     column = len(caret.rstrip()) - 1
-    command = re.match(r"\\([A-Za-z]+)", prepared[column:])
-    if command and command.group(1) not in ("arcsinh", "arccosh", "arctanh", "text", "frac", "ln"):
+    command = re.match(r"\\([A-Za-z]+)", prepared.text[column:])
+    if command and command.group(1) not in _GRAMMAR_COMMANDS:
         return f"undefined function or command \\{command.group(1)} in '{text}'"
-    near = _as_written(prepared[column:column + 16]) or "the end"
-    return f"cannot read LaTeX '{text}' near '{near}' ({reason.lower().rstrip('.')})"
+    position = prepared.source(column)
+    near = text[position:position + 16].rstrip()
+    where = f"at position {position} near '{near}'" if near else "at the end"
+    reason = re.sub(r"^I expected", "expected", reason)  # the parser speaks in the first person
+    return f"cannot read LaTeX '{text}' {where} ({reason.lower().rstrip('.')})"
 
 
 _CONSTANT_NAMES = {sympy.E: "e", sympy.pi: "pi", sympy.EulerGamma: "gamma", sympy.I: "I"}  # gamma: via sympy syntax

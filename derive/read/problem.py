@@ -43,8 +43,11 @@ import yaml
 
 from ..core.errors import DeriveError, LatexError, ProblemError
 from ..core.network import Network, make_symbol
+from .as_written import printable
 from .matrix_parse import parse_matrix_latex
 from .parse import parse_latex, parse_sympy, symbol_name
+from .slashes import refuse_ambiguous_slash
+from .sums import read_with_sums
 
 KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp"}
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
@@ -316,7 +319,9 @@ class _Reader:
                 if position[name] != i:
                     raise ProblemError(f"{name} is defined twice")
                 known = {s.name: s for s in network.all_symbols()}
-                expr = parse(rhs, {**known, **{n: s for n, s in named.items() if n not in known}})
+                expr = read_with_sums(parse, rhs, {**known, **{n: s for n, s in named.items() if n not in known}})
+                if syntax == "latex":
+                    refuse_ambiguous_slash(rhs)  # x^2 / 4 w: an instructor's definition is never guessed
                 mentioned = {s.name for s in getattr(expr, "free_symbols", ())}
                 if name in mentioned:
                     raise ProblemError(f"the definition of {name} uses {name} itself")
@@ -324,11 +329,14 @@ class _Reader:
                 if later:
                     line = self.definition_lines[later[0][0]]
                     raise ProblemError(f"uses {later[0][1]}, which is defined later (line {line})")
-                network.define(name, expr, where=where)
+                symbol = network.define(name, expr, where=where)
+                written = printable(network.definitions[symbol], rhs) if syntax == "latex" else None
+                if written is not None:
+                    network.written[symbol] = (network.definitions[symbol], written)
             except DeriveError as error:
-                unknown = re.match(r"unknown symbol (\S+)", error.message)
-                if unknown and position.get(unknown.group(1).rstrip(","), -1) > i:
-                    later = position[unknown.group(1).rstrip(",")]
+                unknown = _unknown_name(error.message)
+                if unknown and position.get(unknown, -1) > i:
+                    later = position[unknown]
                     raise ProblemError(f"uses {pending[later][0]}, which is defined later (line {self.definition_lines[later]})",
                                        where) from None
                 raise type(error)(error.message, where) from None
@@ -356,6 +364,15 @@ class _Reader:
         except ProblemError:
             raise ProblemError(f"'{key}' names {name}, which is not a symbol or definition of the problem "
                                f"(it has {', '.join(network.names())})", self.where(key)) from None
+
+
+def _unknown_name(message: str) -> str | None:
+    """The plain name of the symbol an "unknown symbol ..." message is about (spelled as the user wrote it)."""
+    unknown = re.match(r"unknown symbol (.+?),? \(declared", message)
+    try:
+        return symbol_name(unknown.group(1)) if unknown else None
+    except ProblemError:
+        return None
 
 
 def _check_chain(network: Network, name: str, chains: dict, where: str) -> None:

@@ -128,6 +128,12 @@ class Context:
     def math(self, expr) -> str:
         return self.printer.doprint(expr)
 
+    def definition(self, step) -> str:
+        """A definition's right-hand side as the problem file wrote it (normalised by `derive.read.as_written`),
+        or printed when it has no text or its expression has changed since it was read."""
+        expr, text = self.network.written.get(step.name, (None, None)) if hasattr(self.network, "written") else (None, None)
+        return text if text is not None and expr == step.rhs else self.math(step.rhs)
+
     def m(self, expr) -> str:
         """Inline maths for the narrative."""
         text = expr if isinstance(expr, str) else self.math(expr)
