@@ -1,6 +1,6 @@
 """The Markdown derive writes renders wherever it is read, tested with the readers themselves: every maths span
-of every example's Markdown (worked solution with its check, Derivation.markdown, demo, trace, estimator
-report) is typeset by KaTeX and by MathJax 3 (Node, tests/js), pandoc finds exactly those spans and its HTML
+of every example's Markdown (worked solution with its check, Derivation.markdown, exercise sheet, demo,
+trace, estimator report) is typeset by KaTeX and by MathJax 3 (Node, tests/js), pandoc finds exactly those spans and its HTML
 (--mathml, where pandoc's own TeX reader must read every formula) has no raw TeX left, and GitHub's Markdown
 pass (pandoc's GFM reader standing in for it) leaves the TeX of each span as it was.
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import sympy
 
+from derive.write.exercise import render_exercise
 from derive.write.markdown import maths_spans, portable, portable_tex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,7 @@ def documents() -> dict[str, str]:
         found[f"solve {path.name}"] = solution.markdown(description=problem.description,
                                                         check_extras=("sweep", "comparison"))
         found[f"derivation {path.name}"] = solution.derivations[-1].markdown(check=False)
+        found[f"exercise {path.name}"] = render_exercise(solution.part(False, problem.description), "md", "deltas")
         if _traceable(path):
             inputs = tracer._target(path, "", 2)[3]
             found[f"trace {path.name}"] = tracer.trace(path, _point(inputs)).markdown()
@@ -89,7 +91,7 @@ def document_names() -> list[str]:
         if path.name in ESTIMATE_EXAMPLES:
             names.append(f"estimate {path.name}")
             continue
-        names += [f"solve {path.name}", f"derivation {path.name}"]
+        names += [f"solve {path.name}", f"derivation {path.name}", f"exercise {path.name}"]
         names += [f"trace {path.name}"] if _traceable(path) else []
     return names
 
