@@ -15,7 +15,7 @@ from derive.core import steps as st
 from derive.solve.problem import Problem
 from derive.write import render
 from derive.write.exercise import render_exercise
-from tests.conftest import require_pdflatex
+from conftest import require_pdflatex
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SOLVABLE = sorted(p.name for p in EXAMPLES.glob("*.yaml") if p.name not in ("router.yaml", "router_mlp.yaml"))
