@@ -24,19 +24,35 @@ from .formats import output_format
 @click.option("--method", default="central", show_default=True, help="The check's method (see 'derive check --help').")
 @click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf).")
 @click.option("--compare", is_flag=True, help="Add the table comparing every check method to the document.")
+@click.option("--exercise", is_flag=True,
+              help="Write the exercise sheet instead: the network and the gradients asked for, no results (.tex, .pdf, .md).")
+@click.option("--hints", metavar="LEVEL",
+              help="The exercise sheet's hints: none, chain (the chain-rule skeleton) or deltas (and the deltas to "
+                   "name). Default: the problem's 'hints', else none.")
 def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int, method: str, plot: bool,
-          compare: bool):
-    """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution.
+          compare: bool, exercise: bool, hints: str | None):
+    """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution, or with --exercise the
+    exercise sheet a student receives (numbered as the solution).
 
     Prints the numeric check's verdict; exits 1 if the check fails, 2 on bad input.
     """
     from ..solve.problem import Problem
+    from ..write.exercise import hint_level
 
     fmt = output_format(output)
+    if hints is not None:
+        hint_level(hints)
+        if not exercise:
+            raise DeriveError("--hints is for the exercise sheet: add --exercise")
+    if exercise and fmt == ".json":
+        raise DeriveError(f"cannot write the exercise sheet '{output}': it must end in .tex, .pdf or .md")
     if not problem.is_file():
         raise DeriveError(f"no problem file '{problem}'")
     loaded = Problem.from_yaml(problem)
     solution = loaded.solve(list(wrt) or None)
+    if exercise:
+        _write_exercise(solution.part(False, loaded.description), fmt, hint_level(hints, loaded.hints), output)
+        return
     solution.report = solution.check(points=points, seed=seed, method=method, compare=compare)
     extras = ("sweep",) * plot + ("comparison",) * compare
     if fmt == ".json":
@@ -54,3 +70,17 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
         click.echo(f"wrote {output}")
     click.echo(solution.report.summary(), err=output is None)
     sys.exit(0 if solution.report.passed else 1)
+
+
+def _write_exercise(part, fmt: str, hints: str, output: Path | None) -> None:
+    """The exercise sheet of `part` in `fmt`, to `output` (standard output if None); no check is run."""
+    from ..write.exercise import render_exercise
+
+    content: str | bytes = render_exercise(part, "md" if fmt == ".md" else "tex", hints)
+    if fmt == ".pdf":
+        content = compile_pdf(content)
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        write_atomically(output, content)
+        click.echo(f"wrote {output}")

@@ -215,3 +215,8 @@ class ByRecursion:
 
 Step = (Definition | LocalDerivative | ChainRule | Accumulate | Substitution | Delta | Final | General | Pullback
         | Recursion | ByRecursion)
+
+
+# How much of the derivation an exercise sheet reveals as hints: nothing, the chain rule's skeleton (which
+# definitions each variable reaches the loss through), or that and the deltas to name (never a result).
+HINT_LEVELS = ("none", "chain", "deltas")

@@ -42,6 +42,7 @@ import sympy
 import yaml
 
 from ..core.errors import DeriveError, LatexError, ProblemError
+from ..core.steps import HINT_LEVELS
 from ..core.network import Network, make_symbol
 from .as_written import printable
 from .matrix_parse import parse_matrix_latex
@@ -49,7 +50,7 @@ from .parse import parse_latex, parse_sympy, symbol_name
 from .slashes import refuse_ambiguous_slash
 from .sums import read_with_sums
 
-KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp"}
+KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp", "hints"}
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
                  "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
@@ -148,6 +149,7 @@ class Problem:
     title: str = ""
     description: str = ""
     source: str = ""
+    hints: str = "none"  # the exercise sheet's hint level, one of derive.core.steps.HINT_LEVELS
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Problem":
@@ -164,7 +166,10 @@ class Problem:
             raise ProblemError("'syntax: sympy' has SymPy's parser evaluate Python, so grading refuses it: give "
                                "--trust-problem if you wrote this file, or write the definitions in LaTeX",
                                _Reader(data, root, source).where("syntax"))
-        return _Reader(data, root, source, cls).problem()
+        reader = _Reader(data, root, source, cls)
+        problem = reader.problem()
+        problem.hints = reader.hints()
+        return problem
 
     def _symbol(self, name):
         """A symbol given as a SymPy symbol or by name, spelled plainly (w_2, yhat) or in LaTeX (w_{2}, \\hat{y})."""
@@ -188,6 +193,12 @@ class _Reader:
     def where(self, key: str) -> str:
         line = self.lines.get(key)
         return f"{self.source}, line {line}" if line else self.source
+
+    def hints(self) -> str:
+        level = self.data.get("hints") or "none"
+        if level not in HINT_LEVELS:
+            raise ProblemError(f"hints must be one of {', '.join(HINT_LEVELS)}, not '{level}'", self.where("hints"))
+        return level
 
     def problem(self) -> Problem:
         if "stochastic" in self.data:

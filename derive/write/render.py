@@ -19,6 +19,7 @@ from ..core import steps as st
 from sympy.printing.precedence import PRECEDENCE
 
 from ..core.printing import DerivePrinter, partial
+from .markdown import portable
 from .resources import resource_dir
 from ..core import matrix_ops as mo
 from ..core.matrix_engine import final_form
@@ -43,6 +44,7 @@ def environment() -> jinja2.Environment:
         )
         _ENV.filters["tex"] = _escape_tex
         _ENV.filters["tex_inline"] = lambda text, context: context.m(text)
+        _ENV.filters["portable_markdown"] = portable  # wraps every .md document (derive.write.markdown)
     return _ENV
 
 
