@@ -24,8 +24,10 @@ from .formats import output_format
 @click.option("--method", default="central", show_default=True, help="The check's method (see 'derive check --help').")
 @click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf).")
 @click.option("--compare", is_flag=True, help="Add the table comparing every check method to the document.")
+@click.option("--first-equation", type=click.IntRange(0, 1), default=None,
+              help="Number the equations from 1 or from 0; default: the problem's 'first_equation', else 1.")
 def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int, method: str, plot: bool,
-          compare: bool):
+          compare: bool, first_equation: int | None):
     """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution.
 
     Prints the numeric check's verdict; exits 1 if the check fails, 2 on bad input.
@@ -39,12 +41,13 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
     solution = loaded.solve(list(wrt) or None)
     solution.report = solution.check(points=points, seed=seed, method=method, compare=compare)
     extras = ("sweep",) * plot + ("comparison",) * compare
+    first = loaded.first_equation if first_equation is None else first_equation
     if fmt == ".json":
         content: str | bytes = solution.to_json()
     elif fmt == ".md":
-        content = solution.markdown(description=loaded.description, check_extras=extras)
+        content = solution.markdown(description=loaded.description, check_extras=extras, first_equation=first)
     else:
-        content = solution.document(description=loaded.description, check_extras=extras)
+        content = solution.document(description=loaded.description, check_extras=extras, first_equation=first)
         if fmt == ".pdf":
             content = compile_pdf(content)
     if output is None:

@@ -46,7 +46,8 @@ from ..core.network import Network, make_symbol
 from .matrix_parse import parse_matrix_latex
 from .parse import parse_latex, parse_sympy, symbol_name
 
-KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp"}
+KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp",
+              "first_equation"}
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
                  "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
@@ -145,6 +146,7 @@ class Problem:
     title: str = ""
     description: str = ""
     source: str = ""
+    first_equation: int = 1  # the number of the worked solution's first equation: 1, or 0
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Problem":
@@ -161,7 +163,10 @@ class Problem:
             raise ProblemError("'syntax: sympy' has SymPy's parser evaluate Python, so grading refuses it: give "
                                "--trust-problem if you wrote this file, or write the definitions in LaTeX",
                                _Reader(data, root, source).where("syntax"))
-        return _Reader(data, root, source, cls).problem()
+        reader = _Reader(data, root, source, cls)
+        problem = reader.problem()
+        problem.first_equation = reader.first_equation()
+        return problem
 
     def _symbol(self, name):
         """A symbol given as a SymPy symbol or by name, spelled plainly (w_2, yhat) or in LaTeX (w_{2}, \\hat{y})."""
@@ -221,6 +226,14 @@ class _Reader:
         except ProblemError as error:  # name the definition that is not scalar, else the loss: line
             raise ProblemError(error.message, error.where or self.where("loss")) from None
         return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
+
+    def first_equation(self) -> int:
+        """The `first_equation:` key: the number the worked solution's equations start from (1, or 0)."""
+        value = self.data.get("first_equation", 1)
+        if isinstance(value, bool) or value not in (0, 1):
+            raise ProblemError(f"first_equation must be 0 or 1 (the number of the first equation), not '{value}'",
+                               self.where("first_equation"))
+        return value
 
     def mlp(self) -> Problem:
         """The `mlp:` shorthand: an L-layer perceptron built by `derive.builders.mlp`."""
