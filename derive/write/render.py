@@ -228,7 +228,7 @@ class Context:
                 if n not in self.said]
         self.said.update(keys)
         macros = environment().get_template("macros.j2").make_module({"c": self})
-        return [str(macros.rule_note(key)).strip() for key in keys]
+        return [str(macros.rule_note(key)).strip() or key for key in keys]  # a note not keyed there is its words
 
     # -- shapes (matrix networks) --------------------------------------------------------------------
     @property
