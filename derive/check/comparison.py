@@ -67,11 +67,11 @@ def compare_methods(loss, gradients, inputs, prec: m.Precision, seed: int = 0, o
     estimates, count = m.directional(objective.loss, theta, directions, prec.default_step("directional") * scale, prec)
     projected_truth = directions @ truth
     error = np.abs(estimates - projected_truth)
-    rows.append(ComparisonRow(f"directional (seed 001), {probes} directions", float(np.max(error)),
+    rows.append(ComparisonRow(f"directional, {probes} directions", float(np.max(error)),
                               float(np.max(error / np.maximum(np.abs(projected_truth), floor))),
                               f"{count} loss evaluations", r"checks $\delta^T \nabla L$, not each entry"))
     _forward_mode_row(row, loss, objective, matrix)
-    row("derived (derive's chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
+    row("derived (the chain rule = reverse mode / backprop)", analytic, "1 gradient evaluation",
         f"symbolic, evaluated in {prec.name}")
     rows.append(ComparisonRow("exact (sympy.diff at rational points)", 0.0 if reference.startswith("sympy") else None,
                               0.0 if reference.startswith("sympy") else None, "symbolic",
@@ -83,9 +83,9 @@ def _forward_mode_row(row, loss, objective, matrix: bool) -> None:
     """Seed 001's forward-mode row: tangents through the registry's local derivatives, one pass per input."""
     from .forward_mode import forward_mode_gradient
 
-    name = "forward mode (tangents by the rule registry)"
+    name = "forward mode (tangents from the local derivatives)"
     if matrix:
-        row(name, None, "-", "not applied: the matrix registry holds vector-Jacobian products (reverse mode)")
+        row(name, None, "-", "not applied: the matrix gradients are derived in reverse mode only")
         return
     try:
         estimate, passes = forward_mode_gradient(loss, objective.problem.inputs, objective.problem.wrts, objective.values)

@@ -29,8 +29,10 @@ from .formats import output_format
 @click.option("--hints", metavar="LEVEL",
               help="The exercise sheet's hints: none, chain (the chain-rule skeleton) or deltas (and the deltas to "
                    "name). Default: the problem's 'hints', else none.")
+@click.option("--first-equation", type=click.IntRange(0, 1), default=None,
+              help="Number the equations from 1 or from 0; default: the problem's 'first_equation', else 1.")
 def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int, method: str, plot: bool,
-          compare: bool, exercise: bool, hints: str | None):
+          compare: bool, exercise: bool, hints: str | None, first_equation: int | None):
     """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution, or with --exercise the
     exercise sheet a student receives (numbered as the solution).
 
@@ -50,17 +52,18 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
         raise DeriveError(f"no problem file '{problem}'")
     loaded = Problem.from_yaml(problem)
     solution = loaded.solve(list(wrt) or None)
+    first = loaded.first_equation if first_equation is None else first_equation
     if exercise:
-        _write_exercise(solution.part(False, loaded.description), fmt, hint_level(hints, loaded.hints), output)
+        _write_exercise(solution.part(False, loaded.description), fmt, hint_level(hints, loaded.hints), output, first)
         return
     solution.report = solution.check(points=points, seed=seed, method=method, compare=compare)
     extras = ("sweep",) * plot + ("comparison",) * compare
     if fmt == ".json":
         content: str | bytes = solution.to_json()
     elif fmt == ".md":
-        content = solution.markdown(description=loaded.description, check_extras=extras)
+        content = solution.markdown(description=loaded.description, check_extras=extras, first_equation=first)
     else:
-        content = solution.document(description=loaded.description, check_extras=extras)
+        content = solution.document(description=loaded.description, check_extras=extras, first_equation=first)
         if fmt == ".pdf":
             content = compile_pdf(content)
     if output is None:
@@ -72,11 +75,11 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
     sys.exit(0 if solution.report.passed else 1)
 
 
-def _write_exercise(part, fmt: str, hints: str, output: Path | None) -> None:
+def _write_exercise(part, fmt: str, hints: str, output: Path | None, first_equation: int = 1) -> None:
     """The exercise sheet of `part` in `fmt`, to `output` (standard output if None); no check is run."""
     from ..write.exercise import render_exercise
 
-    content: str | bytes = render_exercise(part, "md" if fmt == ".md" else "tex", hints)
+    content: str | bytes = render_exercise(part, "md" if fmt == ".md" else "tex", hints, first_equation)
     if fmt == ".pdf":
         content = compile_pdf(content)
     if output is None:

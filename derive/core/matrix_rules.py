@@ -166,14 +166,14 @@ _ENTRYWISE_NOTES = {
     "sigmoid": r"Here $\sigma'(u) = \sigma(u)\,(1 - \sigma(u))$, applied entry by entry.",
     "tanh": r"Here $\tanh'(u) = 1 - \tanh^2(u)$, applied entry by entry.",
     "relu": r"Here $\operatorname{ReLU}'(u) = \mathbf{1}[u > 0]$, applied entry by entry; ReLU is not "
-            "differentiable at 0, and derive uses the subgradient 0 there.",
+            "differentiable at 0, and we take the subgradient 0 there.",
     "softplus": r"Here $\operatorname{softplus}'(u) = \sigma(u)$, applied entry by entry.",
     "exp": r"Here $\exp'(u) = \exp(u)$, applied entry by entry.",
     "log": r"Here $\log'(u) = 1/u$, applied entry by entry.",
     "sin": r"Here $\sin'(u) = \cos(u)$, applied entry by entry.",
     "cos": r"Here $\cos'(u) = -\sin(u)$, applied entry by entry.",
     "abs": r"Here $|u|' = \operatorname{sign}(u)$, applied entry by entry; $|u|$ is not differentiable at 0, "
-           "and derive uses the subgradient 0 there.",
+           "and we take the subgradient 0 there.",
 }
 
 
@@ -241,7 +241,7 @@ MATRIX_RULES: tuple[MatrixRule, ...] = (
                _scalar_of_matrix(lambda node, A: mo.entrywise_class("abs", prime=True)(A)),
                lambda s: mo.norm(mo.matmul(s["X"], s["W"]), "1"),
                note=r"Here $\partial \lVert A \rVert_1 / \partial A = \operatorname{sign}(A)$, entry by entry; "
-                    "the absolute value is not differentiable at 0, and derive uses the subgradient 0 there."),
+                    "the absolute value is not differentiable at 0, and we take the subgradient 0 there."),
     MatrixRule("Frobenius norm rule", mo.FrobeniusNorm, _scalar_of_matrix(lambda node, A: mo.matmul(1 / node, A)),
                lambda s: mo.FrobeniusNorm(mo.add(mo.matmul(s["X"], s["W"]), 1))),
     *(_scalar_entry(rule) for rule in SCALAR_RULES),

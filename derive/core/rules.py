@@ -37,7 +37,7 @@ class Rule:
     split: Callable[[Expr], tuple] = lambda e: e.args
     applies: Callable[[Expr], bool] = lambda e: True
     kinks: Callable[[tuple], tuple] = lambda operands: ()
-    note: str = ""  # said once in a worked solution that uses the rule
+    note: str = ""  # the key of a remark said once in a worked solution that uses the rule (words: templates/macros.j2)
     linear: bool = False  # linear in each operand (to the first power): a sum, a product
 
 
@@ -127,7 +127,7 @@ RULES: tuple[Rule, ...] = (
         lambda x, y: relu(x * y),
         relu.latex_name,
         kinks=lambda ops: (ops[0],),
-        note="ReLU is not differentiable where its argument is 0; derive uses the subgradient 0 there.",
+        note="relu kink",
     ),
     Rule(
         "softplus rule",
@@ -142,7 +142,7 @@ RULES: tuple[Rule, ...] = (
         lambda out, ops: (sign(ops[0]),),
         lambda x, y: Abs(x * y),
         kinks=lambda ops: (ops[0],),
-        note="The absolute value is not differentiable where its argument is 0; derive uses the subgradient 0 there.",
+        note="abs kink",
     ),
     Rule(
         "max rule",
@@ -151,7 +151,7 @@ RULES: tuple[Rule, ...] = (
         lambda x, y: Max(x, y),
         r"\max",
         kinks=_ties,
-        note="max routes the gradient to its largest argument; where arguments tie it is not differentiable, and derive routes it to the first of them.",
+        note="max ties",
     ),
     Rule(
         "min rule",
@@ -160,7 +160,7 @@ RULES: tuple[Rule, ...] = (
         lambda x, y: Min(x, y),
         r"\min",
         kinks=_ties,
-        note="min routes the gradient to its smallest argument; where arguments tie it is not differentiable, and derive routes it to the first of them.",
+        note="min ties",
     ),
 )
 

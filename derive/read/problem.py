@@ -50,7 +50,8 @@ from .parse import parse_latex, parse_sympy, symbol_name
 from .slashes import refuse_ambiguous_slash
 from .sums import read_with_sums
 
-KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp", "hints"}
+KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp", "hints",
+              "first_equation"}
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
                  "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
@@ -150,6 +151,7 @@ class Problem:
     description: str = ""
     source: str = ""
     hints: str = "none"  # the exercise sheet's hint level, one of derive.core.steps.HINT_LEVELS
+    first_equation: int = 1  # the number of the worked solution's first equation: 1, or 0
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Problem":
@@ -169,6 +171,7 @@ class Problem:
         reader = _Reader(data, root, source, cls)
         problem = reader.problem()
         problem.hints = reader.hints()
+        problem.first_equation = reader.first_equation()
         return problem
 
     def _symbol(self, name):
@@ -235,6 +238,14 @@ class _Reader:
         except ProblemError as error:  # name the definition that is not scalar, else the loss: line
             raise ProblemError(error.message, error.where or self.where("loss")) from None
         return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
+
+    def first_equation(self) -> int:
+        """The `first_equation:` key: the number the worked solution's equations start from (1, or 0)."""
+        value = self.data.get("first_equation", 1)
+        if isinstance(value, bool) or value not in (0, 1):
+            raise ProblemError(f"first_equation must be 0 or 1 (the number of the first equation), not '{value}'",
+                               self.where("first_equation"))
+        return value
 
     def mlp(self) -> Problem:
         """The `mlp:` shorthand: an L-layer perceptron built by `derive.builders.mlp`."""

@@ -121,16 +121,19 @@ class Solution:
         """The body of the worked solution (definitions and every step), without the preamble."""
         return render.render_body(render.DocumentData(self.title, [self.part(False)], "tex"))
 
-    def document(self, check: bool = True, description: str = "", check_extras: tuple = ()) -> str:
+    def document(self, check: bool = True, description: str = "", check_extras: tuple = (),
+                 first_equation: int = 1) -> str:
         """A complete LaTeX document (`.tex`) of the worked solution, ending with the numeric check (and, with
-        `check_extras`, the step sweep plot and the comparison of methods)."""
+        `check_extras`, the step sweep plot and the comparison of methods); equations numbered from
+        `first_equation` (1, or 0)."""
         part = self.part(check, description, check_extras)
-        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "tex"))
+        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "tex", first_equation))
 
-    def markdown(self, check: bool = True, description: str = "", check_extras: tuple = ()) -> str:
+    def markdown(self, check: bool = True, description: str = "", check_extras: tuple = (),
+                 first_equation: int = 1) -> str:
         """The worked solution as Markdown with `$$` mathematics."""
         part = self.part(check, description, check_extras)
-        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "md"))
+        return render.render_document(render.DocumentData(self.title or "Gradients", [part], "md", first_equation))
 
     def to_json(self) -> str:
         """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""

@@ -333,7 +333,7 @@ class NetworkExpert:
 
     def loss_solution(self, loss: str, y: float):
         """derive's engine on d L_i / d theta_i, with the problem's loss on top of the expert's output."""
-        title = f"{self.label.capitalize()}: d L / d theta, the engine's backpropagation through it"
+        title = f"{self.label.capitalize()}: backpropagation of the loss through it"
         network = Network(self.problem.network.inputs.values(), title=title)
         for name, expr in self.problem.network.definitions.items():
             network.define(name, expr, where=self.problem.network.where.get(name))

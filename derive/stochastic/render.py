@@ -17,6 +17,7 @@ from ..write import render
 from .problem import NetworkExpert
 from .symbolic import expert_derivation, log_softmax_derivation, sympy_exact_gradient, sympy_expert_gradient
 
+ENTRIES_PER_LINE = 5  # entries of a printed vector on one line: nine four-digit entries overran the margin
 MARKS = ("*", "square*", "triangle*", "o", "diamond*", "pentagon*")
 
 
@@ -48,11 +49,20 @@ class Numbers:
         return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
 
     def row(self, values) -> str:
-        return rf"\left({', '.join(self.num(v) for v in np.ravel(values))}\right)"
+        return rf"\left({self._entries(values)}\right)"
 
     def column(self, values) -> str:
         """A column vector printed as a transposed row: (a, b, c)^T."""
-        return rf"\left({', '.join(self.num(v) for v in np.ravel(values))}\right)^T"
+        return rf"\left({self._entries(values)}\right)^T"
+
+    def _entries(self, values) -> str:
+        """The entries, comma-separated; a long vector wraps, ENTRIES_PER_LINE to a line, so that it stays
+        inside the margin."""
+        numbers = [self.num(v) for v in np.ravel(values)]
+        if len(numbers) <= ENTRIES_PER_LINE:
+            return ", ".join(numbers)
+        lines = [", ".join(numbers[i:i + ENTRIES_PER_LINE]) for i in range(0, len(numbers), ENTRIES_PER_LINE)]
+        return r"\begin{array}{@{}l@{}}" + r", \\ ".join(lines) + r"\end{array}"
 
 
 def _engine_body(report, fmt: str) -> str:

@@ -70,9 +70,116 @@ class _TracePrinter(DerivePrinter):
 
 
 # -- TikZ -------------------------------------------------------------------------------------------------
-def tikz(trace: TraceData, adjoints: bool = False, width_cm: float = 15.0) -> str:
-    """A tikzpicture of the graph, inputs on the left, scaled to fit `width_cm`."""
+def tikz(trace: TraceData, adjoints: bool = False, width_cm: float = 15.0, height_cm: float = 20.0) -> str:
+    """A tikzpicture of the graph, inputs on the left, scaled to fit `width_cm` by `height_cm`. Where Graphviz
+    is installed it places the nodes, the edges' curves (routed around the nodes) and the edges' labels (set
+    apart from each other and from the nodes); without it, the nodes stand in columns by depth."""
     p = printer()
+    labels = {line.index: _tikz_label(trace, line, p, adjoints) for line in trace.lines}
+    edges = [(k, line.index, value) for line in trace.lines for k, value in zip(line.operands, line.partial_values)]
+    edge_labels = {(k, i): _edge_label(trace, k, i, value, adjoints) for k, i, value in edges}
+    layout = _graphviz_layout(trace, labels, edge_labels)
+    if layout is None:
+        return _columns_tikz(trace, adjoints, width_cm, labels, edge_labels)
+    (width, height), places, curves = layout
+    scale = min(1.0, width_cm / max(width, 1e-9), height_cm / max(height, 1e-9))
+    out = [rf"\begin{{tikzpicture}}[scale={scale:.3f}, transform shape, >=stealth,"
+           r" op/.style={draw, rounded corners, align=center, font=\small, fill=white, inner sep=2pt},"
+           r" partial/.style={font=\scriptsize, align=center, inner sep=1pt}]"]
+    for index, (x, y) in places.items():
+        out.append(rf"\node[op] ({_node(index)}) at ({x:.2f},{y:.2f}) {{{labels[index]}}};")
+    for (k, i), (points, label_at) in curves.items():
+        path = f"({points[0][0]:.2f},{points[0][1]:.2f})"
+        for j in range(1, len(points) - 2, 3):
+            (ax, ay), (bx, by), (cx, cy) = points[j:j + 3]
+            path += f" .. controls ({ax:.2f},{ay:.2f}) and ({bx:.2f},{by:.2f}) .. ({cx:.2f},{cy:.2f})"
+        out.append(rf"\draw[->] {path};")
+        if label_at is not None:
+            out.append(rf"\node[partial] at ({label_at[0]:.2f},{label_at[1]:.2f}) {{{edge_labels[(k, i)]}}};")
+    out.append(r"\end{tikzpicture}")
+    return "\n".join(out)
+
+
+def _tikz_label(trace: TraceData, line, p, adjoints: bool) -> str:
+    label = rf"\({p.doprint(line.symbol)} = {p.doprint(line.expr)}\)\\ \({latex_number(line.value)}\)"
+    if adjoints:
+        label += rf"\\ \textcolor{{red!70!black}}{{\({p.doprint(trace.reverse.adjoint(line.index).symbol)} = "
+        label += rf"{latex_number(trace.reverse.adjoint(line.index).value)}\)}}"
+    return label
+
+
+def _edge_label(trace: TraceData, k: int, i: int, value, adjoints: bool) -> str:
+    label = rf"\({latex_number(value)}\)"
+    if adjoints:
+        line = next(line for line in trace.lines if line.index == i)
+        label += rf"\\ \textcolor{{red!70!black}}{{\(\leftarrow {latex_number(_flow(trace, line, k))}\)}}"
+    return label
+
+
+def _label_size(label: str, points: float) -> tuple[float, float]:
+    r"""The estimated width and height in inches of a TikZ label (lines split at \\), set at `points`."""
+    from ..write.layout import maths_width
+
+    lines = re.split(r"\\\\ ", label)
+    widest = max(maths_width(re.sub(r"\\textcolor\{[^{}]*\}|\\\(|\\\)", "", line)) for line in lines)
+    return widest * points / 11.0 / 72.0 + 0.12, len(lines) * points * 1.25 / 72.0 + 0.1
+
+
+def _graphviz_layout(trace: TraceData, labels: dict, edge_labels: dict):
+    """Graphviz's layout of the graph, in cm: ((width, height), {node: centre}, {edge: (Bezier points, label
+    centre)}), with each node and edge label as large as its TikZ text; None without Graphviz (or if it fails).
+    dot keeps nodes apart (nodesep, ranksep), routes each edge as a spline around the nodes, and places each
+    edge label as a box of its own that nothing else overlaps."""
+    dot = dot_path()
+    if dot is None:
+        return None
+    out = ["digraph trace {", "  rankdir=LR; nodesep=0.25; ranksep=0.45; splines=spline; forcelabels=true;",
+           '  node [shape=box, fixedsize=true, label=""]; edge [arrowhead=none];']
+    for index, label in labels.items():
+        width, height = _label_size(label, 10.0)
+        out.append(f"  {_node(index)} [width={width:.3f}, height={height:.3f}];")
+    for (k, i), label in edge_labels.items():
+        width, height = _label_size(label, 8.0)
+        # a label of this many en spaces (0.5 em each at 8pt) is as wide as the TikZ text, and as tall
+        spaces = max(1, round(width * 72.0 / 4.0))
+        lines = "\\n".join([" " * spaces] * label.count("\\\\ ") + [" " * spaces])
+        out.append(f'  {_node(k)} -> {_node(i)} [label="{lines}", fontsize=8];')
+    out.append("}")
+    try:
+        run = subprocess.run([dot, "-Tplain"], input="\n".join(out).encode(), capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return None
+    if run.returncode != 0:
+        return None
+    return _read_plain(run.stdout.decode("utf-8", "replace"))
+
+
+def _read_plain(plain: str):
+    inch = 2.54
+    size, places, curves = (0.0, 0.0), {}, {}
+    for line in plain.splitlines():
+        fields = line.split()
+        if fields[:1] == ["graph"]:
+            size = (float(fields[2]) * inch, float(fields[3]) * inch)
+        elif fields[:1] == ["node"]:
+            places[_index(fields[1])] = (float(fields[2]) * inch, float(fields[3]) * inch)
+        elif fields[:1] == ["edge"]:
+            count = int(fields[3])
+            numbers = [float(v) * inch for v in fields[4:4 + 2 * count]]
+            points = list(zip(numbers[0::2], numbers[1::2]))
+            rest = line.split(None, 4 + 2 * count)[-1]
+            at = re.match(r'\s*"[^"]*"\s+([-\d.]+)\s+([-\d.]+)', rest)
+            label_at = (float(at.group(1)) * inch, float(at.group(2)) * inch) if at else None
+            curves[(_index(fields[1]), _index(fields[2]))] = (points, label_at)
+    return size, places, curves
+
+
+def _index(name: str) -> int:
+    return int(name[1:]) if name[0] == "v" else -int(name[1:])
+
+
+def _columns_tikz(trace: TraceData, adjoints: bool, width_cm: float, labels: dict, edge_labels: dict) -> str:
+    """The graph with its nodes in columns by depth, edges straight (without Graphviz)."""
     depth = layers(trace)
     rows: dict[int, int] = {}
     place = {}
@@ -87,13 +194,9 @@ def tikz(trace: TraceData, adjoints: bool = False, width_cm: float = 15.0) -> st
            r" flow/.style={font=\scriptsize, text=red!70!black, fill=white, inner sep=1pt}]"]
     for line in trace.lines:
         x, y = place[line.index]
-        label = rf"\({p.doprint(line.symbol)} = {p.doprint(line.expr)}\)\\ \({latex_number(line.value)}\)"
-        if adjoints:
-            label += rf"\\ \textcolor{{red!70!black}}{{\({p.doprint(trace.reverse.adjoint(line.index).symbol)} = "
-            label += rf"{latex_number(trace.reverse.adjoint(line.index).value)}\)}}"
-        out.append(rf"\node[op] ({_node(line.index)}) at ({x:.2f},{y:.2f}) {{{label}}};")
+        out.append(rf"\node[op] ({_node(line.index)}) at ({x:.2f},{y:.2f}) {{{labels[line.index]}}};")
     for line in trace.lines:
-        for k, partial, value in zip(line.operands, line.partials, line.partial_values):
+        for k, value in zip(line.operands, line.partial_values):
             edge = rf"\draw[->] ({_node(k)}) -- node[partial, pos=0.45, above=1pt] {{\({latex_number(value)}\)}}"
             if adjoints:
                 edge += rf" node[flow, pos=0.45, below=1pt] {{\(\leftarrow {latex_number(_flow(trace, line, k))}\)}}"

@@ -7,6 +7,8 @@ builds them.
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import sympy
@@ -45,6 +47,25 @@ class TraceContext:
     def point(self) -> str:
         """x_1 = 2, x_2 = 5 as maths."""
         return ", ".join(f"{self.math(x)} = {self.math(p)}" for x, p in zip(self.trace.inputs, self.trace.point))
+
+    def point_text(self) -> str:
+        """x_1 = 2, x_2 = 5 in the narrative: one piece of maths per input, so that a long point breaks
+        between inputs at the end of a line."""
+        return ", ".join(self.m(f"{self.math(x)} = {self.math(p)}") for x, p in zip(self.trace.inputs, self.trace.point))
+
+    @staticmethod
+    def operation_width(passes: int) -> str:
+        """The width of the forward table's operation column beside `passes` value columns: 16 cm of text,
+        less the line column and each value column (a tangent's name and value, 2 cm) with their gaps."""
+        return f"{max(2.5, 13.9 - 2.45 * passes):.1f}cm"
+
+    def breakable(self, expr) -> str:
+        """`expr` for the narrative, its brackets plain rather than \\left( ... \\right), so that a long
+        definition can break at a + inside them at the end of a line (the entries are scalars: plain brackets
+        are tall enough)."""
+        if self.fmt != "tex":
+            return self.math(expr)
+        return re.sub(r"\\(?:left|right)(?=[()\[\]])", "", self.math(expr))
 
     def expansion_words(self) -> str:
         """n = 2, X is 2×3, y is 2×1, W is 3×1 (as maths): the sizes a matrix problem was expanded at."""

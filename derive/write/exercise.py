@@ -69,9 +69,10 @@ class Hints:
         return self.level in ("chain", "deltas")
 
 
-def render_exercise(part: render.Part, fmt: str, hints: str = "none") -> str:
-    """The exercise sheet of one part as a whole document: `tex` (compiles with pdflatex) or `md`."""
-    variables = render._part_variables(part, fmt, 0, 1)
+def render_exercise(part: render.Part, fmt: str, hints: str = "none", first_equation: int = 1) -> str:
+    """The exercise sheet of one part as a whole document: `tex` (compiles with pdflatex) or `md`, numbered
+    as the solution is (from `first_equation`)."""
+    variables = render._part_variables(part, fmt, first_equation, 1)
     variables["hints"] = Hints(part, variables["c"], hint_level(hints))
     template = render.environment().get_template(f"exercise.{fmt}.j2")
     return template.render(**variables)

@@ -2,7 +2,7 @@
 
 One template per step kind (`templates/step_<kind>.j2`), each with an `intro` block (a sentence, may be
 empty) and a `rows` block (lines of an `align`); document templates per output format (`.tex`, `.md`).
-Equation numbers are given here, in printing order, starting at (0) as in the seed article; a step
+Equation numbers are given here, in printing order, starting at (1) (or at (0), `first_equation`); a step
 refers to earlier ones by key. This module reads steps; it never differentiates.
 """
 
@@ -20,6 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..core.printing import DerivePrinter, partial
 from .markdown import portable
+from .layout import fit_display
 from .resources import resource_dir
 from ..core import matrix_ops as mo
 from ..core.matrix_engine import final_form
@@ -28,7 +29,7 @@ from ..core.rules import RULES
 
 
 _ENV: jinja2.Environment | None = None
-NOTE_WIDTH = 60  # characters of an annotation beside an equation that fit the line in a .tex document
+NOTE_WIDTH = 60  # characters of an annotation that a line has room for beside short maths (public; layout decides)
 
 
 def environment() -> jinja2.Environment:
@@ -69,6 +70,7 @@ class DocumentData:
     title: str
     parts: list
     fmt: str = "tex"
+    first_equation: int = 1  # the number of the first equation: 1, or 0
 
 
 def ranks(network) -> dict[Symbol, int]:
@@ -96,7 +98,7 @@ def delta_names(steps, network) -> dict[Symbol, Symbol]:
 class Context:
     """What a template may call: maths through the one printer, numbers, references, plain-text escaping."""
 
-    def __init__(self, part: Part, all_steps: list, fmt: str, first_number: int = 0, level: int = 1,
+    def __init__(self, part: Part, all_steps: list, fmt: str, first_number: int = 1, level: int = 1,
                  derived: list | None = None):
         self.fmt = fmt
         self.level = level
@@ -115,17 +117,13 @@ class Context:
         return "\\small " if self.fmt == "tex" else ""
 
     def note(self, words: str, beside: str = "") -> str:
-        """An annotation beside an equation (`beside`, its maths). In LaTeX a long one, or one beside long maths,
-        wraps in a narrow box instead of running past the margin (MathJax has no \\parbox: Markdown keeps one
-        line). Widths are estimated from the characters that print."""
-        if self.fmt != "tex":
-            return rf"\text{{{self.small}{words}}}"
-        printed = 2 * len(re.sub(r"\\[a-zA-Z]+|[{}_^ ]", "", beside))  # maths sets wider than words
-        wording = len(re.sub(r"\\\w+\{[^}]*\}", "(0)", words))
-        if wording + printed <= NOTE_WIDTH + 40:
-            return rf"\text{{{self.small}{words}}}"
-        width = "3.2cm" if printed > 70 else "5.4cm"
-        return rf"\parbox[t]{{{width}}}{{\raggedright\small {words}}}"
+        """An annotation beside an equation (`beside`, its maths). In LaTeX, `fit` sets its width when the
+        display is complete (beside the equation, wrapped, or under it); Markdown keeps one line."""
+        return rf"\text{{{self.small}{words}}}"
+
+    def fit(self, rows: str) -> str:
+        """The rows of a display, fitted to the page in LaTeX (see `layout.fit_display`)."""
+        return fit_display(rows) if self.fmt == "tex" else rows
 
     def math(self, expr) -> str:
         return self.printer.doprint(expr)
@@ -231,12 +229,14 @@ class Context:
         return rf"\partial {self.math(of)} / \partial {self.math(wrt)}"
 
     def rule_notes(self, step) -> list[str]:
-        """The notes of the rules a step used, each said once in a part."""
+        """The remarks on the rules a step used (their words: `rule_note` in templates/macros.j2), each said once
+        in a part."""
         registry = MATRIX_RULES if isinstance(step, (st.Pullback, st.Delta)) else RULES
-        notes = [n for n in dict.fromkeys(r.note for r in registry if r.name in getattr(step, "rules", ()) and r.note)
-                 if n not in self.said]
-        self.said.update(notes)
-        return notes
+        keys = [n for n in dict.fromkeys(r.note for r in registry if r.name in getattr(step, "rules", ()) and r.note)
+                if n not in self.said]
+        self.said.update(keys)
+        macros = environment().get_template("macros.j2").make_module({"c": self})
+        return [str(macros.rule_note(key)).strip() or key for key in keys]  # a note not keyed there is its words
 
     # -- shapes (matrix networks) --------------------------------------------------------------------
     @property
@@ -375,7 +375,7 @@ def _stated_in(part: Part, wrt: Symbol, context: Context) -> str | None:
 
 
 def _rendered_parts(data: DocumentData) -> list[str]:
-    texts, first = [], 0
+    texts, first = [], data.first_equation
     level = 1 if len(data.parts) == 1 else 2
     for part in data.parts:
         variables = _part_variables(part, data.fmt, first, level)
@@ -395,12 +395,12 @@ def render_body(data: DocumentData) -> str:
     return "\n".join(_rendered_parts(data))
 
 
-def render_aligned(part: Part, fmt: str = "tex") -> str:
+def render_aligned(part: Part, fmt: str = "tex", first_equation: int = 1) -> str:
     """Every equation of one part as rows of one align environment, numbered, without prose.
 
     With fmt "md" the rows carry tags but no labels, for MathJax (Jupyter) where labels must be unique.
     """
-    variables = _part_variables(part, fmt, 0, 1)
+    variables = _part_variables(part, fmt, first_equation, 1)
     rows = list(variables["definitions"])
     for _, grouped, _ in variables["sections"]:
         rows += [r for _, group in grouped for r in group]

@@ -246,7 +246,7 @@ def test_forward_mode_reproduces_the_known_example():
 
 def test_forward_mode_row_of_the_comparison():
     rows = {r.method: r for r in solved("relu_skip").check(points=1, compare=True).comparison}
-    forward = rows["forward mode (tangents by the rule registry)"]
+    forward = rows["forward mode (tangents from the local derivatives)"]
     assert forward.max_relative_error < 1e-14 and forward.evaluations == "2 forward passes"
     matrix = {r.method: r for r in solved("one_layer_batch").check(points=1, compare=True).comparison}
-    assert "reverse mode" in matrix["forward mode (tangents by the rule registry)"].note
+    assert "reverse mode" in matrix["forward mode (tangents from the local derivatives)"].note

@@ -57,7 +57,7 @@ def test_every_instance_is_the_engines_own_result_at_that_layer():
 def test_numbers_and_references_stay_consistent():
     text = deep_solution(4).latex()
     labels = re.findall(r"\\label\{eq:(\d+)\}", text)
-    assert labels == [str(k) for k in range(len(labels))]  # numbered in print order, each once
+    assert labels == [str(k) for k in range(1, len(labels) + 1)]  # numbered from (1) in print order, each once
     for ref in set(re.findall(r"\\eqref\{eq:(\d+)\}", text)):
         assert ref in labels
 
