@@ -62,7 +62,8 @@ class Numbers:
         if len(numbers) <= ENTRIES_PER_LINE:
             return ", ".join(numbers)
         lines = [", ".join(numbers[i:i + ENTRIES_PER_LINE]) for i in range(0, len(numbers), ENTRIES_PER_LINE)]
-        return r"\begin{array}{@{}l@{}}" + r", \\ ".join(lines) + r"\end{array}"
+        columns = "l" if self.fmt == "md" else "@{}l@{}"  # KaTeX and MathJax know no @{}: a little padding there
+        return rf"\begin{{array}}{{{columns}}}" + r", \\ ".join(lines) + r"\end{array}"
 
 
 def _engine_body(report, fmt: str) -> str:
