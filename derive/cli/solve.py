@@ -24,8 +24,10 @@ from .formats import output_format
 @click.option("--method", default="central", show_default=True, help="The check's method (see 'derive check --help').")
 @click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf).")
 @click.option("--compare", is_flag=True, help="Add the table comparing every check method to the document.")
+@click.option("--layout", type=click.Choice(["denominator", "numerator"]), default=None,
+              help="Write the gradients in this layout (numerator: dL/dW has the shape of W^T); default: the problem's 'layout', else denominator.")
 def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int, method: str, plot: bool,
-          compare: bool):
+          compare: bool, layout: str | None):
     """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution.
 
     Prints the numeric check's verdict; exits 1 if the check fails, 2 on bad input.
@@ -36,6 +38,7 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
     if not problem.is_file():
         raise DeriveError(f"no problem file '{problem}'")
     loaded = Problem.from_yaml(problem)
+    loaded.layout = layout or loaded.layout
     solution = loaded.solve(list(wrt) or None)
     solution.report = solution.check(points=points, seed=seed, method=method, compare=compare)
     extras = ("sweep",) * plot + ("comparison",) * compare

@@ -17,6 +17,8 @@ or, for an L-layer perceptron, the shorthand (`derive.builders.mlp` documents ev
 
     mlp: {sizes: [3, 4, 1], activations: sigmoid, output: sigmoid, loss: squared, bias: true, batch: n}
 
+Either form may say `layout: numerator` (default `denominator`): the convention the gradients are written in.
+
 With shapes, right-hand sides are read by derive's own matrix reader (`derive.read.matrix_parse`), which keeps
 the order of products. Every error names the file, the line and the definition it concerns.
 
@@ -49,7 +51,8 @@ from .parse import parse_latex, parse_sympy, symbol_name
 from .slashes import refuse_ambiguous_slash
 from .sums import read_with_sums
 
-KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp"}
+KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp", "layout"}
+LAYOUTS = ("denominator", "numerator")  # the layout convention the gradients are written in (denominator: dL/dW shaped as W)
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
                  "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
@@ -148,6 +151,7 @@ class Problem:
     title: str = ""
     description: str = ""
     source: str = ""
+    layout: str = "denominator"  # or "numerator": dL/dW is written with the shape of W^T
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Problem":
@@ -198,8 +202,9 @@ class _Reader:
         unknown = sorted(set(map(str, self.data)) - KNOWN_KEYS)
         if unknown:
             raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})", self.where(unknown[0]))
+        layout = self.layout()
         if "mlp" in self.data:
-            return self.mlp()
+            return self.mlp(layout)
         for key in ("symbols", "definitions", "loss"):
             if self.data.get(key) in (None, "", [], {}):
                 raise ProblemError(f"the problem has no '{key}'", self.source)
@@ -223,9 +228,16 @@ class _Reader:
             network.check_loss(loss)
         except ProblemError as error:  # name the definition that is not scalar, else the loss: line
             raise ProblemError(error.message, error.where or self.where("loss")) from None
-        return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
+        return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")),
+                                  self.source, layout)
 
-    def mlp(self) -> Problem:
+    def layout(self) -> str:
+        layout = self.data.get("layout", LAYOUTS[0])
+        if layout not in LAYOUTS:
+            raise ProblemError(f"layout must be 'denominator' or 'numerator', not '{layout}'", self.where("layout"))
+        return layout
+
+    def mlp(self, layout: str = LAYOUTS[0]) -> Problem:
         """The `mlp:` shorthand: an L-layer perceptron built by `derive.builders.mlp`."""
         from ..core.builders import mlp
 
@@ -252,7 +264,7 @@ class _Reader:
         except (ProblemError, TypeError) as error:
             raise ProblemError(str(getattr(error, "message", error)), self.where("mlp")) from None
         wrt = [self.lookup(network, w, "wrt") for w in _as_list(self.data.get("wrt") or [])] or list(parameters)
-        return self.problem_class(network, loss, wrt, title, str(self.data.get("description", "")), self.source)
+        return self.problem_class(network, loss, wrt, title, str(self.data.get("description", "")), self.source, layout)
 
     def shape(self, name, shape, dimensions: dict):
         """The declared shape of a symbol: None for a scalar, else (rows, cols) with named sizes as symbols."""
