@@ -21,8 +21,8 @@ EXAMPLES = ROOT / "examples"
 MATRIX_EXAMPLES = ["one_layer_batch", "two_layer_vector", "two_layer_batch", "mlp_softmax"]
 
 
-def solved(example: str, layout: str | None = None):
-    problem = derive.Problem.from_yaml(EXAMPLES / f"{example}.yaml")
+def solved(example, layout: str | None = None):
+    problem = derive.Problem.from_yaml(example if isinstance(example, Path) else EXAMPLES / f"{example}.yaml")
     if layout:
         problem.layout = layout
     return problem, problem.solve()
@@ -154,3 +154,77 @@ def test_numeric_value_of_printed_result():
     yhat = 1 / (1 + np.exp(-z))
     delta_numerator = ((yhat - values["y"]) * yhat * (1 - yhat)).T  # dL/dZ in numerator layout, 1 x n
     assert np.allclose(delta_numerator @ values["X"], gradient.T)
+
+
+def _comparable(expr, numerator: bool):
+    """`expr` with each dL/dV placeholder a plain matrix G_V of V's shape, and (in a numerator line) each
+    transposed delta or placeholder written back as the transpose of the denominator one."""
+    from sympy import MatrixSymbol, Transpose
+
+    from derive.core import matrix_ops as mo
+    from derive.write.render import NumeratorGradientOf
+
+    def plain(e):
+        return MatrixSymbol(f"G_{{{e.args[1].name}}}", *e.args[1].shape)
+
+    expr = expr.xreplace({e: Transpose(plain(e)) for e in expr.atoms(NumeratorGradientOf)})
+    expr = expr.xreplace({e: plain(e) for e in expr.atoms(mo.GradientOf) if type(e) is mo.GradientOf})
+    if numerator:
+        expr = expr.xreplace({s: Transpose(MatrixSymbol(s.name, s.shape[1], s.shape[0]))
+                              for s in expr.atoms(MatrixSymbol) if s.name.startswith("Delta")})
+    return expr
+
+
+def _values(exprs, rng) -> dict:
+    import sympy
+    from sympy import ImmutableMatrix, MatrixSymbol, Symbol
+
+    n = Symbol("n", integer=True, positive=True)
+    values: dict = {n: 2}
+    for expr in exprs:
+        for s in expr.atoms(MatrixSymbol):
+            shape = tuple(int(sympy.sympify(d).xreplace({n: 2})) for d in s.shape)
+            values.setdefault(s, ImmutableMatrix(rng.uniform(0.2, 0.8, size=shape)))
+        for s in expr.free_symbols:
+            if isinstance(s, Symbol) and not isinstance(s, MatrixSymbol) and s not in values and s.name != "n":
+                values[s] = rng.uniform(0.2, 0.8)
+    return values
+
+
+ORACLE_PROBLEMS = ROOT / "tests" / "oracle_problems"
+
+
+@pytest.mark.parametrize("example", [*MATRIX_EXAMPLES, *(ORACLE_PROBLEMS / f"{name}.yaml" for name in (
+    "skip_connection", "attention", "layer_norm", "tied_autoencoder", "rnn_vector", "bias_square_batch",
+    "quad_plus_norm", "normalise_vector", "trace_plus_frobenius", "glu"))], ids=lambda e: Path(str(e)).stem)
+def test_printed_numerator_lines_are_the_transposes(example):
+    """Oracle: every line printed in numerator layout, evaluated at random matrices (each delta and dL/dV its
+    numerator self, i.e. the transpose of the denominator one), is the transpose of the denominator line."""
+    import sympy
+
+    from derive.core import matrix_ops as mo
+    from derive.core import steps as st
+    from derive.write import render
+
+    _, solution = solved(example)
+    part = solution.part(with_check=False)
+    sections, general, _ = render.with_recursions(part.sections, part.general)
+    laid_sections, laid_general = render.numerator_steps(sections, general, {}, part.network)
+    before = [s for _, steps in sections for s in steps] + general
+    after = [s for _, steps in laid_sections for s in steps] + laid_general
+    rng = np.random.default_rng(0)
+    compared = 0
+    for old, new in zip(before, after):
+        for name in ("chain", "shown", "simplified", "result"):
+            if not isinstance(old, (st.Pullback, st.Delta, st.Recursion, st.ByRecursion)) or \
+                    getattr(old, name, None) is None or (isinstance(old, st.Pullback) and name == "result"):
+                continue
+            d, n = _comparable(getattr(old, name), False), _comparable(getattr(new, name), True)
+            values = _values([d, n], rng)
+            expected = mo.explicit(mo.transpose(d) if mo.is_matrix(d) else d, values)
+            got = mo.explicit(n, values)
+            expected = np.array(sympy.N(expected), dtype=float)
+            got = np.array(sympy.N(got), dtype=float)
+            assert np.allclose(got, expected), (example, old.key, name, sympy.sstr(getattr(new, name)))
+            compared += 1
+    assert compared >= 2
