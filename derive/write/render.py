@@ -432,8 +432,8 @@ def _pushed_transpose(x, gradients):
         return x
     if isinstance(x, Transpose) and x in gradients:
         return x.arg
-    if not any(x.has(g) for g in gradients):
-        return mo.transpose(x) if isinstance(x, (MatrixSymbol, MatMul, Transpose)) else Transpose(x)
+    if isinstance(x, (MatrixSymbol, Transpose)) or (not isinstance(x, MatMul) and not any(x.has(g) for g in gradients)):
+        return mo.transpose(x) if isinstance(x, (MatrixSymbol, Transpose)) else Transpose(x)
     if isinstance(x, MatMul):
         scalars = [f for f in x.args if not mo.is_matrix(f)]
         return mo.matmul(*scalars, *(_pushed_transpose(f, gradients) for f in reversed(x.args) if mo.is_matrix(f)))
