@@ -229,7 +229,7 @@ class _Reader:
         except ProblemError as error:  # name the definition that is not scalar, else the loss: line
             raise ProblemError(error.message, error.where or self.where("loss")) from None
         return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")),
-                                  self.source, layout)
+                                  self.source, layout=layout)
 
     def layout(self) -> str:
         layout = self.data.get("layout", LAYOUTS[0])
@@ -264,7 +264,8 @@ class _Reader:
         except (ProblemError, TypeError) as error:
             raise ProblemError(str(getattr(error, "message", error)), self.where("mlp")) from None
         wrt = [self.lookup(network, w, "wrt") for w in _as_list(self.data.get("wrt") or [])] or list(parameters)
-        return self.problem_class(network, loss, wrt, title, str(self.data.get("description", "")), self.source, layout)
+        return self.problem_class(network, loss, wrt, title, str(self.data.get("description", "")), self.source,
+                                  layout=layout)
 
     def shape(self, name, shape, dimensions: dict):
         """The declared shape of a symbol: None for a scalar, else (rows, cols) with named sizes as symbols."""

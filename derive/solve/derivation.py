@@ -43,7 +43,7 @@ class Solution:
         loss = network.symbol(loss if isinstance(loss, str) else loss.name)
         wrts = list(dict.fromkeys(network.symbol(w if isinstance(w, str) else w.name) for w in wrts))
         engine = derive_matrix if network.has_matrices else derive
-        return cls(network, loss, wrts, engine(network, loss, wrts), title, layout)
+        return cls(network, loss, wrts, engine(network, loss, wrts), title, layout=layout)
 
     @property
     def steps(self) -> list[st.Step]:
