@@ -276,4 +276,23 @@ BAD_PROBLEMS = [
         loss: L
         wrt: [w]
         """, [], ProblemError, ['p.yaml, line 4, definition of h', 'loss L is not scalar', 'through h'], id='non-scalar-through-intermediate'),
+    pytest.param(r"""
+        symbols: [x, y, w]
+        definitions:
+          - L = w x
+        loss: L
+        wrt: [w]
+        layout: sideways
+        """, [], ProblemError, ['p.yaml, line 6', "layout must be 'denominator' or 'numerator', not 'sideways'"], id='unknown-layout'),
+    pytest.param(r"""
+        mlp: {sizes: [3, 1]}
+        layout: column
+        """, [], ProblemError, ['p.yaml, line 2', "layout must be 'denominator' or 'numerator'"], id='unknown-layout-mlp'),
+    pytest.param(r"""
+        symbols: [x, y, w]
+        definitions:
+          - L = w x
+        loss: L
+        wrt: [w]
+        """, ["--layout", "sideways"], None, ["--layout", "'sideways'", "denominator", "numerator"], id='unknown-layout-option'),
 ]

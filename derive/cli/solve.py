@@ -31,8 +31,10 @@ from .formats import output_format
                    "name). Default: the problem's 'hints', else none.")
 @click.option("--first-equation", type=click.IntRange(0, 1), default=None,
               help="Number the equations from 1 or from 0; default: the problem's 'first_equation', else 1.")
+@click.option("--layout", type=click.Choice(["denominator", "numerator"]), default=None,
+              help="Write the gradients in this layout (numerator: dL/dW has the shape of W^T); default: the problem's 'layout', else denominator.")
 def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int, seed: int, method: str, plot: bool,
-          compare: bool, exercise: bool, hints: str | None, first_equation: int | None):
+          compare: bool, exercise: bool, hints: str | None, first_equation: int | None, layout: str | None):
     """Derive the gradients of PROBLEM (a YAML problem file) as a worked solution, or with --exercise the
     exercise sheet a student receives (numbered as the solution).
 
@@ -51,6 +53,7 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
     if not problem.is_file():
         raise DeriveError(f"no problem file '{problem}'")
     loaded = Problem.from_yaml(problem)
+    loaded.layout = layout or loaded.layout
     solution = loaded.solve(list(wrt) or None)
     first = loaded.first_equation if first_equation is None else first_equation
     if exercise:

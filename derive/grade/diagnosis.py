@@ -49,9 +49,9 @@ class Diagnoses:
         if mo.is_matrix(answer) and expression_shape(mo.transpose(answer)) == expression_shape(self.truth) and \
                 self.agrees(mo.transpose(answer)):
             return Diagnosis("transposed", f"your answer is the transpose of the gradient: should be {should}, "
-                                           f"is {is_} (the gradient has the shape of {latex(self.wrt)})")
+                                           f"is {is_} (the gradient has the shape of {latex(getattr(self, 'shaped_as', self.wrt))})")
         return Diagnosis("wrong_shape", f"wrong shape: should be {should}, is {is_} (the gradient has the "
-                                        f"shape of {latex(self.wrt)})")
+                                        f"shape of {latex(getattr(self, 'shaped_as', self.wrt))})")
 
     def diagnose(self, written, answer, kinks) -> Diagnosis:
         self._diagnosis_ends = time.monotonic() + self.diagnosis_seconds

@@ -84,7 +84,9 @@ class Judge(Diagnoses):
             self.solution = problem.solve([wrt] if not isinstance(wrt, (list, tuple)) else wrt)
             self.derivation = self.solution.derivations[0]
             self.wrt = self.derivation.wrt
-            self.truth = self.derivation.expanded()  # answers are compared in the inputs
+            self.numerator = getattr(problem, "layout", "denominator") == "numerator"  # answers are dL/dW^T's shape
+            self.shaped_as = self._laid(self.wrt)
+            self.truth = self._laid(self.derivation.expanded())  # answers are compared in the inputs
             self.others = self._other_gradients()
             self.inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
             self._compiled: dict = {}
@@ -101,12 +103,16 @@ class Judge(Diagnoses):
 
     # -- the problem's side
 
+    def _laid(self, gradient):
+        """A gradient (derived in denominator layout) in the problem's layout."""
+        return mo.transpose(gradient) if self.numerator else gradient
+
     def _other_gradients(self) -> dict:
         others = [w for w in self.problem.wrt if w != self.wrt and symbol_shape(w) == symbol_shape(self.wrt)]
         if not others:
             return {}
         solution = self.problem.solve(others)
-        return {d.wrt: d.expanded() for d in solution.derivations}
+        return {d.wrt: self._laid(d.expanded()) for d in solution.derivations}
 
     def _draw_points(self, rng) -> list[dict]:
         inputs = sorted(self.network.inputs.values(), key=lambda s: s.name)
@@ -232,7 +238,7 @@ class Judge(Diagnoses):
                 "add brackets or \\cdot to say which")
 
     def _structurally_equal(self, written, answer) -> bool:
-        candidates = (self.derivation.result, self.truth)
+        candidates = (self._laid(self.derivation.result), self.truth)
         return any(written == c or answer == c for c in candidates)
 
     def _symbolically_equal(self, answer) -> bool:

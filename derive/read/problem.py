@@ -17,6 +17,8 @@ or, for an L-layer perceptron, the shorthand (`derive.builders.mlp` documents ev
 
     mlp: {sizes: [3, 4, 1], activations: sigmoid, output: sigmoid, loss: squared, bias: true, batch: n}
 
+Either form may say `layout: numerator` (default `denominator`): the convention the gradients are written in.
+
 With shapes, right-hand sides are read by derive's own matrix reader (`derive.read.matrix_parse`), which keeps
 the order of products. Every error names the file, the line and the definition it concerns.
 
@@ -51,7 +53,8 @@ from .slashes import refuse_ambiguous_slash
 from .sums import read_with_sums
 
 KNOWN_KEYS = {"title", "description", "symbols", "definitions", "loss", "wrt", "syntax", "one_hot", "mlp", "hints",
-              "first_equation"}
+              "first_equation", "layout"}
+LAYOUTS = ("denominator", "numerator")  # the layout convention the gradients are written in (denominator: dL/dW shaped as W)
 NOT_SYMMETRIC = ("derivatives with respect to symmetric matrices are not supported: every entry of a matrix is "
                  "taken as free; declare it as [rows, columns]")
 MLP_KEYS = {"sizes", "activations", "output", "loss", "bias", "batch", "weight_decay"}
@@ -152,6 +155,7 @@ class Problem:
     source: str = ""
     hints: str = "none"  # the exercise sheet's hint level, one of derive.core.steps.HINT_LEVELS
     first_equation: int = 1  # the number of the worked solution's first equation: 1, or 0
+    layout: str = "denominator"  # or "numerator": dL/dW is written with the shape of W^T
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Problem":
@@ -212,8 +216,9 @@ class _Reader:
         unknown = sorted(set(map(str, self.data)) - KNOWN_KEYS)
         if unknown:
             raise ProblemError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(KNOWN_KEYS))})", self.where(unknown[0]))
+        layout = self.layout()
         if "mlp" in self.data:
-            return self.mlp()
+            return self.mlp(layout)
         for key in ("symbols", "definitions", "loss"):
             if self.data.get(key) in (None, "", [], {}):
                 raise ProblemError(f"the problem has no '{key}'", self.source)
@@ -237,7 +242,8 @@ class _Reader:
             network.check_loss(loss)
         except ProblemError as error:  # name the definition that is not scalar, else the loss: line
             raise ProblemError(error.message, error.where or self.where("loss")) from None
-        return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")), self.source)
+        return self.problem_class(network, loss, wrt, str(self.data.get("title", "")), str(self.data.get("description", "")),
+                                  self.source, layout=layout)
 
     def first_equation(self) -> int:
         """The `first_equation:` key: the number the worked solution's equations start from (1, or 0)."""
@@ -247,7 +253,13 @@ class _Reader:
                                self.where("first_equation"))
         return value
 
-    def mlp(self) -> Problem:
+    def layout(self) -> str:
+        layout = self.data.get("layout", LAYOUTS[0])
+        if layout not in LAYOUTS:
+            raise ProblemError(f"layout must be 'denominator' or 'numerator', not '{layout}'", self.where("layout"))
+        return layout
+
+    def mlp(self, layout: str = LAYOUTS[0]) -> Problem:
         """The `mlp:` shorthand: an L-layer perceptron built by `derive.builders.mlp`."""
         from ..core.builders import mlp
 
@@ -274,7 +286,8 @@ class _Reader:
         except (ProblemError, TypeError) as error:
             raise ProblemError(str(getattr(error, "message", error)), self.where("mlp")) from None
         wrt = [self.lookup(network, w, "wrt") for w in _as_list(self.data.get("wrt") or [])] or list(parameters)
-        return self.problem_class(network, loss, wrt, title, str(self.data.get("description", "")), self.source)
+        return self.problem_class(network, loss, wrt, title, str(self.data.get("description", "")), self.source,
+                                  layout=layout)
 
     def shape(self, name, shape, dimensions: dict):
         """The declared shape of a symbol: None for a scalar, else (rows, cols) with named sizes as symbols."""

@@ -27,8 +27,10 @@ from ..core.printing import latex as print_latex
 class Solution:
     """The gradients of `loss` with respect to each of `wrts`, derived together."""
 
-    def __init__(self, network: Network, loss: Symbol, wrts: list[Symbol], builder: GradientBuilder, title: str = ""):
+    def __init__(self, network: Network, loss: Symbol, wrts: list[Symbol], builder: GradientBuilder, title: str = "",
+                 layout: str = "denominator"):
         self.network = network
+        self.layout = layout  # how documents write the gradients; derived and checked in denominator layout
         self.loss = loss
         self.wrts = wrts
         self.title = title or network.title
@@ -37,11 +39,11 @@ class Solution:
         self.derivations = [Derivation(self, w) for w in wrts]
 
     @classmethod
-    def derive(cls, network: Network, loss, wrts: list, title: str = "") -> "Solution":
+    def derive(cls, network: Network, loss, wrts: list, title: str = "", layout: str = "denominator") -> "Solution":
         loss = network.symbol(loss if isinstance(loss, str) else loss.name)
         wrts = list(dict.fromkeys(network.symbol(w if isinstance(w, str) else w.name) for w in wrts))
         engine = derive_matrix if network.has_matrices else derive
-        return cls(network, loss, wrts, engine(network, loss, wrts), title)
+        return cls(network, loss, wrts, engine(network, loss, wrts), title, layout=layout)
 
     @property
     def steps(self) -> list[st.Step]:
@@ -115,6 +117,7 @@ class Solution:
             check=self.report if with_check else None,
             description=description,
             check_extras=tuple(check_extras),
+            layout=self.layout,
         )
 
     def latex(self) -> str:
@@ -260,6 +263,7 @@ class Derivation:
             loss=self.loss,
             sections=[(self.wrt, [s for s in self.steps if not isinstance(s, st.Definition)])],
             check=self.check() if with_check else None,
+            layout=self.solution.layout,
         )
 
     def latex(self) -> str:

@@ -18,7 +18,7 @@ class Problem(read.Problem):
     def solve(self, wrt=None) -> Solution:
         """Derive the gradients (all of `self.wrt`, or the given ones) as one `Solution`."""
         wrts = self.wrt if wrt is None else [self._symbol(w) for w in read._as_list(wrt)]
-        return Solution.derive(self.network, self.loss, wrts, self.title)
+        return Solution.derive(self.network, self.loss, wrts, self.title, layout=self.layout)
 
     def gradient(self, wrt):
         """The derivation of the loss with respect to one variable."""

@@ -9,11 +9,11 @@ refers to earlier ones by key. This module reads steps; it never differentiates.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jinja2
 from sympy import Derivative, MatrixSymbol, Symbol, preorder_traversal
-from sympy.matrices.expressions import MatMul
+from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, Transpose
 
 from ..core import steps as st
 from sympy.printing.precedence import PRECEDENCE
@@ -25,6 +25,7 @@ from .resources import resource_dir
 from ..core import matrix_ops as mo
 from ..core.matrix_engine import final_form
 from ..core.matrix_rules import MATRIX_RULES
+from ..core.matrix_tidy import tidy
 from ..core.rules import RULES
 
 
@@ -61,6 +62,7 @@ class Part:
     check: object = None  # derive.check.CheckReport or None
     description: str = ""
     check_extras: tuple = ()  # shown with the check on request: "sweep" (the plot), "comparison" (the table)
+    layout: str = "denominator"  # or "numerator": dL/dW printed with the shape of W^T (see `numerator_steps`)
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Context:
                  derived: list | None = None):
         self.fmt = fmt
         self.level = level
+        self.layout = part.layout
         self.network = part.network
         self.printer = DerivePrinter(ranks(part.network), delta_names(derived or all_steps, part.network))
         self.steps = {step.key: step for step in all_steps}
@@ -243,6 +246,11 @@ class Context:
     def has_matrices(self) -> bool:
         return self.network.has_matrices
 
+    @staticmethod
+    def transposed(expr):
+        """expr^T (the shape a gradient has in numerator layout)."""
+        return mo.transpose(expr)
+
     def dims(self, shape) -> str:
         return rf"{self.math(shape[0])} \times {self.math(shape[1])}"
 
@@ -355,6 +363,8 @@ def _part_variables(part: Part, fmt: str, first_number: int, level: int) -> dict
     all_steps = definitions + [s for _, steps in sections for s in steps] + general
     derived = [s for _, steps in part.sections for s in steps]  # every delta, the replaced ones too, for their names
     context = Context(part, all_steps, fmt, first_number, level, derived)
+    if part.layout == "numerator":
+        sections, general = numerator_steps(sections, general, context.printer.rename, part.network)
     context.exemplars = exemplars
     return {
         "c": context,
@@ -364,6 +374,76 @@ def _part_variables(part: Part, fmt: str, first_number: int, level: int) -> dict
         "general": blocks(general, context) if general else [],
         "wrts": [wrt for wrt, _ in sections],
     }
+
+
+# -- numerator layout ------------------------------------------------------------------------------------
+# The engine derives in denominator layout (dL/dW has the shape of W), and the check compares numbers in that
+# shape. In numerator layout every gradient of the loss with respect to a matrix or vector is the transpose:
+# so the printed steps are transposed copies, and every gradient a line is written in (a delta, a dL/dV) stands
+# for its numerator-layout self, i.e. the transpose of the denominator-layout one the engine used.
+LAYOUTS = ("denominator", "numerator")
+
+
+class NumeratorGradientOf(mo.GradientOf):
+    """dL/dV in numerator layout: printed as dL/dV is, shaped as V^T."""
+
+    @property
+    def shape(self):
+        rows, cols = self.args[1].shape
+        return cols, rows
+
+
+def numerator_steps(sections: list, general: list, rename: dict, network) -> tuple[list, list]:
+    """The matrix steps of `sections` and `general` as printed in numerator layout; `rename` (the printer's
+    names of the deltas) gains the names of the transposed deltas."""
+    steps = [s for _, part in sections for s in part] + list(general)
+    deltas = {s.symbol for s in steps if isinstance(s, st.Delta)}
+    network_symbols = set(network.all_symbols())
+    for g in steps:  # the layer-l deltas a recursion is written in (Delta^{(l)}, Delta^{(l+1)})
+        if isinstance(g, st.Recursion):
+            deltas |= {s for s in g.result.free_symbols | g.lhs.free_symbols if isinstance(s, MatrixSymbol)
+                       and s.name.startswith("Delta") and s not in network_symbols}
+    swap = {d: Transpose(mo.MatrixSymbol(d.name, d.shape[1], d.shape[0])) for d in deltas if mo.is_matrix(d)}
+    for d, t in swap.items():
+        if d in rename:
+            rename[t.arg] = mo.MatrixSymbol(rename[d].name, *t.arg.shape)
+
+    def laid(expr):
+        if expr is None:
+            return None
+        expr = expr.xreplace(swap)
+        placeholders = {e: Transpose(NumeratorGradientOf(*e.args)) for e in expr.atoms(mo.GradientOf)
+                        if type(e) is mo.GradientOf and mo.is_matrix(e)}
+        expr = expr.xreplace(placeholders)
+        return tidy(_pushed_transpose(expr, set(swap.values()) | set(placeholders.values())))
+
+    def step(s):
+        if isinstance(s, st.Pullback) or (isinstance(s, st.Delta) and s.chain is not None):
+            return replace(s, chain=laid(s.chain), shown=laid(s.shown), simplified=laid(s.simplified))
+        if isinstance(s, (st.ByRecursion, st.Recursion)):
+            return replace(s, result=laid(s.result))
+        return s
+
+    return [(wrt, [step(s) for s in steps]) for wrt, steps in sections], [step(g) for g in general]
+
+
+def _pushed_transpose(x, gradients):
+    """x^T, carried into products, sums and Hadamard products as far as the `gradients` (transposes) written
+    in them ((X^T G^T)^T = G X); a part without one stays whole ((y - \\hat{y})^T, \\sigma'(X W)^T)."""
+    if not mo.is_matrix(x):
+        return x
+    if isinstance(x, Transpose) and x in gradients:
+        return x.arg
+    if isinstance(x, (MatrixSymbol, Transpose)) or (not isinstance(x, MatMul) and not any(x.has(g) for g in gradients)):
+        return mo.transpose(x) if isinstance(x, (MatrixSymbol, Transpose)) else Transpose(x)
+    if isinstance(x, MatMul):
+        scalars = [f for f in x.args if not mo.is_matrix(f)]
+        return mo.matmul(*scalars, *(_pushed_transpose(f, gradients) for f in reversed(x.args) if mo.is_matrix(f)))
+    if isinstance(x, MatAdd):
+        return mo.sum_of(*(_pushed_transpose(t, gradients) for t in x.args))
+    if isinstance(x, HadamardProduct):
+        return mo.hadamard(*(_pushed_transpose(f, gradients) for f in x.args))
+    return mo.transpose(x)
 
 
 def _stated_in(part: Part, wrt: Symbol, context: Context) -> str | None:
