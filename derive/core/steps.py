@@ -96,6 +96,7 @@ class Substitution:
     shown: Expr  # as printed: earlier composite gradients kept as d loss / d v, defined in their own steps
     terms: tuple[tuple[Expr, ...], ...]  # per path, the factors as printed, multiplied out in `shown`
     uses: tuple[Key, ...]  # the chain step first, then the factors substituted into it
+    simplified: Expr | None = None  # `shown` with common factors cancelled, when that is shorter (then the result)
 
     @property
     def key(self) -> Key:
@@ -115,8 +116,9 @@ class Delta:
     uses: tuple[Key, ...]
     chain: Expr | None = None  # matrix networks: the vector-Jacobian product before substituting dL/dv
     rules: tuple[str, ...] = ()  # matrix networks: the rules the vector-Jacobian product used
-    simplified: Expr | None = None  # matrix networks: `shown` in textbook form, when that differs
+    simplified: Expr | None = None  # `shown` in textbook form, when that differs (scalar: common factors cancelled)
     assuming: tuple = ()  # one-hot targets whose row sums (1) the simplification used
+    identities: tuple = ()  # (f'(Z), f'(Z) in A = f(Z)) pairs the simplification used: sigma'(Z) = A (.) (1 - A)
 
     @property
     def key(self) -> Key:
@@ -171,6 +173,7 @@ class Pullback:
     uses: tuple[Key, ...]
     simplified: Expr | None = None  # `shown` in textbook form, when that differs
     assuming: tuple = ()  # one-hot targets whose row sums (1) the simplification used
+    identities: tuple = ()  # (f'(Z), f'(Z) in A = f(Z)) pairs the simplification used, as in Delta
 
     @property
     def key(self) -> Key:
