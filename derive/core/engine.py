@@ -87,8 +87,19 @@ def cancelled(expr: Expr) -> Expr | None:
     if size > 60 or not expr.free_symbols:
         return None
     reduced = cancel(expr)
-    best = min((factor(reduced), reduced), key=lambda e: e.count_ops())  # x (yhat - y) before yhat x - x y
+    best = min((_sign_inside(factor(reduced)), reduced), key=lambda e: e.count_ops())  # x (yhat - y), not yhat x - x y
     return best if best.count_ops() < size else None
+
+
+def _sign_inside(expr: Expr) -> Expr:
+    """-(y - yhat) x as (yhat - y) x: a product's minus sign taken into its one sum."""
+    if isinstance(expr, Mul) and expr.could_extract_minus_sign():
+        sums = [f for f in expr.args if isinstance(f, Add)]
+        if len(sums) == 1:
+            rest = [f for f in (-expr).args if f is not sums[0]] if isinstance(-expr, Mul) else []
+            if Mul(*rest, sums[0]) == -expr:
+                return Mul(*rest, Add(*(-t for t in sums[0].args)))
+    return expr
 
 
 class GradientBuilder:

@@ -65,6 +65,7 @@ class ChainRule:
     wrt: Symbol
     through: tuple[Symbol, ...]
     uses: tuple = ()
+    members: tuple = ()  # for w_i standing for w_1 ... w_n, derived alike: the w_1 ... w_n (the first step of theirs)
 
     @property
     def key(self) -> Key:
@@ -80,6 +81,7 @@ class Accumulate:
     through: tuple[Symbol, ...]
     explicit: tuple[bool, ...]  # per definition: it also depends on u through other definitions
     uses: tuple = ()
+    members: tuple = ()  # as in ChainRule
 
     @property
     def key(self) -> Key:
