@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Derivative, Dummy, Expr, Mul, S, Symbol, cancel, expand, factor, preorder_traversal
+from sympy import Add, Derivative, Dummy, Expr, Mul, PolynomialError, S, Symbol, cancel, expand, factor, preorder_traversal
 
 from . import steps as st
 from .network import Network
@@ -86,7 +86,10 @@ def cancelled(expr: Expr) -> Expr | None:
     size = expr.count_ops()
     if size > 60 or not expr.free_symbols:
         return None
-    reduced = cancel(expr)
+    try:
+        reduced = cancel(expr)
+    except PolynomialError:  # not a rational function of its parts (a relational inside a kink): leave it
+        return None
     best = min((_sign_inside(factor(reduced)), reduced), key=lambda e: e.count_ops())  # x (yhat - y), not yhat x - x y
     return best if best.count_ops() < size else None
 

@@ -216,7 +216,10 @@ class MatrixGradientBuilder:
             if not isinstance(output, MatrixSymbol) or output == node.arg:
                 continue  # f(Z) has no name of its own to write f'(Z) in
             in_output = _derivative_in_output(node)(output)
-            candidate = expanded(tidy(expr.xreplace({node: in_output})))
+            try:
+                candidate = expanded(tidy(expr.xreplace({node: in_output})))
+            except (mo.InternalError, mo.ShapeMismatch):  # a form the multiplying out cannot take: keep f'(Z)
+                continue
             if candidate is not None and _size(candidate) < _size(expr):
                 expr = candidate
                 used.append((node, in_output))
