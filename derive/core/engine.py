@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Derivative, Dummy, Expr, Mul, PolynomialError, S, Symbol, cancel, expand, factor, preorder_traversal
+from sympy import Add, Derivative, Dummy, Expr, Function, Mul, PolynomialError, Pow, S, Symbol, cancel, expand, factor, preorder_traversal
 
 from . import steps as st
 from .network import Network
@@ -82,9 +82,13 @@ def _path_to(expr: Expr, var: Symbol) -> list[Expr] | None:
 def cancelled(expr: Expr) -> Expr | None:
     """`expr` with common factors cancelled, when that is shorter: the binary cross-entropy delta of a sigmoid
     unit, (-y / yhat + (1 - y) / (1 - yhat)) yhat (1 - yhat), is yhat - y. None when nothing is gained (or the
-    expression is too large to try: cancelling is polynomial arithmetic in its symbols)."""
+    expression is not a small rational function of its symbols: cancelling is polynomial arithmetic)."""
+    if not expr.free_symbols or expr.atoms(Function, Derivative):  # only rational functions of names: cancelling
+        return None  # through sigma(w x) or a deep chain's nested terms costs exponential time (a 16-sigmoid chain)
+    if not any(p.exp.is_negative for p in expr.atoms(Pow)):
+        return None  # no denominator, nothing to cancel (and factoring a deep chain's long product is slow)
     size = expr.count_ops()
-    if size > 60 or not expr.free_symbols:
+    if size > 40:
         return None
     try:
         reduced = cancel(expr)

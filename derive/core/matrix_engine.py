@@ -31,16 +31,18 @@ SHORT = 8  # a gradient whose matrix form has at most this many operations is su
 def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
     """The gradient with respect to `var` of a loss whose gradient with respect to `expr` is G, and the rules used.
 
-    `at_site(argument, gradient)` is called where the gradient reaches the argument of an activation (a
-    pre-activation that is not a plain symbol) and may return a name for it (a delta) to carry on with.
+    `at_site(argument, gradient, rules)` is called where the gradient reaches the argument of an activation (a
+    pre-activation that is not a plain symbol), with the rules used from `expr` down to it, and may return a
+    name for it (a delta) to carry on with.
     """
-    def back(node, cotangent) -> tuple:
+    def back(node, cotangent, above=()) -> tuple:
         """(the gradient, the rules used on the way down to var, whether every path went through a named delta):
         a rule used above a delta is the delta's step's, not this line's."""
         if node == var:
             return cotangent, {}, False
         rule = matrix_rule_for(node)
         operands = rule.split(node)
+        path = tuple(dict.fromkeys((*above, rule.name)))  # the rules from the definition down to this node
         parts, used, all_named = [], {}, True
         if not any(operand.has(var) for operand in operands):  # a rule that lost a dependence would give 0
             raise mo.InternalError(f"the {rule.name} takes {sstr(node)} apart without {sstr(var)}, which it uses")
@@ -50,10 +52,10 @@ def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
             gradient = rule.vjp(cotangent, node, operands, i)
             named = False
             if at_site is not None and isinstance(node, (mo.Entrywise, mo.Softmax)) and _affine(operand):
-                site_gradient = at_site(operand, gradient, rule.name)
+                site_gradient = at_site(operand, gradient, path)
                 named = site_gradient is not gradient
                 gradient = site_gradient
-            part, below, through_delta = back(operand, gradient)
+            part, below, through_delta = back(operand, gradient, () if named else path)
             parts.append(part)
             if not (named or through_delta):
                 used[rule.name] = None
@@ -149,7 +151,7 @@ class MatrixGradientBuilder:
         chains, rules, uses, new_deltas = [], {}, [], []
         for user in through:
             self.gradient(user)
-            at_site = (lambda site, g, rule, user=user: self._site_delta(user, site, g, rule, new_deltas))
+            at_site = (lambda site, g, rules, user=user: self._site_delta(user, site, g, rules, new_deltas))
             try:
                 contribution, used = pullback(self.network.definitions[user], wrt, self._placeholder(user), at_site)
             except MissingRuleError as error:
@@ -258,7 +260,7 @@ class MatrixGradientBuilder:
                         if f"Delta^{{({k})}}" not in taken)
         return MatrixSymbol(name, *like.shape) if _matrix_kind(like, value) else Symbol(name, real=True)
 
-    def _site_delta(self, user, site, gradient, rule, new_deltas):
+    def _site_delta(self, user, site, gradient, rules, new_deltas):
         """Name the gradient at an unnamed pre-activation (X W inside sigma(X W)) as a delta, once."""
         key = ("delta", self.loss, user, site)
         occurrences = sum(1 for node in preorder_traversal(self.network.definitions[user]) if node == site)
@@ -277,7 +279,7 @@ class MatrixGradientBuilder:
             value = value.xreplace(self.delta_value)
             uses = tuple(k for k in (self.key[user], ("definition", user)) if k)
             symbol = self._delta_symbol(site, value)
-            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, (rule,), simplified,
+            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, rules, simplified,
                             self._assumed(shown), self._identities(shown))
             self.deltas[key] = step
             self.delta_value[symbol] = value
