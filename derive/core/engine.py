@@ -4,14 +4,15 @@ Two levels. `differentiate` takes one right-hand side apart with the rule regist
 derivative of a definition). `GradientBuilder` walks the definitions backwards from the loss: the
 gradient of a symbol is the chain rule through the one definition that uses it, or the sum over the
 several that do; each gradient, local derivative and delta is derived once and referenced after.
-This module never imports NumPy or Jinja2 and never calls `sympy.diff` or `simplify`.
+This module never imports NumPy or Jinja2 and never calls `sympy.diff` or `simplify` (only `cancel`, on a
+delta's rational form).
 """
 
 from __future__ import annotations
 
 import re
 
-from sympy import Add, Derivative, Dummy, Expr, Mul, S, Symbol, expand, preorder_traversal
+from sympy import Add, Derivative, Dummy, Expr, Function, Mul, PolynomialError, Pow, S, Symbol, cancel, expand, factor, preorder_traversal
 
 from . import steps as st
 from .network import Network
@@ -78,6 +79,36 @@ def _path_to(expr: Expr, var: Symbol) -> list[Expr] | None:
     return None
 
 
+def cancelled(expr: Expr) -> Expr | None:
+    """`expr` with common factors cancelled, when that is shorter: the binary cross-entropy delta of a sigmoid
+    unit, (-y / yhat + (1 - y) / (1 - yhat)) yhat (1 - yhat), is yhat - y. None when nothing is gained (or the
+    expression is not a small rational function of its symbols: cancelling is polynomial arithmetic)."""
+    if not expr.free_symbols or expr.atoms(Function, Derivative):  # only rational functions of names: cancelling
+        return None  # through sigma(w x) or a deep chain's nested terms costs exponential time (a 16-sigmoid chain)
+    if not any(p.exp.is_negative for p in expr.atoms(Pow)):
+        return None  # no denominator, nothing to cancel (and factoring a deep chain's long product is slow)
+    size = expr.count_ops()
+    if size > 40:
+        return None
+    try:
+        reduced = cancel(expr)
+    except PolynomialError:  # not a rational function of its parts (a relational inside a kink): leave it
+        return None
+    best = min((_sign_inside(factor(reduced)), reduced), key=lambda e: e.count_ops())  # x (yhat - y), not yhat x - x y
+    return best if best.count_ops() < size else None
+
+
+def _sign_inside(expr: Expr) -> Expr:
+    """-(y - yhat) x as (yhat - y) x: a product's minus sign taken into its one sum."""
+    if isinstance(expr, Mul) and expr.could_extract_minus_sign():
+        sums = [f for f in expr.args if isinstance(f, Add)]
+        if len(sums) == 1:
+            rest = [f for f in (-expr).args if f is not sums[0]] if isinstance(-expr, Mul) else []
+            if Mul(*rest, sums[0]) == -expr:
+                return Mul(*rest, Add(*(-t for t in sums[0].args)))
+    return expr
+
+
 class GradientBuilder:
     """Derives gradients of one loss, keeping every step once, in the order a reader needs them."""
 
@@ -135,7 +166,9 @@ class GradientBuilder:
             used += [k for k in (outer_key, inner.key) if k is not None]
         result = Add(*values)
         shown = Add(*(Mul(*factors) for factors in terms))
-        step = st.Substitution(self.loss, wrt, result, shown, tuple(terms), tuple(used))
+        simplified = cancelled(shown) if not shown.has(Derivative) else None  # shown is then the result
+        result = simplified if simplified is not None else result
+        step = st.Substitution(self.loss, wrt, result, shown, tuple(terms), tuple(used), simplified)
         return result, self._add(step)
 
     def shown(self, symbol: Symbol) -> Expr:
@@ -158,12 +191,17 @@ class GradientBuilder:
         site = linear_site(rhs, wrt)
         if site is None or site == rhs:
             return None  # no activation around the linear part: its gradient is already stated
+        if ("delta", self.loss, inside, site) not in self.steps and (self.gradient(inside)[0] * self._local_at(inside, site)).is_Atom:
+            return None  # the delta would only rename a name (Delta = L for L = e^{-ywx}): nothing to gain
         delta = self.delta(inside, site)
         site_derivative, _ = differentiate(site, wrt)
         result = delta.symbol * name_intermediates(site_derivative, self.network)
-        difference = result.xreplace({delta.symbol: delta.value}) - value
-        if difference != 0 and (difference.count_ops() > 200 or expand(difference) != 0):
+        fused = delta.simplified if delta.simplified is not None else delta.value
+        difference = result.xreplace({delta.symbol: fused}) - value
+        if difference != 0 and (difference.count_ops() > 200 or (expand(difference) != 0 and cancel(difference) != 0)):
             return None  # not provably exact (cheaply): keep the substituted form
+        if delta.simplified is not None:  # evaluated as the fused delta: (yhat - y) x has no 0 / 0 where yhat is 1
+            self.gradient_of[wrt] = (result.xreplace({delta.symbol: delta.simplified}), key)
         return self.steps.setdefault(("final", self.loss, wrt), st.Final(self.loss, wrt, result, (delta.key, key)))
 
     def delta(self, inside: Symbol, site: Expr) -> st.Delta:
@@ -171,15 +209,20 @@ class GradientBuilder:
         key = ("delta", self.loss, inside, site)
         if key not in self.steps:
             outer, outer_key = self.gradient(inside)
-            stand_in = Dummy("z")
-            local, _ = differentiate(self.network.definitions[inside].xreplace({site: stand_in}), stand_in)
-            local = name_intermediates(local.xreplace({stand_in: site}), self.network)
+            local = self._local_at(inside, site)
             symbol = Symbol(f"Delta^{{({len(self.deltas) + 1})}}", real=True)
             uses = tuple(k for k in (outer_key, ("definition", inside)) if k)
-            step = st.Delta(symbol, self.loss, site, inside, outer * local, self.shown(inside) * local, uses)
+            step = st.Delta(symbol, self.loss, site, inside, outer * local, self.shown(inside) * local, uses,
+                            simplified=cancelled(outer * local))
             self.deltas[key] = step
             self._add(step)
         return self.steps[key]
+
+    def _local_at(self, inside: Symbol, site: Expr) -> Expr:
+        """d inside / d site, in the network's names: what the delta at `site` multiplies dL/d inside by."""
+        stand_in = Dummy("z")
+        local, _ = differentiate(self.network.definitions[inside].xreplace({site: stand_in}), stand_in)
+        return name_intermediates(local.xreplace({stand_in: site}), self.network)
 
     def general(self, members: list[Symbol], results: dict[Symbol, Expr]) -> st.General | None:
         """One formula for dL/dw_1 ... dL/dw_n, found from w_1's and confirmed on every member."""

@@ -22,7 +22,7 @@ from . import steps as st
 from .errors import MissingRuleError
 from .matrix_recursions import final_form, layer_recursions
 from .matrix_rules import matrix_rule_for
-from .matrix_tidy import tidy
+from .matrix_tidy import expanded, tidy
 from .network import Network
 
 SHORT = 8  # a gradient whose matrix form has at most this many operations is substituted where it is used
@@ -31,30 +31,40 @@ SHORT = 8  # a gradient whose matrix form has at most this many operations is su
 def pullback(expr, var, G, at_site=None) -> tuple[Expr, tuple[str, ...]]:
     """The gradient with respect to `var` of a loss whose gradient with respect to `expr` is G, and the rules used.
 
-    `at_site(argument, gradient)` is called where the gradient reaches the argument of an activation (a
-    pre-activation that is not a plain symbol) and may return a name for it (a delta) to carry on with.
+    `at_site(argument, gradient, rules)` is called where the gradient reaches the argument of an activation (a
+    pre-activation that is not a plain symbol), with the rules used from `expr` down to it, and may return a
+    name for it (a delta) to carry on with.
     """
-    used: dict[str, None] = {}
-
-    def back(node, cotangent):
+    def back(node, cotangent, above=()) -> tuple:
+        """(the gradient, the rules used on the way down to var, whether every path went through a named delta):
+        a rule used above a delta is the delta's step's, not this line's."""
         if node == var:
-            return cotangent
+            return cotangent, {}, False
         rule = matrix_rule_for(node)
         operands = rule.split(node)
-        used[rule.name] = None
-        parts = []
+        path = tuple(dict.fromkeys((*above, rule.name)))  # the rules from the definition down to this node
+        parts, used, all_named = [], {}, True
         if not any(operand.has(var) for operand in operands):  # a rule that lost a dependence would give 0
             raise mo.InternalError(f"the {rule.name} takes {sstr(node)} apart without {sstr(var)}, which it uses")
         for i, operand in enumerate(operands):
             if not operand.has(var):
                 continue
             gradient = rule.vjp(cotangent, node, operands, i)
+            named = False
             if at_site is not None and isinstance(node, (mo.Entrywise, mo.Softmax)) and _affine(operand):
-                gradient = at_site(operand, gradient, rule.name)
-            parts.append(back(operand, gradient))
-        return mo.sum_of(*parts)
+                site_gradient = at_site(operand, gradient, path)
+                named = site_gradient is not gradient
+                gradient = site_gradient
+            part, below, through_delta = back(operand, gradient, () if named else path)
+            parts.append(part)
+            if not (named or through_delta):
+                used[rule.name] = None
+                all_named = False
+            used.update(below)
+        return mo.sum_of(*parts), used, all_named
 
-    return tidy(back(expr, G)), tuple(used)
+    gradient, used, _ = back(expr, G)
+    return tidy(gradient), tuple(used)
 
 
 def _affine(expr) -> bool:
@@ -141,7 +151,7 @@ class MatrixGradientBuilder:
         chains, rules, uses, new_deltas = [], {}, [], []
         for user in through:
             self.gradient(user)
-            at_site = (lambda site, g, rule, user=user: self._site_delta(user, site, g, rule, new_deltas))
+            at_site = (lambda site, g, rules, user=user: self._site_delta(user, site, g, rules, new_deltas))
             try:
                 contribution, used = pullback(self.network.definitions[user], wrt, self._placeholder(user), at_site)
             except MissingRuleError as error:
@@ -150,8 +160,8 @@ class MatrixGradientBuilder:
             rules.update(dict.fromkeys(used))
             uses += [k for k in (self.key[user], ("definition", user)) if k is not None]
         chain = self._named(tidy(mo.sum_of(*chains)))
-        shown = chain.xreplace({self._placeholder(u): self._in_place_of(u, self.shown(u))
-                                for u in through if u != self.loss})
+        shown = tidy(chain.xreplace({self._placeholder(u): self._in_place_of(u, self.shown(u))  # -(-c A) is c A
+                                     for u in through if u != self.loss}))
         simplified = self.simplify(shown)
         simplified = None if simplified == shown else simplified
         result = (simplified if simplified is not None else shown).xreplace(
@@ -162,20 +172,25 @@ class MatrixGradientBuilder:
         if wrt in self.sites:
             symbol = self._delta_symbol(wrt, result)
             step = st.Delta(symbol, self.loss, wrt, wrt, result, shown, tuple(dict.fromkeys(uses)), chain, tuple(rules),
-                            simplified, self._assumed(shown))
+                            simplified, self._assumed(shown), self._identities(shown))
             self.deltas[step.key] = step
             self.delta_value[symbol] = result
             self.shown_as[wrt] = symbol
         else:
             step = st.Pullback(self.loss, wrt, through, chain, shown, result, tuple(rules), tuple(dict.fromkeys(uses)),
-                               simplified, self._assumed(shown))
+                               simplified, self._assumed(shown), self._identities(shown))
             self.shown_as[wrt] = self._short(step)
         self.steps.setdefault(step.key, step)
         self.key[wrt] = step.key
 
     def simplify(self, expr):
         """Textbook form, using what the network knows: rows of a one-hot (or probability) matrix Y sum to 1,
-        so Y 1 = 1 (this turns the softmax cross-entropy delta into (Yhat - Y) / n)."""
+        so Y 1 = 1 (this turns the softmax cross-entropy delta into (Yhat - Y) / n); and an activation's
+        derivative written in its output where that cancels (sigma'(Z) = Yhat (.) (1 - Yhat) turns the binary
+        cross-entropy delta of a sigmoid output into (Yhat - Y) / (n k))."""
+        return self._fused(self._rows_summed(expr))[0]
+
+    def _rows_summed(self, expr):
         rows_sum_to_one = self.network.one_hot
         if not rows_sum_to_one:
             return tidy(expr)
@@ -194,10 +209,32 @@ class MatrixGradientBuilder:
             previous, expr = expr, tidy(expr.replace(lambda n: isinstance(n, MatMul), fold))
         return expr
 
+    def _fused(self, expr) -> tuple:
+        """`expr` with f'(Z) written in f's output A = f(Z) (sigma'(Z) = A (.) (1 - A), tanh'(Z) = 1 - A (.) A)
+        wherever that makes it shorter once multiplied out, and the identities (f'(Z), its form in A) used."""
+        used = []
+        for node in sorted({n for n in preorder_traversal(expr) if _derivative_in_output(n) is not None}, key=sstr):
+            output = self._named(mo.entrywise_class(node.name)(node.arg))
+            if not isinstance(output, MatrixSymbol) or output == node.arg:
+                continue  # f(Z) has no name of its own to write f'(Z) in
+            in_output = _derivative_in_output(node)(output)
+            try:
+                candidate = expanded(tidy(expr.xreplace({node: in_output})))
+            except (mo.InternalError, mo.ShapeMismatch):  # a form the multiplying out cannot take: keep f'(Z)
+                continue
+            if candidate is not None and _size(candidate) < _size(expr):
+                expr = candidate
+                used.append((node, in_output))
+        return expr, tuple(used)
+
     def _assumed(self, shown) -> tuple:
         """The one-hot symbols whose row sums `simplify` used on `shown`."""
-        return tuple(sorted((y for y in self.network.one_hot if shown.has(y) and self.simplify(shown) != tidy(shown)),
-                            key=lambda y: y.name))
+        summed = self._rows_summed(shown) != tidy(shown)
+        return tuple(sorted((y for y in self.network.one_hot if summed and shown.has(y)), key=lambda y: y.name))
+
+    def _identities(self, shown) -> tuple:
+        """The identities f'(Z) = (f'(Z) in f(Z)) that `simplify` used on `shown`."""
+        return self._fused(self._rows_summed(shown))[1]
 
     def _named(self, expr):
         """`expr` in the network's names: a definition's right-hand side becomes its symbol (softmax(Z) -> Yhat)."""
@@ -223,7 +260,7 @@ class MatrixGradientBuilder:
                         if f"Delta^{{({k})}}" not in taken)
         return MatrixSymbol(name, *like.shape) if _matrix_kind(like, value) else Symbol(name, real=True)
 
-    def _site_delta(self, user, site, gradient, rule, new_deltas):
+    def _site_delta(self, user, site, gradient, rules, new_deltas):
         """Name the gradient at an unnamed pre-activation (X W inside sigma(X W)) as a delta, once."""
         key = ("delta", self.loss, user, site)
         occurrences = sum(1 for node in preorder_traversal(self.network.definitions[user]) if node == site)
@@ -231,17 +268,19 @@ class MatrixGradientBuilder:
             return gradient
         gradient = self._named(tidy(gradient))
         if key not in self.steps:
-            shown = gradient.xreplace({self._placeholder(user): self._in_place_of(user, self.shown(user))}) \
+            shown = tidy(gradient.xreplace({self._placeholder(user): self._in_place_of(user, self.shown(user))})) \
                 if user != self.loss else gradient
-            value = gradient.xreplace({self._placeholder(user): self._in_place_of(user, self.value[user])}) \
-                if user != self.loss else gradient
+            simplified = self.simplify(shown)
+            simplified = None if simplified == shown else simplified
+            # the value is the last line's (the fused (Yhat - Y) / n has no quotient to overflow), fully substituted
+            last = simplified if simplified is not None else shown
+            value = last.xreplace({self._placeholder(user): self._in_place_of(user, self.value[user])}) \
+                if user != self.loss else last
             value = value.xreplace(self.delta_value)
             uses = tuple(k for k in (self.key[user], ("definition", user)) if k)
             symbol = self._delta_symbol(site, value)
-            simplified = self.simplify(shown)
-            simplified = None if simplified == shown else simplified
-            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, (rule,), simplified,
-                            self._assumed(shown))
+            step = st.Delta(symbol, self.loss, site, user, value, shown, uses, gradient, rules, simplified,
+                            self._assumed(shown), self._identities(shown))
             self.deltas[key] = step
             self.delta_value[symbol] = value
             self.steps[key] = step
@@ -254,6 +293,19 @@ class MatrixGradientBuilder:
         value, key = self.gradient(wrt)
         step = self.steps.get(key) if key else None
         return final_form(step) if step is not None else value
+
+
+_IN_OUTPUT = {  # f'(Z) in f's output A = f(Z), for the activations where that form can cancel a loss's quotients
+    "sigmoid": lambda A: mo.hadamard(A, mo.subtract(1, A)),
+    "tanh": lambda A: mo.subtract(1, mo.hadamard(A, A)),
+}
+
+
+def _derivative_in_output(node):
+    """For f'(Z) of an activation listed in _IN_OUTPUT: A -> f'(Z) written in A = f(Z); else None."""
+    if isinstance(node, mo.Entrywise) and node.prime:
+        return _IN_OUTPUT.get(node.name)
+    return None
 
 
 def _matrix_kind(symbol, gradient) -> bool:

@@ -145,3 +145,64 @@ def _without(term, common, side: int):
     rest = factors[:-1] if side == -1 else factors[1:]
     size = common.shape[0] if side == -1 else common.shape[1]
     return mo.matmul(coefficient, *rest) if rest else mo.matmul(coefficient, Identity(size))
+
+
+def expanded(expr):
+    """`expr` with its entrywise products multiplied out over sums and like terms collected, or None when it is
+    not made of sums, scalar multiples and entrywise products (powers included) of matrices of one shape:
+    Yhat (.) (1 - Y) - (1 - Yhat) (.) Y = Yhat - Y. Factors that are neither (Y 1 1^T, sigma'(Z)) stay whole."""
+    if not isinstance(expr, MatrixExpr):
+        return None
+    monomials: dict[tuple, object] = {}
+    for coefficient, factors in _monomials(expr):
+        key = tuple(sorted(factors.items(), key=lambda item: (str(item[0]), str(item[1]))))
+        monomials[key] = monomials.get(key, S.Zero) + coefficient
+    terms = []
+    for key, coefficient in monomials.items():
+        if coefficient == 0:
+            continue
+        factors = [base if exponent == 1 else HadamardPower(base, exponent) for base, exponent in key]
+        product = OneMatrix(*expr.shape) if not factors else factors[0] if len(factors) == 1 else HadamardProduct(*factors)
+        terms.append(product if coefficient == 1 else mo.matmul(coefficient, product))
+    if not terms:
+        return ZeroMatrix(*expr.shape)
+    return tidy(mo.sum_of(*terms))
+
+
+def _monomials(expr) -> list[tuple]:
+    """[(c, {base: exponent})]: expr as a sum of c times entrywise products of powers of its bases."""
+    if isinstance(expr, MatAdd):
+        return [m for term in expr.args for m in _monomials(term)]
+    if isinstance(expr, OneMatrix):
+        return [(S.One, {})]
+    if isinstance(expr, MatMul):
+        coefficient, rest = _split_scalar(expr)
+        if coefficient != 1 and not (isinstance(rest, MatMul)):
+            return [(coefficient * c, f) for c, f in _monomials(rest)]
+        return [(coefficient, {rest: S.One})]
+    if isinstance(expr, HadamardProduct):  # like bases first: (1 - A) (.) (1 - A)^(o-1) is 1, not expanded
+        powers: dict = {}
+        for factor in expr.args:
+            base, exponent = (factor.base, factor.exp) if isinstance(factor, HadamardPower) else (factor, S.One)
+            powers[base] = powers.get(base, S.Zero) + exponent
+        product = [(S.One, {})]
+        for base, exponent in powers.items():
+            if exponent != 0:
+                factor = base if exponent == 1 else HadamardPower(base, exponent)
+                product = [(c1 * c2, _times(f1, f2)) for c1, f1 in product for c2, f2 in _monomials(factor)]
+        return product
+    if isinstance(expr, HadamardPower) and expr.exp.is_Integer and expr.exp > 0 and isinstance(expr.base, MatAdd):
+        return _monomials(HadamardProduct(*([expr.base] * int(expr.exp))))
+    if isinstance(expr, HadamardPower) and expr.exp.is_number:
+        return [(S.One, {expr.base: expr.exp})]
+    return [(S.One, {expr: S.One})]
+
+
+def _times(left: dict, right: dict) -> dict:
+    """The entrywise product of two products of powers: exponents add, and a base to the power 0 is gone."""
+    out = dict(left)
+    for base, exponent in right.items():
+        out[base] = out.get(base, S.Zero) + exponent
+        if out[base] == 0:
+            del out[base]
+    return out

@@ -65,6 +65,7 @@ class ChainRule:
     wrt: Symbol
     through: tuple[Symbol, ...]
     uses: tuple = ()
+    members: tuple = ()  # for w_i standing for w_1 ... w_n, derived alike: the w_1 ... w_n (the first step of theirs)
 
     @property
     def key(self) -> Key:
@@ -80,6 +81,7 @@ class Accumulate:
     through: tuple[Symbol, ...]
     explicit: tuple[bool, ...]  # per definition: it also depends on u through other definitions
     uses: tuple = ()
+    members: tuple = ()  # as in ChainRule
 
     @property
     def key(self) -> Key:
@@ -96,6 +98,7 @@ class Substitution:
     shown: Expr  # as printed: earlier composite gradients kept as d loss / d v, defined in their own steps
     terms: tuple[tuple[Expr, ...], ...]  # per path, the factors as printed, multiplied out in `shown`
     uses: tuple[Key, ...]  # the chain step first, then the factors substituted into it
+    simplified: Expr | None = None  # `shown` with common factors cancelled, when that is shorter (then the result)
 
     @property
     def key(self) -> Key:
@@ -115,8 +118,9 @@ class Delta:
     uses: tuple[Key, ...]
     chain: Expr | None = None  # matrix networks: the vector-Jacobian product before substituting dL/dv
     rules: tuple[str, ...] = ()  # matrix networks: the rules the vector-Jacobian product used
-    simplified: Expr | None = None  # matrix networks: `shown` in textbook form, when that differs
+    simplified: Expr | None = None  # `shown` in textbook form, when that differs (scalar: common factors cancelled)
     assuming: tuple = ()  # one-hot targets whose row sums (1) the simplification used
+    identities: tuple = ()  # (f'(Z), f'(Z) in A = f(Z)) pairs the simplification used: sigma'(Z) = A (.) (1 - A)
 
     @property
     def key(self) -> Key:
@@ -171,6 +175,7 @@ class Pullback:
     uses: tuple[Key, ...]
     simplified: Expr | None = None  # `shown` in textbook form, when that differs
     assuming: tuple = ()  # one-hot targets whose row sums (1) the simplification used
+    identities: tuple = ()  # (f'(Z), f'(Z) in A = f(Z)) pairs the simplification used, as in Delta
 
     @property
     def key(self) -> Key:

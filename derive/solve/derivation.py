@@ -68,6 +68,32 @@ class Solution:
                     self._owned.setdefault(owner[step.key], []).append(step)
         return self._owned
 
+    def _sections(self) -> list:
+        """[(variable, its own steps)], with a family w_1 ... w_n whose own steps differ only in the index stated
+        once, at w_i (the general form first, not n copies of one step before "in general")."""
+        sections, done = [], set()
+        families = self._generalised()
+        for d in self.derivations:
+            family = next((g for g in families if d.wrt in g.members), None)
+            if family is None:
+                sections.append((d.wrt, d.own_steps()))
+            elif family.key not in done:
+                done.add(family.key)
+                sections.append((family.wrt, families[family]))
+        return sections
+
+    def _generalised(self) -> dict:
+        """{General step: the steps of its w_i}, for each family whose members' own steps are one step each with
+        the index renamed (the steps the members share, such as their delta, are stated once, unrenamed)."""
+        if getattr(self, "_families", None) is None:
+            self._families = {}
+            own = self._own_steps()
+            for general in (s for s in self.steps if isinstance(s, st.General)):
+                steps = _general_steps(general, own, {m: self.derivation(m)._closure() for m in general.members})
+                if steps is not None:
+                    self._families[general] = steps
+        return self._families
+
     def general_steps(self) -> list:
         """The general forms: dL/dw_i for indexed scalars, and the per-layer recursions of a deep network."""
         return [s for s in self.steps if isinstance(s, (st.General, st.Recursion))]
@@ -112,8 +138,8 @@ class Solution:
             title=self.title or "Gradients",
             network=self.network,
             loss=self.loss,
-            sections=[(d.wrt, d.own_steps()) for d in self.derivations],
-            general=self.general_steps(),
+            sections=self._sections(),
+            general=[g for g in self.general_steps() if g not in self._generalised()],
             check=self.report if with_check else None,
             description=description,
             check_extras=tuple(check_extras),
@@ -323,3 +349,76 @@ def _merge(reports: list[CheckReport]) -> CheckReport:
     notes = ((f"{redrawn} sample point(s) were redrawn (not finite, or near a kink)",) if redrawn else ()) + tuple(
         dict.fromkeys(others))
     return replace(reports[0], entries=entries, notes=notes)
+
+
+def _general_steps(general: st.General, own: dict, closures: dict) -> list | None:
+    """The first member's own steps with those particular to it written at the index i (the rest, shared by every
+    member, as they are), if every member's own steps are exactly those at its index; else None."""
+    from dataclasses import replace
+
+    first, *rest = general.members
+    if not rest or any(m not in own for m in general.members):
+        return None
+    particular = [s for s in own[first] if not all(s.key in closures[m] for m in rest)]
+    if not particular or not isinstance(particular[0], (st.ChainRule, st.Accumulate)) or particular[0] is not own[first][0]:
+        return None
+    index = {m: _index_of(m) for m in general.members}
+    try:
+        at_i = {s.key: _generalise(s, t, index[first], index[rest[0]], general.index.name)
+                for s, t in zip(particular, own[rest[0]], strict=True)}
+    except (ValueError, TypeError):
+        return None
+    for m in rest:
+        if [_at_index(g, general.index.name, index[m]) for g in at_i.values()] != list(own[m]):
+            return None
+    steps = [at_i.get(s.key, s) for s in own[first]]
+    steps[0] = replace(steps[0], members=tuple(general.members))
+    return steps
+
+
+def _index_of(symbol) -> str:
+    from ..core.engine import _split_index
+    return _split_index(symbol)[1]
+
+
+def _generalise(a, b, i: str, j: str, index: str):
+    """The common form of a (at index i) and b (at index j): stem_i where a has stem_<i> and b stem_<j>; a
+    ValueError where they differ otherwise."""
+    from dataclasses import fields, is_dataclass
+    from ..core.engine import _split_index
+
+    if a == b and not (isinstance(a, sympy.Basic) and a.free_symbols):
+        return a
+    if is_dataclass(a) and type(a) is type(b):
+        return type(a)(**{f.name: _generalise(getattr(a, f.name), getattr(b, f.name), i, j, index) for f in fields(a)})
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return tuple(_generalise(x, y, i, j, index) for x, y in zip(a, b))
+    if isinstance(a, Symbol) and isinstance(b, Symbol):
+        (stem_a, at_a), (stem_b, at_b) = _split_index(a), _split_index(b)
+        if a == b:
+            return a
+        if stem_a is not None and stem_a == stem_b and (at_a, at_b) == (i, j):
+            return Symbol(f"{stem_a}_{index}", **a.assumptions0)
+        raise ValueError(f"{a} and {b} differ")
+    if isinstance(a, sympy.Basic) and type(a) is type(b) and len(a.args) == len(b.args):
+        if a == b:
+            return a
+        args = [_generalise(x, y, i, j, index) for x, y in zip(a.args, b.args)]
+        return a.func(*args, evaluate=False) if isinstance(a, sympy.Derivative) else a.func(*args)
+    raise ValueError(f"{a} and {b} differ")
+
+
+def _at_index(step, index: str, j: str):
+    """`step` (written at the index `index`) at index j: every stem_<index> renamed stem_<j>."""
+    from dataclasses import fields, is_dataclass
+    from ..core.engine import _reindex
+
+    def at(x):
+        if is_dataclass(x):
+            return type(x)(**{f.name: at(getattr(x, f.name)) for f in fields(x)})
+        if isinstance(x, tuple):
+            return tuple(at(y) for y in x)
+        if isinstance(x, sympy.Basic):
+            return x.xreplace(_reindex(x, index, j))
+        return x
+    return at(step)

@@ -70,9 +70,6 @@ def _cases(prefix: str, count: int, seed: int, scales, activations, saturated: b
 ORDINARY = _cases("ordinary-", 200, 12, (0.5, 1.0, 2.0), ACTIVATIONS, saturated=False)
 SATURATED = _cases("saturated-", 100, 7, (4.0, 6.0, 10.0, 16.0), SATURATING, saturated=True)
 
-BCE_NAN = ("binary cross-entropy where sigma(-Z) underflows to 0 (pre-activations beyond 745, from identity and ReLU "
-           "layers of spread 10): (1 - Y) / sigma(-Z) times sigma'(Z) = inf * 0 = nan; the fused delta (Yhat - Y)/n, "
-           "issue 15, has no quotient")
 SOFTMAX = ("not in issue 12: the fused softmax cross-entropy delta (Yhat - Y)/n loses 1 - softmax_y's digits near a "
            "confident right answer (autograd's log-softmax backward keeps them)")
 SOFTMAX_SUM = ("not in issue 12: the softmax VJP is evaluated as Yhat (.) (-(G (.) Yhat) 1 1^T - Y + Yhat), one "
@@ -80,8 +77,8 @@ SOFTMAX_SUM = ("not in issue 12: the softmax VJP is evaluated as Yhat (.) (-(G (
                "activations of exp layers (up to 1e65) multiply (dL/dW^(1) 45% off in the first; derive's own check fails it too)")
 KNOWN: dict[str, str] = {
     # found by running the table (the sigma' and tanh' cases it found once are ordinary cases now that the forward
-    # pass evaluates sigma' as sigma(Z) sigma(-Z) and tanh' as 1/cosh^2(Z))
-    "saturated-95": BCE_NAN,
+    # pass evaluates sigma' as sigma(Z) sigma(-Z) and tanh' as 1/cosh^2(Z); saturated-95, binary cross-entropy
+    # where sigma(-Z) underflows to 0, is one since its delta fuses to (Yhat - Y) / (n k), which has no quotient)
 }
 
 # Points found while building the table, outside its ranges, kept because derive gets them wrong today.

@@ -305,7 +305,7 @@ def test_report_renders_the_expert_networks_and_their_study(mlp):
     report = derive.estimate(mlp, samples=5000, seed=0)
     for text in (report.document(), report.markdown()):
         assert r"h &= \tanh\left(a_{1} x_{1} + a_{2} x_{2}\right)" in text  # the engine's own derivation
-        assert r"\frac{\partial L}{\partial a_{1}}" in text
+        assert r"\frac{\partial L}{\partial a_{i}} &= \Delta x_{i}" in text  # a_1 and a_2 derived once, at a_i
         assert "The experts' weights" in text and "Experts 1, 2 are networks of their own" in text
     data = json.loads(report.to_json())
     assert [p["name"] for p in data["expert_parameters"]] == ["a_1", "a_2", "v", "a_1", "a_2", "c", "v", "u_3,1", "u_3,2"]
