@@ -48,18 +48,20 @@ class Hints:
         self.level = level
         self.part, self.c = part, context
         network = part.network
-        self.skeletons = {wrt: self._skeleton(network, wrt) for wrt, _ in part.sections}
+        self.skeletons = {wrt: self._skeleton(network, wrt, _member(wrt, steps)) for wrt, steps in part.sections}
         deltas = [s for _, steps in part.sections for s in steps if isinstance(s, st.Delta)]
         self.deltas = list({d.symbol: d for d in deltas}.values()) if level == "deltas" else []
 
-    def _skeleton(self, network, wrt) -> tuple[list[str], str]:
+    def _skeleton(self, network, wrt, member) -> tuple[list[str], str]:
         """(each path as `w \\to h \\to L`, the chain rule summed over the paths) for one gradient; with
-        matrices the second is "" (a product of matrix partials is not how the gradient is written)."""
-        chains = paths(network, wrt, self.part.loss)
+        matrices the second is "" (a product of matrix partials is not how the gradient is written). A family
+        derived once at w_i (`member`: one of w_1 ... w_n, whose paths it shares) is shown as w_i."""
+        chains = [[wrt, *chain[1:]] for chain in paths(network, member, self.part.loss)]
         arrows = [r" \to ".join(self.c.math(s) for s in chain) for chain in chains]
         terms = []
         for chain in chains:
-            factors = [self.c.partial(later, earlier, explicit=network.depends_indirectly(later, earlier))
+            factors = [self.c.partial(later, earlier, explicit=network.depends_indirectly(
+                           later, member if earlier == wrt else earlier))
                        for earlier, later in reversed(list(zip(chain, chain[1:])))]
             terms.append(r" \cdot ".join(factors))
         return arrows, "" if network.has_matrices else " + ".join(terms)
@@ -76,3 +78,8 @@ def render_exercise(part: render.Part, fmt: str, hints: str = "none", first_equa
     variables["hints"] = Hints(part, variables["c"], hint_level(hints))
     template = render.environment().get_template(f"exercise.{fmt}.j2")
     return template.render(**variables)
+
+
+def _member(wrt, steps):
+    """A real variable behind `wrt`: the first member of a family derived once at w_i, or `wrt` itself."""
+    return next((s.members[0] for s in steps if getattr(s, "members", None)), wrt)

@@ -37,7 +37,7 @@ def test_default_is_denominator():
     problem, solution = solved("one_layer_batch")
     assert problem.layout == solution.layout == "denominator"
     assert document("one_layer_batch") == document("one_layer_batch", "denominator")
-    assert r"Gradients are in denominator layout: \(\partial L / \partial W\) has the shape of \(W\)," in \
+    assert r"Gradients are in denominator layout: \(\partial L / \partial W\) has the shape of \(W\)." in \
         document("one_layer_batch")
 
 
@@ -59,7 +59,7 @@ def test_scalar_network_is_unchanged():
 
 def test_one_layer_batch_numerator():
     tex = document("one_layer_batch", "numerator")
-    assert r"Gradients are in numerator layout: \(\partial L / \partial W\) has the shape of \(W^T\)," in tex
+    assert r"Gradients are in numerator layout: \(\partial L / \partial W\) has the shape of \(W^T\)." in tex
     assert "denominator" not in tex
     # (X^T Delta)^T = Delta^T X, and Delta itself is dL/dZ in numerator layout (1 x n), so it prints Delta X
     assert r"\frac{\partial L}{\partial W} &= \Delta X" in tex
