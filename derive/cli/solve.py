@@ -62,18 +62,12 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
     solution.report = solution.check(points=points, seed=seed, method=method, compare=compare)
     extras = ("sweep",) * plot + ("comparison",) * compare
     if fmt == ".json":
-        content: str | bytes = solution.to_json()
+        content = solution.to_json()
     elif fmt == ".md":
         content = solution.markdown(description=loaded.description, check_extras=extras, first_equation=first)
     else:
         content = solution.document(description=loaded.description, check_extras=extras, first_equation=first)
-        if fmt == ".pdf":
-            content = compile_pdf(content)
-    if output is None:
-        click.echo(content, nl=False)
-    else:
-        write_atomically(output, content)
-        click.echo(f"wrote {output}")
+    _emit(content, fmt, output)
     click.echo(solution.report.summary(), err=output is None)
     sys.exit(0 if solution.report.passed else 1)
 
@@ -82,7 +76,11 @@ def _write_exercise(part, fmt: str, hints: str, output: Path | None, first_equat
     """The exercise sheet of `part` in `fmt`, to `output` (standard output if None); no check is run."""
     from ..write.exercise import render_exercise
 
-    content: str | bytes = render_exercise(part, "md" if fmt == ".md" else "tex", hints, first_equation)
+    _emit(render_exercise(part, "md" if fmt == ".md" else "tex", hints, first_equation), fmt, output)
+
+
+def _emit(content: str, fmt: str, output: Path | None) -> None:
+    """`content` (LaTeX compiled first for a .pdf) to `output`, atomically, or to standard output if None."""
     if fmt == ".pdf":
         content = compile_pdf(content)
     if output is None:
