@@ -48,6 +48,7 @@ CROSSING_POINTS = 4  # points compared on the other side of a kink the sample po
 EXACT_SIZE = 4  # the symbolic sizes there: small, and not one of SIZES
 EXACT_POINTS = 2
 EXACT_NODES = 4000  # expressions larger than this are left to the float layer (the clock bounds the rest)
+EXACT_ENTRY_SECONDS = 2e-4  # exact evaluation's cost per matrix entry, twice as many points (measured: 24,000 in 4 s)
 TIME_LIMIT = 20.0  # seconds of clock time for one verify, deriving the gradient included
 
 
@@ -254,7 +255,7 @@ class Judge(Diagnoses):
         have (`exactly.exact_precision`): a difference past rounding there (the gradient + 10^{-9} W, + 10^{-60}) is
         incorrect. None when it is zero, or when the check does not apply (large expressions, values that
         are not real, notation with no explicit form)."""
-        if expression_size(answer) > EXACT_NODES or expression_size(self.truth) > EXACT_NODES:
+        if not self._exact_fits(answer):
             return None
         precision = exact_precision(answer)
         rng = np.random.default_rng(self.seed + 1)
@@ -308,7 +309,7 @@ class Judge(Diagnoses):
     def _differs_exactly(self, answer, point) -> bool:
         """Whether a float difference at `point` (far out, where rounding can be large) is there in exact
         arithmetic too: at `exactly.exact_precision` digits and at twice as many (a real difference does not shrink)."""
-        if expression_size(answer) > EXACT_NODES or expression_size(self.truth) > EXACT_NODES:
+        if not self._exact_fits(answer):
             return False
         exact = {k: (sympy.ImmutableMatrix(v.tolist()) if isinstance(v, np.ndarray) else v) for k, v in point.items()}
         digits = exact_precision(answer)
@@ -320,6 +321,18 @@ class Judge(Diagnoses):
         except (TypeError, KeyError, ValueError, ZeroDivisionError, NotImplementedError, AttributeError):
             return False
         return bool(second) and max(second) > RTOL * scale and max(second) >= max(first) / 2
+
+    def _exact_fits(self, answer) -> bool:
+        """Whether exact evaluation is cheap enough to run: expressions of at most `EXACT_NODES` nodes, and
+        matrices at `EXACT_SIZE` small enough to evaluate within the time a diagnosis may take (a problem
+        with 6000 features has 24,000 rational entries, about 4 s: under a 2 s limit every correct answer was
+        undecided); where it is not, the float layer decides."""
+        if expression_size(answer) > EXACT_NODES or expression_size(self.truth) > EXACT_NODES:
+            return False
+        sizes = {d: EXACT_SIZE for d in self.network.dimensions}
+        entries = sum(int(sympy.sympify(r).xreplace(sizes)) * int(sympy.sympify(c).xreplace(sizes))
+                      for symbol in self.inputs if isinstance(symbol, MatrixSymbol) for r, c in [symbol.shape])
+        return entries * EXACT_ENTRY_SECONDS <= self.diagnosis_seconds
 
     def _rational_point(self, rng) -> dict:
         """Inputs at random rationals p/q (|p/q| up to about 3.6), symbolic sizes `EXACT_SIZE`."""

@@ -212,3 +212,17 @@ def test_a_problem_too_deep_to_grade_is_refused_in_one_line(tmp_path):
         done = run_cli(tmp_path, *args)
         assert done.returncode == 2 and "nests deeper than answers can be compared with" in done.stderr, done.stderr
         assert len(done.stderr.splitlines()) == 1 and not (tmp_path / "a.zip").exists()
+
+
+def test_a_wide_problem_is_decided_in_floats_where_exact_evaluation_would_outlast_the_limit(tmp_path):
+    """With 6000 features, the exact layer's 30,000 rational entries took about 4 s: under grade's
+    --time-limit 2 every correct answer was undecided. Where it does not fit the budget, floats decide."""
+    from derive.grade.verify import Judge
+
+    wide = (EXAMPLES / "one_layer_batch.yaml").read_text(encoding="utf-8").replace("[n, 3]", "[n, 6000]").replace(
+        "[3, 1]", "[6000, 1]")
+    (tmp_path / "wide.yaml").write_text(wide, encoding="utf-8")
+    judge = Judge(derive.Problem.from_yaml(tmp_path / "wide.yaml"), "W")
+    judge.diagnosis_seconds = 0.5  # a quarter of a 2 s limit
+    verdict = judge.verdict(r"X^T((\hat y - y)\odot \hat y \odot (1 - \hat y))")
+    assert verdict.outcome == "correct" and verdict.layer == "numeric", verdict.summary()
