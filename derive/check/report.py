@@ -189,9 +189,16 @@ class CheckReport:
                    key=lambda e: (e.band not in PASSING, e.share if e.share is not None else -1.0, e.relative_error))
 
     def band_of(self, variable: str) -> str:
-        """The worst band among the entries of `variable` (wrong, suspicious, not differentiable, acceptable,
-        good, exact, in that order)."""
-        return max((e.band for e in self.entries if e.variable == variable), key=BAND_RANK.index)
+        """The worst band among the entries of `variable` the check resolved (wrong, suspicious, not
+        differentiable, acceptable, good, exact, in that order), or "not resolved" when it resolved none."""
+        resolved = self._resolved(variable)
+        if not resolved:
+            return "not resolved"
+        return max((e.band for e in resolved), key=BAND_RANK.index)
+
+    def _resolved(self, variable: str) -> list[CheckEntry]:
+        """The entries of `variable` the numerical value could tell from 0 (every failing entry is one)."""
+        return [e for e in self.entries if e.variable == variable and not e.unresolved]
 
     def unresolved(self) -> list[CheckEntry]:
         """Entries within their budget whose budget exceeds their own size: the numerical derivative cannot
@@ -199,7 +206,11 @@ class CheckReport:
         return [e for e in self.entries if e.unresolved]
 
     def max_relative_error(self, variable: str) -> float:
-        return max(e.relative_error for e in self.entries if e.variable == variable)
+        """The largest relative error among the entries of `variable` the check resolved: an entry smaller than
+        its own budget may differ from its numerical value by 100% and be right, since nothing tested it (over
+        every entry when none was resolved)."""
+        entries = self._resolved(variable) or [e for e in self.entries if e.variable == variable]
+        return max(e.relative_error for e in entries)
 
     def max_share(self, variable: str) -> float | None:
         """The largest share of its error budget any entry of `variable` used (None without budgets)."""
@@ -218,7 +229,15 @@ class CheckReport:
             share = self.max_share(name)
             what = "along random directions" if name == "direction" else f"d/d{name}"
             used = "" if share is None else f", at most {share:.2g} of the error budget"
-            lines.append(f"  {what}: max relative error {self.max_relative_error(name):.1e}{used} ({self.band_of(name)})")
+            resolved, count = len(self._resolved(name)), sum(e.variable == name for e in self.entries)
+            if not resolved:
+                lines.append(f"  {what}: not tested: each of its {count} entries is smaller than the error the "
+                             f"{self.method} carries there")
+                continue
+            over = "" if resolved == count else f" over the {resolved} entries resolved"
+            untested = "" if resolved == count else f"; {count - resolved} of {count} too small to resolve, not tested"
+            lines.append(f"  {what}: max relative error {self.max_relative_error(name):.1e}{over}{used} "
+                         f"({self.band_of(name)}){untested}")
         failures = self.failures()
         lines += [f"  failed: {e.describe(loss)}" for e in failures[:limit]]
         if len(failures) > limit:
