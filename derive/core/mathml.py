@@ -10,11 +10,12 @@ else is a `DeriveError` naming the maths.
 
 from __future__ import annotations
 
-import html
 import re
 import xml.etree.ElementTree as ElementTree
 
 from .errors import DeriveError
+
+ElementTree.register_namespace("", "http://www.w3.org/1998/Math/MathML")
 
 _MATHML = "{http://www.w3.org/1998/Math/MathML}"
 _DROPPED = re.compile(r"\\(?:label|tag)\{[^{}]*\}|\\(?:notag|nonumber|small|footnotesize|scriptsize|normalsize)\b\s*")
@@ -28,6 +29,8 @@ _RESPELLED = [  # latex2mathml's gaps, respelled as commands it knows (the same 
     (re.compile(r"\\(arg|deg|hom|ker)\b\s*"), r"\\operatorname{\1}"),
 ]
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+_ORDINARY = set("()[]{}|\u2016/\u2202")  # ordinary symbols in TeX: no space beside them
+_TALL = {_MATHML + tag for tag in ("mfrac", "mtable", "munderover", "munder", "msubsup")}
 
 
 def mathml(tex: str, display: bool = False) -> str:
@@ -37,13 +40,15 @@ def mathml(tex: str, display: bool = False) -> str:
 
     source = _normalised(tex)
     if not source:  # an empty cell of an aligned row
-        return f'<math alttext="" display="{"block" if display else "inline"}" xmlns="http://www.w3.org/1998/Math/MathML"></math>'
+        return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="{"block" if display else "inline"}" alttext=""></math>'
     try:
         converted = convert(source, display="block" if display else "inline")
     except Exception as error:  # latex2mathml raises its own exceptions (and IndexError, KeyError) on bad input
         raise DeriveError(f"cannot write the maths '{_short(tex)}' as MathML: {error or type(error).__name__}") from None
-    _checked(converted, tex)
-    return converted.replace("<math ", f'<math alttext="{html.escape(_alttext(tex), quote=True)}" ', 1)
+    root = _checked(converted, tex)
+    _set_as_tex_does(root)
+    root.set("alttext", _alttext(tex))
+    return ElementTree.tostring(root, encoding="unicode", short_empty_elements=False)
 
 
 def _normalised(tex: str) -> str:
@@ -71,7 +76,27 @@ def _short(tex: str) -> str:
     return tex if len(tex) <= 80 else tex[:77] + "..."
 
 
-def _checked(converted: str, tex: str) -> None:
+def _set_as_tex_does(root) -> None:
+    """Spacing as TeX sets the maths: brackets, bars, slashes and the partial sign are ordinary symbols (no
+    space beside them, where MathML's operator dictionary would space some as operators), and a bracket pair
+    `\\left( ... \\right)` around maths no taller than a line keeps its size, as TeX's does (stretched, it takes
+    a wider glyph that reads as a gap)."""
+    for element in root.iter(_MATHML + "mo"):
+        if (element.text or "") in _ORDINARY:
+            element.set("lspace", "0em")
+            element.set("rspace", "0em")
+    for element in root.iter(_MATHML + "mi"):
+        if len(element.text or "") == 1 and "\u0391" <= element.text <= "\u03a9":
+            element.set("mathvariant", "normal")  # capital Greek is upright in TeX (\\Delta), italic in MathML
+    for row in root.iter(_MATHML + "mrow"):
+        children = list(row)
+        if (len(children) >= 2 and children[0].get("form") == "prefix" and children[-1].get("form") == "postfix"
+                and not any(e.tag in _TALL for child in children[1:-1] for e in child.iter())):
+            children[0].set("stretchy", "false")
+            children[-1].set("stretchy", "false")
+
+
+def _checked(converted: str, tex: str):
     try:
         root = ElementTree.fromstring(converted)
     except ElementTree.ParseError as error:
@@ -82,3 +107,4 @@ def _checked(converted: str, tex: str) -> None:
         command = _COMMAND.search(element.text or "")
         if command:
             raise DeriveError(f"cannot write the maths '{_short(tex)}' as MathML: {command.group()} is not known")
+    return root

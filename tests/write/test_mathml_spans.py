@@ -50,18 +50,28 @@ def test_every_maths_span_converts(kind, path):
 
 @pytest.mark.parametrize("tex,expected", [
     (r"\frac{\partial L}{\partial \hat{y}}", "<mfrac>"),
-    (r"\text{\small by the chain rule; using \eqref{eq:3}}", "using&#x000A0;(3)"),
+    (r"\text{\small by the chain rule; using \eqref{eq:3}}", "using\u00a0(3)"),
     (r"\text{since \(a = b\)}", "<mi>a</mi>"),
-    (r"\lbrace 1, 3 \rbrace", "&#x0007B;"),
-    (r"x \gt 0", "&#x0003E;"),
+    (r"\lbrace 1, 3 \rbrace", ">{</mo>"),
+    (r"x \gt 0", "<mo>&gt;</mo>"),
     (r"i = \arg\max_j p_j", "<mo>arg</mo>"),
-    (r"\parbox[t]{120pt}{\raggedright\small by the sum rule}", "by&#x000A0;the"),
+    (r"\parbox[t]{120pt}{\raggedright\small by the sum rule}", "by\u00a0the"),
     (r"a \tag{4}\label{eq:4}", "<mi>a</mi>"),
 ])
 def test_spellings_latex2mathml_lacks(tex, expected):
     converted = mathml(tex)
     assert expected in converted
     assert_clean(converted, tex)
+
+
+def test_spacing_as_tex_sets_it():
+    """Brackets and the partial sign take no operator space; a bracket pair around a line's height keeps its
+    size; capital Greek is upright."""
+    converted = mathml(r"\Delta \sigma\left(x\right) \partial L")
+    assert '<mi mathvariant="normal">\u0394</mi>' in converted
+    assert 'stretchy="false" fence="true" form="prefix" lspace="0em" rspace="0em">(' in converted
+    assert '<mo lspace="0em" rspace="0em">\u2202</mo>' in converted
+    assert 'stretchy="true"' in mathml(r"\left(\frac{1}{2}\right)")
 
 
 def test_display_and_alttext():
