@@ -19,6 +19,7 @@
     if (!doc.querySelector("details.derivation")) { all("[data-action=fold], [data-action=unfold]", toolbar).forEach(function (b) { b.hidden = true; }); }
     if (!doc.querySelector("tr.shape")) { all("[data-action=shapes]", toolbar).forEach(function (b) { b.hidden = true; }); }
     if (!doc.querySelector("td.note:not(:empty)")) { all("[data-action=notes]", toolbar).forEach(function (b) { b.hidden = true; }); }
+    if (!all("button:not([hidden])", toolbar).length) { toolbar.hidden = true; }
     toolbar.addEventListener("click", function (event) {
       var button = event.target.closest("button");
       if (!button) { return; }

@@ -27,9 +27,11 @@ _RESPELLED = [  # latex2mathml's gaps, respelled as commands it knows (the same 
     (re.compile(r"\\textbackslash\{\}"), r"\\backslash "),
     (re.compile(r"\\(?:dfrac|tfrac)\b"), r"\\frac"),
     (re.compile(r"\\(arg|deg|hom|ker)\b\s*"), r"\\operatorname{\1}"),
+    (re.compile(r"\\(begin|end)\{aligned\}"), r"\\\1{align*}"),  # the same rows, aligned alike
 ]
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _ORDINARY = set("()[]{}|\u2016/\u2202")  # ordinary symbols in TeX: no space beside them
+_ROWS = {_MATHML + tag for tag in ("math", "mrow", "mtd", "mstyle", "mpadded", "mphantom")}  # children in a row
 _TALL = {_MATHML + tag for tag in ("mfrac", "mtable", "munderover", "munder", "msubsup")}
 
 
@@ -88,6 +90,24 @@ def _set_as_tex_does(root) -> None:
     for element in root.iter(_MATHML + "mi"):
         if len(element.text or "") == 1 and "\u0391" <= element.text <= "\u03a9":
             element.set("mathvariant", "normal")  # capital Greek is upright in TeX (\\Delta), italic in MathML
+    for cell in root.iter(_MATHML + "mtd"):  # MathML Core reads no columnalign: say it in CSS
+        if cell.get("columnalign") in ("left", "right"):
+            cell.set("style", f"text-align: {cell.get('columnalign')}; padding: 0.15em 0")
+    for parent in [e for e in root.iter() if e.tag in _ROWS]:
+        children = list(parent)
+        for i, child in enumerate(children):
+            if child.tag == _MATHML + "mo" and child.text in ("\u2212", "+") and (
+                    i == 0 or (children[i - 1].tag == _MATHML + "mo" and children[i - 1].get("form") != "postfix"
+                               and children[i - 1].text not in (")", "]", "}", "|", "\u2016"))):
+                child.set("lspace", "0em")  # a sign, not a subtraction: -0.5, (1, -2)
+                child.set("rspace", "0em")
+            if child.tag in (_MATHML + "mi", _MATHML + "mo") and len(child.text or "") > 1 and child.text.isalpha():
+                if child.tag == _MATHML + "mo":  # \operatorname{sum}: a function's name, not an operator
+                    child.set("lspace", "0em")
+                    child.set("rspace", "0em")
+                following = children[i + 1] if i + 1 < len(children) else None
+                if following is not None and (following.text or "") not in ("(", "[", "\u2061") and following.tag != _MATHML + "mspace":
+                    parent.insert(list(parent).index(child) + 1, ElementTree.Element(_MATHML + "mspace", width="0.1667em"))
     for row in root.iter(_MATHML + "mrow"):
         children = list(row)
         if (len(children) >= 2 and children[0].get("form") == "prefix" and children[-1].get("form") == "postfix"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 import re
 
-from . import render
+from . import html_maths, render
+from .plots import sweep_image
 
 _HEADING = re.compile(r"<h([23])>(.*?)</h\1>", re.S)
 _FRAGMENT_STYLE = """<style>
@@ -26,6 +27,14 @@ _FRAGMENT_STYLE = """<style>
 .derive-fragment td.number { text-align: right; }
 .derive-fragment math[display="block"] { display: inline math; }
 </style>"""
+
+
+def sweep_svg(report) -> str:
+    """The check's step sweep plot as inline SVG (a page's check template calls it)."""
+    return html_maths.inline_svg(sweep_image(report, ".svg").decode("utf-8"), "The step sweep plot")
+
+
+render.environment().globals["sweep_svg"] = sweep_svg
 
 
 def _slug(text: str, taken: set) -> str:
@@ -74,11 +83,7 @@ def solution_page(data: render.DocumentData) -> str:
 def solution_fragment(data: render.DocumentData) -> str:
     """The worked solution's body as HTML for a notebook: no shell, no script, a little style of its own."""
     data = render.DocumentData(data.title, data.parts, "html", data.first_equation)
-    return fragment(html_maths_prose(render.render_body(data)))
-
-
-def html_maths_prose(text: str) -> str:
-    return render.environment().filters["html_prose"](text)
+    return fragment(html_maths.prose(render.render_body(data)))
 
 
 def fragment(body: str) -> str:

@@ -144,12 +144,6 @@ class Context:
                 return self.numbers[key]
         return None
 
-    def sweep_svg(self, report) -> str:
-        """The step sweep plot as inline SVG, for a page."""
-        from .plots import sweep_image
-
-        return html_maths.inline_svg(sweep_image(report, ".svg").decode("utf-8"), "The step sweep plot")
-
     def fit(self, rows: str) -> str:
         """The rows of a display, fitted to the page in LaTeX (see `layout.fit_display`)."""
         return fit_display(rows) if self.fmt == "tex" else rows
