@@ -21,7 +21,7 @@ from .formats import output_format
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the Monte Carlo study.")
 @click.option("--tau", type=float, default=None, help="Gumbel-softmax temperature (> 0); default: the problem's.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file: .tex, .pdf (runs pdflatex), .md or .json. Default: .tex on standard output.")
+              help="Write to this file: .tex, .pdf (runs pdflatex), .md, .html (a web page) or .json. Default: .tex on standard output.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the error-against-draws plot as a PNG (matplotlib).")
 def estimate(problem: Path, estimators: tuple[str, ...], samples: int, seed: int, tau: float | None,
@@ -38,7 +38,8 @@ def estimate(problem: Path, estimators: tuple[str, ...], samples: int, seed: int
         if path is not None and not path.parent.exists():
             raise DeriveError(f"cannot write {path}: the folder {path.parent} does not exist")
     report = study(problem, list(estimators) or None, samples=samples, seed=seed, tau=tau)
-    content = {".json": report.to_json, ".md": lambda: report.markdown(plot=plot.name if plot else None)}.get(
+    content = {".json": report.to_json, ".md": lambda: report.markdown(plot=plot.name if plot else None),
+               ".html": report.html}.get(
         fmt, report.document)()
     if fmt == ".pdf":
         content = compile_pdf(content)

@@ -21,7 +21,7 @@ from ..write.output import write_atomically
 @click.option("--direction", metavar="NAME=VALUE,...",
               help="One forward pass along this tangent (inputs not named are 0); default: one pass per input.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file: .tex, .pdf, .md, .json, or the graph alone as .svg, .png or .dot. "
+              help="Write to this file: .tex, .pdf, .md, .html (a web page), .json, or the graph alone as .svg, .png or .dot. "
                    "Default: .tex on standard output.")
 @click.option("--graph", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the computational graph: .svg or .png (Graphviz dot), or .dot.")

@@ -319,6 +319,12 @@ class EstimateReport:
 
         return render_report(self, "md", plot=plot)
 
+    def html(self) -> str:
+        """The comparison as one self-contained web page (HTML with MathML, the plot as inline SVG)."""
+        from .render import render_report_page
+
+        return render_report_page(self)
+
     def to_json(self) -> str:
         from .render import report_json
 

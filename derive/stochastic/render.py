@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -125,19 +126,24 @@ def _plot_series(report) -> list[dict]:
 
 def render_report(report, fmt: str, plot: str | None = None) -> str:
     """The comparison document: `fmt` "tex" (compiles with pdflatex, plot in pgfplots) or "md" (plot as a table)."""
+    template = render.environment().get_template(f"estimate.{fmt}.j2")
+    return template.render(**_variables(report, fmt, plot))
+
+
+def _variables(report, fmt: str, plot: str | None, engine: str | None = None) -> dict:
+    """What estimate_body.j2 reads; `engine` in place of derive's derivations rendered in `fmt`."""
     check = sympy_exact_gradient(report.problem)
     expert_check = sympy_expert_gradient(report.problem) if report.model.labels else None
-    template = render.environment().get_template(f"estimate.{fmt}.j2")
-    return template.render(r=report, model=report.model, problem=report.problem, n=Numbers(fmt),
-                           engine=_engine_body(report, fmt), series=_plot_series(report), plot=plot,
-                           jacobian=np.diag(report.model.p) - np.outer(report.model.p, report.model.p),
-                           sf_values=_score_values(report, Numbers(fmt)), mean_rows=_mean_rows(report, Numbers(fmt)),
-                           sympy_gap=float(np.max(np.abs(check - report.exact))) if check is not None else None,
-                           networks=[i + 1 for i, e in enumerate(report.problem.experts) if isinstance(e, NetworkExpert)],
-                           parameter_groups=_parameter_groups(report),
-                           expert_mean_rows=_expert_mean_rows(report, Numbers(fmt)),
-                           expert_gap=float(np.max(np.abs(np.asarray(expert_check) - report.expert_gradient)))
-                           if expert_check else None)
+    return dict(r=report, model=report.model, problem=report.problem, n=Numbers(fmt),
+                engine=_engine_body(report, fmt) if engine is None else engine, series=_plot_series(report), plot=plot,
+                jacobian=np.diag(report.model.p) - np.outer(report.model.p, report.model.p),
+                sf_values=_score_values(report, Numbers(fmt)), mean_rows=_mean_rows(report, Numbers(fmt)),
+                sympy_gap=float(np.max(np.abs(check - report.exact))) if check is not None else None,
+                networks=[i + 1 for i, e in enumerate(report.problem.experts) if isinstance(e, NetworkExpert)],
+                parameter_groups=_parameter_groups(report),
+                expert_mean_rows=_expert_mean_rows(report, Numbers(fmt)),
+                expert_gap=float(np.max(np.abs(np.asarray(expert_check) - report.expert_gradient)))
+                if expert_check else None)
 
 
 def report_json(report) -> str:
@@ -198,8 +204,28 @@ def write_plot(report, path) -> None:
     write_atomically(path, plot_png(report))
 
 
-def plot_png(report) -> bytes:
-    """The error plot as PNG bytes (matplotlib, Agg), so that a caller can check every path before writing."""
+ENGINE_PLACE, PLOT_PLACE = "DERIVEENGINEPLACE", "derive-plot.svg"  # where a page's derivations and plot go
+
+
+def render_report_page(report) -> str:
+    """The comparison as one self-contained web page: the Markdown body of `estimate_body.j2` as HTML with
+    MathML, derive's derivations as on a solution's page (numbered, annotated, folding), the plot as SVG."""
+    from ..write import html, html_maths
+
+    template = render.environment().get_template("estimate_body.j2")
+    body = html_maths.from_markdown(template.render(**_variables(report, "md", PLOT_PLACE, ENGINE_PLACE)))
+    engine = html_maths.prose(_engine_body(report, "html"))
+    body = body.replace(f"<p>{ENGINE_PLACE}</p>", engine)
+    plot = html_maths.inline_svg(plot_png(report, "svg").decode("utf-8"), "Error against the number of draws")
+    body = re.sub(rf'<img src="{PLOT_PLACE}" alt="[^"]*" ?/?>', lambda _: f'<figure class="plot">{plot}</figure>', body)
+    title = html_maths.words(report.problem.title or "Gradient estimators for a stochastic node")
+    page = render.environment().get_template("estimate.html.j2").render(page_title=title, page_heading=title, body=body)
+    return html.with_contents(page)
+
+
+def plot_png(report, fmt: str = "png") -> bytes:
+    """The error plot as PNG bytes (or `fmt` "svg"; matplotlib, Agg), so that a caller can check every path
+    before writing."""
     import io
 
     import matplotlib
@@ -218,6 +244,6 @@ def plot_png(report) -> bytes:
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    figure.savefig(buffer, format=fmt, dpi=120, bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()

@@ -126,6 +126,29 @@ def render_trace(trace: TraceData, fmt: str = "tex", methods=None, picture: str 
     return environment().get_template(f"trace.{fmt}.j2").render(**_variables(trace, fmt, methods, picture))
 
 
+GRAPH_PLACE = "derive-graph.svg"  # where the page's graph goes: the Markdown body shows this picture
+
+
+def render_trace_page(trace: TraceData, methods=None, adjoints: bool = False) -> str:
+    """The trace as one self-contained web page: the Markdown body of `trace_body.j2` as HTML with MathML,
+    the computational graph as inline SVG (Graphviz), or, where `dot` is missing, a sentence saying so."""
+    from ..write import html, html_maths
+    from .graph import dot_path, graph_file
+
+    methods = compare_methods(trace) if methods is None else methods
+    drawn = dot_path() is not None
+    body = environment().get_template("trace_body.j2").render(
+        **_variables(trace, "md", methods, picture=GRAPH_PLACE if drawn else None))
+    body = html_maths.from_markdown(body)
+    if drawn:
+        svg = html_maths.inline_svg(graph_file(trace, ".svg", adjoints).decode("utf-8"), "The computational graph")
+        body = re.sub(rf'<p><img src="{GRAPH_PLACE}" alt="[^"]*" ?/?></p>', lambda _: f'<figure class="graph">{svg}</figure>', body)
+    title = html_maths.words(trace.title or "Evaluation trace")
+    page = environment().get_template("trace.html.j2").render(page_title=title, page_heading=title, body=body,
+                                                              drawn=drawn)
+    return html.with_contents(page)
+
+
 def summary(trace: TraceData) -> str:
     """One line for the terminal: value, gradient, passes, the consistency check's verdict."""
     c = trace.consistency

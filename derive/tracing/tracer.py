@@ -37,6 +37,12 @@ class Trace(TraceData):
 
         return render_trace(self, "md")
 
+    def html(self, adjoints: bool = False) -> str:
+        """The trace as one self-contained web page (HTML with MathML; the graph inline if Graphviz is installed)."""
+        from .render import render_trace_page
+
+        return render_trace_page(self, adjoints=adjoints)
+
     def to_json(self) -> str:
         from .render import trace_json
 
@@ -135,7 +141,7 @@ def _natural(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-DOCUMENT_FORMATS = (".tex", ".pdf", ".md", ".json")
+DOCUMENT_FORMATS = (".tex", ".pdf", ".md", ".html", ".json")
 
 
 def trace_files(problem, expression, at, mode, direction, output, graph, adjoints, size: int = 2):
@@ -146,7 +152,7 @@ def trace_files(problem, expression, at, mode, direction, output, graph, adjoint
     from ..core.errors import DeriveError
     from .graph import GRAPH_FORMATS, graph_file
     from ..write.output import compile_pdf
-    from .render import render_trace, summary, trace_json
+    from .render import render_trace, render_trace_page, summary, trace_json
 
     suffix = output.suffix.lower() if output is not None else ".tex"
     if suffix not in DOCUMENT_FORMATS + GRAPH_FORMATS:
@@ -167,7 +173,8 @@ def trace_files(problem, expression, at, mode, direction, output, graph, adjoint
         content = graph_file(traced, suffix, adjoints)
     else:
         picture = graph.name if graph is not None and graph.suffix.lower() != ".dot" else None
-        content = {".json": trace_json, ".md": lambda t: render_trace(t, "md", picture=picture)}.get(
+        content = {".json": trace_json, ".md": lambda t: render_trace(t, "md", picture=picture),
+                   ".html": lambda t: render_trace_page(t, adjoints=adjoints)}.get(
             suffix, render_trace)(traced)
         content = compile_pdf(content) if suffix == ".pdf" else content
     files = [(output, content)]
