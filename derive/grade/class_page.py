@@ -8,6 +8,7 @@ What lives here: the histogram's geometry (`histogram`), the students' answers a
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,7 @@ def _bin_label(low: float, high: float) -> str:
     return f"{low:g}" if low == high else f"{low:g}–{high:g}"
 
 
+@functools.lru_cache(maxsize=4096)  # a class writes the same answers again and again
 def answer_mathml(tex: str) -> Markup | None:
     """A student's answer (LaTeX, at most a few hundred characters) as MathML, or None when it does not convert.
 
@@ -97,6 +99,7 @@ def answer_mathml(tex: str) -> Markup | None:
     return Markup(ET.tostring(root, encoding="unicode"))
 
 
+@functools.cache
 def _html_environment() -> jinja2.Environment:
     """derive.write's template environment, escaping what it puts in HTML."""
     return environment().overlay(autoescape=True)
