@@ -57,7 +57,7 @@ class GradientFigures:
     """One gradient: its points and how many students' answers came out each way (`OUTCOMES`)."""
 
     wrt: str
-    latex: str
+    latex: str  # the gradient, \partial L / \partial W (a fraction is too small to read in a table)
     points: float
     outcomes: dict
 
@@ -134,7 +134,7 @@ def class_report(batch: Batch, problem, rubric: Rubric, source: str = "") -> Cla
     """The figures of `batch` (graded against `problem` with `rubric`); `source` names the problem file."""
     wrts = [w.name for w in problem.wrt]
     results = batch.results
-    gradients = [GradientFigures(w.name, latex(w), rubric.worth(w.name),
+    gradients = [GradientFigures(w.name, rf"\partial {latex(problem.loss)} / \partial {latex(w)}", rubric.worth(w.name),
                                  {k: sum(outcome(r, w.name) == k for r in results) for k in OUTCOMES})
                  for w in problem.wrt]
     scores = [r.score for r in results]

@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import sympy
 
 from derive.grade.batch import Batch, Rubric, StudentResult
 from derive.grade.class_page import answer_mathml, class_page, histogram
@@ -173,13 +174,15 @@ def test_the_json_schema(graded):
     (["--report", "class.pdf"], "--report class.pdf: give a file name ending in .html (the page) or .json"),
     (["--report", "nodir/class.html"], "the folder nodir does not exist"),
     (["--report", "subs"], "is a directory"),
+    (["--report", "class.html", "--results-dir", "subs"], "it exists and is not an empty folder"),
 ])
 def test_cli_report_bad_path_fails_before_grading(tmp_path, args, message):
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "a.tex").write_text(W2_RIGHT, encoding="utf-8")
     result = run_cli(tmp_path, "grade", TWO, "subs", "--csv", "grades.csv", *args)
     assert message in assert_bad_input(result, tmp_path, output="grades.csv")  # one line: no progress bar, no grading
-    assert not (tmp_path / "class.pdf").exists() and part_files(tmp_path) == []
+    assert not (tmp_path / "class.pdf").exists() and not (tmp_path / "class.html").exists()
+    assert part_files(tmp_path) == []
 
 
 # -- the figures, from hand-made results ---------------------------------------------------------------------
@@ -218,7 +221,7 @@ def test_a_mistakes_example_is_its_commonest_answer_then_its_shortest():
 
 class _Problem:
     title = "a <b>bold</b> title"
-    wrt = [__import__("sympy").Symbol("w")]
+    loss, wrt = sympy.Symbol("L"), [sympy.Symbol("w")]
 
 
 def test_the_page_escapes_names_and_answers_and_has_no_script():
