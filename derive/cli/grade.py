@@ -19,17 +19,21 @@ from ..write.output import check_empty_folder, check_writable, folder_in_place, 
               help="Write one Gradescope results.json per student here: DIR/<student>/results.json (a new or empty "
               "folder; written with --csv and --gradescope all or none).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the grades as CSV here.")
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the class report here: a page for the instructor (.html) or its figures (.json); may be "
+              "given once per format.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 256), help="Worker processes.")
 @click.option("--time-limit", default=20.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds per answer.")
 @click.option("--memory-limit", default=2048, show_default=True, type=click.IntRange(256, 1 << 20), help="MB per worker.")
 @click.option("--executor", "address", metavar="ADDRESS", help="A dask.distributed scheduler (derive[dask]); default: local processes.")
 @click.option("--trust-problem", is_flag=True, help="Allow a problem with 'syntax: sympy' (its parser evaluates Python).")
 def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir: Path | None, csv_path: Path | None,
-          jobs: int, time_limit: float, memory_limit: int, address: str | None, trust_problem: bool):
+          reports: tuple, jobs: int, time_limit: float, memory_limit: int, address: str | None, trust_problem: bool):
     """Grade every file in SUBMISSIONS (one per student) against PROBLEM and its rubric."""
     from ..grade.batch import dask_executor, grade as grade_all, load_problem, submission_files
 
-    for path in (gradescope, csv_path):  # a bad output path fails before the class is graded, not after
+    report_formats = {path: report_format(path) for path in reports}
+    for path in (gradescope, csv_path, *reports):  # a bad output path fails before the class is graded, not after
         if path:
             check_writable(path)
     if results_dir:
@@ -50,6 +54,10 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir
         outputs[gradescope] = batch.to_gradescope(load_rubric(problem, load_problem(problem, trust=True)), wrts)
     if csv_path:
         outputs[csv_path] = batch.to_csv(wrts)
+    if reports:  # the same results as the CSV's
+        from ..grade.class_page import report_files
+
+        outputs.update(report_files(batch, problem, report_formats))
     if results_dir:  # the folder, the CSV and the results.json: all or none of them
         from ..grade.platforms import results_dir_files
 
@@ -63,3 +71,15 @@ def grade(problem: Path, submissions: Path, gradescope: Path | None, results_dir
         click.echo(f"{result.student}: {result.score:g}/{result.max_score:g}")
     click.echo(f"{len(batch.results)} submissions, {batch.answers} answers ({batch.decided} distinct) in "
                f"{batch.seconds:.1f} s")
+
+
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
+
+
+def report_format(path: Path) -> str:
+    """html or json, from the report's file name."""
+    try:
+        return REPORT_FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise DeriveError(f"--report {path}: give a file name ending in .html (the page) or .json (the figures)") from None
+

@@ -207,7 +207,7 @@ class Batch:
         writer = csv.writer(out)
         writer.writerow(["student", "score", "max_score", *[f"{w} outcome" for w in wrts], "feedback"])
         for r in self.results:
-            outcomes = [r.verdicts.get(w, {}).get("outcome", "missing") for w in wrts]
+            outcomes = [outcome(r, w) for w in wrts]
             writer.writerow([spreadsheet_cell(cell) for cell in (r.student, r.score, r.max_score, *outcomes,
                                                                  feedback(r, wrts=wrts))])
         return out.getvalue()
@@ -225,6 +225,12 @@ class Batch:
                            "execution_time": round(self.seconds, 3),
                            "output": f"{len(self.results)} submission(s) graded by derive", "visibility": "visible",
                            "tests": tests}, indent=2)
+
+
+def outcome(result: StudentResult, wrt: str) -> str:
+    """What became of one student's answer for `wrt`: correct, incorrect, undecided, invalid (it could not be
+    read), or missing (no answer, or a file that could not be read); the CSV's column and the class report's."""
+    return result.verdicts.get(wrt, {}).get("outcome", "missing")
 
 
 def _kind(verdict: dict | None) -> str | None:
