@@ -1,5 +1,5 @@
 """The `derive` command line: `solve`, `check`, `trace`, `verify`, `grade`, `autograder`, `estimate`, `demo`,
-`--version`.
+`serve`, `--version`.
 
 Each command is a module of this package: it reads its input, calls the library, and writes through
 `derive.write.output`; the work lives in the library, imported inside the command, so `derive --help` and
@@ -29,7 +29,7 @@ import click
 
 from .. import __version__
 from ..core.errors import DeriveError
-from . import autograder, check, demo, estimate, grade, solve, trace, verify
+from . import autograder, check, demo, estimate, grade, serve, solve, trace, verify
 
 BAD_INPUT = 2
 INTERNAL_ERROR = 70  # EX_SOFTWARE of sysexits.h: not 1, which means "incorrect" or "the check failed"
@@ -81,7 +81,7 @@ def main():
 
 
 for command in (solve.solve, demo.demo, estimate.estimate, trace.trace_command, verify.verify, grade.grade,
-                check.check_command, autograder.autograder):
+                check.check_command, autograder.autograder, serve.serve):
     main.add_command(command)
 
 
