@@ -69,8 +69,10 @@
       if (number !== asked) return; // a later preview is on its way
       if (data.mathml !== undefined) {
         preview.innerHTML = data.mathml; // rebuilt by the server from an allow-list of MathML
+        preview.classList.remove("stale");
         previewError.textContent = "";
       } else {
+        preview.classList.add("stale"); // the last preview that could be shown, dimmed
         previewError.textContent = data.error || "";
       }
     }
@@ -87,6 +89,8 @@
     });
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
+      window.clearTimeout(timer);
+      refresh(); // the preview shows what is checked
       const chosen = form.querySelector("input[name=gradient]:checked");
       const button = form.querySelector("button.check");
       verdict.dataset.outcome = "";

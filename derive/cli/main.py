@@ -16,6 +16,8 @@ Exit statuses, the same for every command:
     130  interrupted by Ctrl-C (SIGINT)
     143  stopped by SIGTERM (temporary files and folders are removed first)
 
+`serve` is the exception: Ctrl-C or SIGTERM is how a server ends, so once it has stopped it exits 0.
+
 Output files are written atomically, or not at all.
 """
 

@@ -30,7 +30,7 @@ from ..core.errors import DeriveError
 def serve(problems: tuple[Path, ...], host: str, port: int, workers: int, time_limit: float, memory_limit: int,
           log: Path | None, rate: float, trust_problem: bool):
     """Serve the practice page for PROBLEMS: a student picks a problem, types the gradient in LaTeX, sees it
-    rendered, and gets the verdict `derive verify` would give. Ctrl-C stops it."""
+    rendered, and gets the verdict `derive verify` would give. Ctrl-C or SIGTERM stops it (exit status 0)."""
     import os
 
     import uvicorn
@@ -49,13 +49,19 @@ def serve(problems: tuple[Path, ...], host: str, port: int, workers: int, time_l
     where = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
     click.echo(f"serving {len(practice)} problem{'s' * (len(practice) != 1)} at {where} "
                f"({workers} process{'es' * (workers != 1)}; Ctrl-C stops)", err=True)
-    if workers == 1:
-        from ..serve.app import create_app
+    from ..write.output import Terminated
 
-        uvicorn.run(create_app(settings, practice), **options)
-    else:  # each worker process imports the app by name and reads the settings from the environment
-        os.environ[VARIABLE] = settings.to_environment()
-        uvicorn.run("derive.serve.app:app_from_environment", factory=True, workers=workers, **options)
+    try:  # uvicorn stops on Ctrl-C and SIGTERM, finishing the requests under way: a server's normal end
+        if workers == 1:
+            from ..serve.app import create_app
+
+            uvicorn.run(create_app(settings, practice), **options)
+        else:  # each worker process imports the app by name and reads the settings from the environment
+            os.environ[VARIABLE] = settings.to_environment()
+            uvicorn.run("derive.serve.app:app_from_environment", factory=True, workers=workers, **options)
+    except (Terminated, KeyboardInterrupt):  # the signal uvicorn raises again once it has stopped
+        pass
+    click.echo("stopped serving", err=True)
 
 
 def _check_log(path: Path) -> None:
