@@ -1,5 +1,5 @@
 """The `derive` command line: `solve`, `check`, `trace`, `verify`, `grade`, `autograder`, `estimate`, `demo`,
-`--version`.
+`serve`, `--version`.
 
 Each command is a module of this package: it reads its input, calls the library, and writes through
 `derive.write.output`; the work lives in the library, imported inside the command, so `derive --help` and
@@ -16,6 +16,8 @@ Exit statuses, the same for every command:
     130  interrupted by Ctrl-C (SIGINT)
     143  stopped by SIGTERM (temporary files and folders are removed first)
 
+`serve` is the exception: Ctrl-C or SIGTERM is how a server ends, so once it has stopped it exits 0.
+
 Output files are written atomically, or not at all.
 """
 
@@ -29,7 +31,7 @@ import click
 
 from .. import __version__
 from ..core.errors import DeriveError
-from . import autograder, check, demo, estimate, grade, solve, trace, verify
+from . import autograder, check, demo, estimate, grade, serve, solve, trace, verify
 
 BAD_INPUT = 2
 INTERNAL_ERROR = 70  # EX_SOFTWARE of sysexits.h: not 1, which means "incorrect" or "the check failed"
@@ -81,7 +83,7 @@ def main():
 
 
 for command in (solve.solve, demo.demo, estimate.estimate, trace.trace_command, verify.verify, grade.grade,
-                check.check_command, autograder.autograder):
+                check.check_command, autograder.autograder, serve.serve):
     main.add_command(command)
 
 
