@@ -139,8 +139,7 @@ wrt: ["W^{(1)}", "W^{(2)}"]
     ("md", None, r"""
 `derive.Problem.from_yaml` reads it (every shape is checked as it is read), and `solve()` derives the gradient
 with respect to each weight matrix, sharing the steps they have in common. The solution displays itself like
-a derivation: the shapes, the derivation of each gradient with a shape check under every matrix product, and
-the numeric check of every entry."""),
+a derivation, with a line under every matrix product checking its shapes."""),
     ("code", "solution", r"""
 problem = derive.Problem.from_yaml("two_layer_batch.yaml")
 solution = problem.solve()
@@ -169,7 +168,8 @@ gradients = solution.evaluate(values)
 gradients["W^{(1)}"]"""),
     ("md", None, r"""
 To see that these numbers are right without trusting derive, compute central differences of the loss
-ourselves: nudge one entry of $W^{(1)}$ up and down by $h$ and evaluate the loss $L$ each time."""),
+ourselves: nudge each entry of a weight matrix up and down by $h$, evaluate the loss $L$ at both, and divide
+the difference by $2h$."""),
     ("code", "finite-difference", r"""
 def loss_at(values):
     return float(problem.network.evaluate("L", values))
@@ -192,7 +192,7 @@ for name in ("W^{(1)}", "W^{(2)}"):
 ### Perceptrons without a file
 
 `derive.builders.mlp` writes a multi-layer perceptron directly: here 3 inputs, a hidden layer of 4 tanh units,
-a sigmoid output with biases, and binary cross-entropy, on a batch of $n$ rows. `gradients` derives all its
+a sigmoid output, a bias in each layer, and binary cross-entropy, on a batch of $n$ rows. `gradients` derives all its
 weights and biases at once."""),
     ("code", None, r"""
 from derive.builders import mlp
