@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..core.errors import DeriveError
 
-FORMATS = (".tex", ".pdf", ".md", ".json")
+FORMATS = (".tex", ".pdf", ".md", ".html", ".json")
 
 
 def output_format(path: Path | None) -> str:

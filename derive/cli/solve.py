@@ -17,12 +17,12 @@ from .formats import output_format
 @click.option("--wrt", "wrt", multiple=True, metavar="NAME",
               help="Differentiate with respect to NAME (repeatable); default: the problem's 'wrt'.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file: .tex, .pdf (runs pdflatex), .md or .json. Default: .tex on standard output.")
+              help="Write to this file: .tex, .pdf (runs pdflatex), .md, .html (a web page) or .json. Default: .tex on standard output.")
 @click.option("--points", default=3, show_default=True, type=click.IntRange(1, 1000),
               help="Random points for the numeric check.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed for the check's random points.")
 @click.option("--method", default="central", show_default=True, help="The check's method (see 'derive check --help').")
-@click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf).")
+@click.option("--plot", is_flag=True, help="Add the check's step sweep plot to the document (.tex, .pdf, .html).")
 @click.option("--compare", is_flag=True, help="Add the table comparing every check method to the document.")
 @click.option("--exercise", is_flag=True,
               help="Write the exercise sheet instead: the network and the gradients asked for, no results (.tex, .pdf, .md).")
@@ -48,7 +48,7 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
         hint_level(hints)
         if not exercise:
             raise DeriveError("--hints is for the exercise sheet: add --exercise")
-    if exercise and fmt == ".json":
+    if exercise and fmt in (".json", ".html"):
         raise DeriveError(f"cannot write the exercise sheet '{output}': it must end in .tex, .pdf or .md")
     if not problem.is_file():
         raise DeriveError(f"no problem file '{problem}'")
@@ -65,6 +65,8 @@ def solve(problem: Path, wrt: tuple[str, ...], output: Path | None, points: int,
         content = solution.to_json()
     elif fmt == ".md":
         content = solution.markdown(description=loaded.description, check_extras=extras, first_equation=first)
+    elif fmt == ".html":
+        content = solution.html(description=loaded.description, check_extras=extras, first_equation=first)
     else:
         content = solution.document(description=loaded.description, check_extras=extras, first_equation=first)
     _emit(content, fmt, output)

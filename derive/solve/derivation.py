@@ -164,6 +164,15 @@ class Solution:
         part = self.part(check, description, check_extras)
         return render.render_document(render.DocumentData(self.title or "Gradients", [part], "md", first_equation))
 
+    def html(self, check: bool = True, description: str = "", check_extras: tuple = (),
+             first_equation: int = 1) -> str:
+        """The worked solution as one self-contained web page (HTML with MathML, styles and script inline);
+        the same words, numbering and check as `document`."""
+        from ..write.html import solution_page
+
+        part = self.part(check, description, check_extras)
+        return solution_page(render.DocumentData(self.title or "Gradients", [part], "html", first_equation))
+
     def to_json(self) -> str:
         """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""
         report = self.report
@@ -192,6 +201,15 @@ class Solution:
 
     def _repr_latex_(self) -> str:
         return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter's display: the worked solution as HTML with MathML (with the check if one was run: displaying
+        runs none), its equations as LaTeX, and a line of plain text."""
+        return _bundle(self.part(self._report is not None), self._repr_latex_(), repr(self), include, exclude)
+
+    def __repr__(self) -> str:
+        wrts = ", ".join(w.name for w in self.wrts)
+        return f"<Solution {self.title or 'Gradients'}: d{self.loss}/d({wrts})>"
 
 
 class Derivation:
@@ -304,11 +322,31 @@ class Derivation:
         """This gradient's worked solution as Markdown with `$$` mathematics."""
         return render.render_document(render.DocumentData(self.solution.title, [self.part(check)], "md"))
 
+    def html(self, check: bool = True) -> str:
+        """This gradient's worked solution as one self-contained web page."""
+        from ..write.html import solution_page
+
+        return solution_page(render.DocumentData(self.solution.title or "Gradient", [self.part(check)], "html"))
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter's display: this gradient's steps as HTML with MathML, as LaTeX, and as plain text."""
+        return _bundle(self.part(False), self._repr_latex_(), repr(self), include, exclude)
+
     def _repr_latex_(self) -> str:
         return "\\begin{align}" + render.render_aligned(self.part(False), "md") + "\\end{align}"
 
     def __repr__(self) -> str:
         return f"<Derivation d{self.loss}/d{self.wrt} = {sympy.sstr(self.result)}>"
+
+
+def _bundle(part: render.Part, latex: str, plain: str, include, exclude) -> dict:
+    """{"text/html", "text/latex", "text/plain"} for Jupyter, narrowed by `include` and `exclude`."""
+    from ..write.html import solution_fragment
+
+    bundle = {"text/html": lambda: solution_fragment(render.DocumentData(part.title, [part], "html")),
+              "text/latex": lambda: latex, "text/plain": lambda: plain}
+    return {kind: make() for kind, make in bundle.items()
+            if (include is None or kind in include) and (exclude is None or kind not in exclude)}
 
 
 @contextmanager

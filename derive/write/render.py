@@ -20,6 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..core.printing import DerivePrinter, partial
 from .markdown import portable
+from . import html_maths
 from .layout import fit_display
 from .resources import resource_dir
 from ..core import matrix_ops as mo
@@ -47,6 +48,8 @@ def environment() -> jinja2.Environment:
         _ENV.filters["tex"] = _escape_tex
         _ENV.filters["tex_inline"] = lambda text, context: context.m(text)
         _ENV.filters["portable_markdown"] = portable  # wraps every .md document (derive.write.markdown)
+        _ENV.filters["html_prose"] = html_maths.prose  # wraps a page's parts (derive.write.html_maths)
+        _ENV.filters["html_words"] = html_maths.words
     return _ENV
 
 
@@ -106,6 +109,7 @@ class Context:
         self.level = level
         self.layout = part.layout
         self.network = part.network
+        self.network_loss = part.loss
         self.printer = DerivePrinter(ranks(part.network), delta_names(derived or all_steps, part.network))
         self.steps = {step.key: step for step in all_steps}
         self.numbers: dict = {}
@@ -123,6 +127,28 @@ class Context:
         """An annotation beside an equation (`beside`, its maths). In LaTeX, `fit` sets its width when the
         display is complete (beside the equation, wrapped, or under it); Markdown keeps one line."""
         return rf"\text{{{self.small}{words}}}"
+
+    def aligned(self, rows: list[str]) -> str:
+        """The rows of a display as a page's table (`html_maths.aligned`)."""
+        return html_maths.aligned(rows)
+
+    def result_number(self, name: str) -> int | None:
+        """The number of the equation that states the gradient of the loss with respect to `name` (its final
+        form), or None: where a page's check links a gradient to its derivation."""
+        if name not in {s.name for s in self.network.all_symbols()}:
+            return None  # "direction": the check along a random direction tests every gradient at once
+        wrt = self.symbol(name)
+        for key in (("final", self.network_loss, wrt), ("gradient", self.network_loss, wrt),
+                    ("local", self.network_loss, wrt)):
+            if key in self.numbers:
+                return self.numbers[key]
+        return None
+
+    def sweep_svg(self, report) -> str:
+        """The step sweep plot as inline SVG, for a page."""
+        from .plots import sweep_image
+
+        return html_maths.inline_svg(sweep_image(report, ".svg").decode("utf-8"), "The step sweep plot")
 
     def fit(self, rows: str) -> str:
         """The rows of a display, fitted to the page in LaTeX (see `layout.fit_display`)."""
@@ -198,6 +224,8 @@ class Context:
 
     def text(self, words: str) -> str:
         """Plain words, with LaTeX's special characters escaped in `.tex`."""
+        if self.fmt == "html":
+            return html_maths.words(words)
         return words if self.fmt == "md" else _escape_tex(words)
 
     def symbol(self, name: str) -> Symbol:
