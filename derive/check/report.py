@@ -223,6 +223,14 @@ class CheckReport:
     def variables(self) -> list[str]:
         return list(dict.fromkeys(e.variable for e in self.entries))
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter's display: the per-gradient summary as HTML (names as MathML), as LaTeX, and as text."""
+        from .display import report_html, report_latex
+
+        bundle = {"text/html": report_html, "text/latex": report_latex, "text/plain": lambda r: r.summary()}
+        return {kind: make(self) for kind, make in bundle.items()
+                if (include is None or kind in include) and (exclude is None or kind not in exclude)}
+
     def summary(self, loss: str = "L", limit: int = 10) -> str:
         lines = [f"numeric check ({self.method}, {self.dtype}, {len(self.entries)} comparisons): {self.verdict.upper()}"]
         for name in self.variables():

@@ -27,7 +27,7 @@ ATTRIBUTES = frozenset("""display mathvariant stretchy fence form accent accentu
     rowspan open close separators align equalrows equalcolumns framespacing bevelled numalign denomalign
     mathcolor mathbackground encoding""".split())
 PREVIEW_SECONDS = 2.0  # clock time for converting one preview (a child process killed after it)
-PREVIEW_MEMORY = 512 << 20  # bytes of address space for that child
+PREVIEW_MEMORY = 2048 << 20  # bytes of address space for that child (as verify; a fork of a big process needs it)
 
 
 class UnsafeMathML(DeriveError):

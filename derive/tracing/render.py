@@ -133,6 +133,25 @@ def render_trace_page(trace: TraceData, methods=None, adjoints: bool = False) ->
     """The trace as one self-contained web page: the Markdown body of `trace_body.j2` as HTML with MathML,
     the computational graph as inline SVG (Graphviz), or, where `dot` is missing, a sentence saying so."""
     from ..write import html, html_maths
+    from .graph import dot_path
+
+    drawn = dot_path() is not None
+    body = trace_body_html(trace, methods, adjoints)
+    title = html_maths.words(trace.title or "Evaluation trace")
+    page = environment().get_template("trace.html.j2").render(page_title=title, page_heading=title, body=body,
+                                                              drawn=drawn)
+    return html.with_contents(page)
+
+
+def trace_body_latex(trace: TraceData, methods=None) -> str:
+    """The trace's tables and sentences as LaTeX without the preamble (`trace_body.j2`), for a notebook."""
+    methods = compare_methods(trace) if methods is None else methods
+    return environment().get_template("trace_body.j2").render(**_variables(trace, "tex", methods, None))
+
+
+def trace_body_html(trace: TraceData, methods=None, adjoints: bool = False) -> str:
+    """The body of the trace's page: `trace_body.j2` (its Markdown) as HTML with MathML, the graph inline."""
+    from ..write import html_maths
     from .graph import dot_path, graph_file
 
     methods = compare_methods(trace) if methods is None else methods
@@ -143,10 +162,7 @@ def render_trace_page(trace: TraceData, methods=None, adjoints: bool = False) ->
     if drawn:
         svg = html_maths.inline_svg(graph_file(trace, ".svg", adjoints).decode("utf-8"), "The computational graph")
         body = re.sub(rf'<p><img src="{GRAPH_PLACE}" alt="[^"]*" ?/?></p>', lambda _: f'<figure class="graph">{svg}</figure>', body)
-    title = html_maths.words(trace.title or "Evaluation trace")
-    page = environment().get_template("trace.html.j2").render(page_title=title, page_heading=title, body=body,
-                                                              drawn=drawn)
-    return html.with_contents(page)
+    return body
 
 
 def summary(trace: TraceData) -> str:

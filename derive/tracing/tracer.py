@@ -54,8 +54,16 @@ class Trace(TraceData):
 
         return graph_file(self, suffix, adjoints)
 
-    def _repr_markdown_(self) -> str:
-        return self.markdown()
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter's display: the tables (and the graph, where Graphviz is installed) as HTML with MathML, the
+        Markdown with its maths as LaTeX, and the one-line summary as text."""
+        from ..write.html import fragment
+        from .render import summary, trace_body_html, trace_body_latex
+
+        bundle = {"text/html": lambda: fragment(trace_body_html(self)), "text/markdown": self.markdown,
+                  "text/latex": lambda: trace_body_latex(self), "text/plain": lambda: summary(self)}
+        return {kind: make() for kind, make in bundle.items()
+                if (include is None or kind in include) and (exclude is None or kind not in exclude)}
 
 
 # -- the entry points -------------------------------------------------------------------------------------
