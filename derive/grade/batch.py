@@ -283,7 +283,7 @@ def _normalised(text: str) -> str:
 def _collect(files: list[Path], wrts: list[str]):
     students, tasks = {}, {}
     for path in files:
-        name = _unique(student_name(path.name), students)
+        name = unique_name(student_name(path.name), students)
         try:
             answers = split_answers(read_submission(path), wrts)
             students[name] = (answers, "")
@@ -295,12 +295,13 @@ def _collect(files: list[Path], wrts: list[str]):
     return students, tasks
 
 
-def _unique(name: str, taken) -> str:
-    """`name`, or `name (2)`, ... when two file names print alike (b'a\\xff' and b'a\xff')."""
+def unique_name(name: str, taken, form: str = "{name} ({number})") -> str:
+    """`name`, or `name (2)`, ... (in `form`) when it is already `taken` (two file names that print alike,
+    b'a\\xff' and b'a\xff'; two problem files of one stem)."""
     candidate, number = name, 1
     while candidate in taken:
         number += 1
-        candidate = f"{name} ({number})"
+        candidate = form.format(name=name, number=number)
     return candidate
 
 

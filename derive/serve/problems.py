@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.errors import DeriveError
 from ..core.printing import partial
+from ..grade.batch import unique_name
 from .mathml import safe_mathml
 from .statement import statement_html
 
@@ -35,21 +36,13 @@ def load_practice(paths: list[Path], trust: bool = False) -> dict[str, Practice]
     the file for the first that cannot be read or derived."""
     found: dict[str, Practice] = {}
     for path in paths:
-        key = _unique(_key(Path(path).stem), found)
+        key = unique_name(_key(Path(path).stem), found, "{name}-{number}")
         found[key] = _practice(Path(path), key, trust)
     return found
 
 
 def _key(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "problem"
-
-
-def _unique(key: str, taken) -> str:
-    candidate, number = key, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{key}-{number}"
-    return candidate
 
 
 def _practice(path: Path, key: str, trust: bool) -> Practice:
