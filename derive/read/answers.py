@@ -186,7 +186,7 @@ def _second_reading(text: str, symbols: dict, first):
     takes time that grows steeply with nesting: bounded by `SECOND_READING_LENGTH` and `SECOND_READING_DEPTH`)."""
     if is_matrix(first) or any(is_matrix(s) for s in symbols.values()) or _nested_power(text) or "'" in text:
         return None
-    if len(text) > SECOND_READING_LENGTH or _bracket_depth(text) > SECOND_READING_DEPTH:
+    if len(text) > SECOND_READING_LENGTH or bracket_depth(text) > SECOND_READING_DEPTH:
         return None  # latex2sympy2_extended's parser slows down sharply with nesting (45 brackets: the whole limit)
     if "/" not in text and not _BARE_CALL.search(text):
         return None
@@ -200,7 +200,7 @@ SECOND_READING_LENGTH = 300
 SECOND_READING_DEPTH = 6
 
 
-def _bracket_depth(text: str) -> int:
+def bracket_depth(text: str) -> int:
     r"""The deepest nesting of brackets and braces in the text (\left( counts as its bracket)."""
     depth = deepest = 0
     for ch in text:

@@ -27,6 +27,7 @@ ATTRIBUTES = frozenset("""display mathvariant stretchy fence form accent accentu
     rowspan open close separators align equalrows equalcolumns framespacing bevelled numalign denomalign
     mathcolor mathbackground encoding""".split())
 PREVIEW_SECONDS = 2.0  # clock time for converting one preview (a child process killed after it)
+PREVIEW_RECURSION = 1000  # Python frames for the converter in that child (deeper input: "nests too deeply")
 PREVIEW_MEMORY = 2048 << 20  # bytes of address space for that child (as verify; a fork of a big process needs it)
 
 
@@ -75,10 +76,17 @@ def _written(element, top: bool = False) -> str:
 def preview(text: str, display: bool = True) -> str:
     """A student's text as MathML (display or inline), converted in a child process killed after `PREVIEW_SECONDS` (the
     converter recurses and is not ours to bound); raises `DeriveError` with one line when it cannot be shown."""
+    import sys
+
     from ..grade.deadline import ChildCrashed, TimeLimitReached, limit_memory, within
-    from ..read.answers import clean
+    from ..read.answers import bracket_depth, clean
+    from ..read.matrix_tokens import MAX_DEPTH
+
+    if bracket_depth(text) > MAX_DEPTH:  # the reader refuses this nesting too; decided here, before converting
+        raise DeriveError("the maths nests too deeply to show")
 
     def work(report):
+        sys.setrecursionlimit(PREVIEW_RECURSION)  # the child's own bound, whatever the server process set
         try:
             return safe_mathml(clean(text), display=display)
         except UnsafeMathML as error:

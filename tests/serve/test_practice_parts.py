@@ -48,3 +48,25 @@ def test_the_allow_list_keeps_mathml_and_refuses_anything_else():
                    '<svg xmlns="http://www.w3.org/2000/svg"></svg>', "<math>unclosed"):
         with pytest.raises(UnsafeMathML):
             sanitized(markup)
+
+
+@pytest.mark.parametrize("text", ["{" * 60 + "x" + "}" * 60, r"\sqrt" * 1500 + "x", r"\frac" * 800 + "ab"])
+def test_deep_maths_is_refused_whatever_the_server_set_its_recursion_limit_to(text):
+    import sys
+
+    from derive.core.errors import DeriveError
+    from derive.serve.mathml import preview
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # as a library in the same process might have
+    try:
+        with pytest.raises(DeriveError, match="nests too deeply to show"):
+            preview(text)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def test_maths_nested_as_deep_as_the_reader_reads_is_shown():
+    from derive.serve.mathml import preview
+
+    assert preview("{" * 40 + "x" + "}" * 40).startswith("<math")
