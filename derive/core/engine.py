@@ -11,6 +11,7 @@ delta's rational form).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sympy import Add, Derivative, Dummy, Expr, Function, Mul, PolynomialError, Pow, S, Symbol, cancel, expand, factor, preorder_traversal
 
@@ -202,6 +203,10 @@ class GradientBuilder:
             return None  # not provably exact (cheaply): keep the substituted form
         if delta.simplified is not None:  # evaluated as the fused delta: (yhat - y) x has no 0 / 0 where yhat is 1
             self.gradient_of[wrt] = (result.xreplace({delta.symbol: delta.simplified}), key)
+            substitution = self.steps[key]
+            if isinstance(substitution, st.Substitution) and substitution.simplified is not None:
+                # the delta's step cancels the common factors, once: the substitution stays as substituted
+                self.steps[key] = replace(substitution, simplified=None)
         return self.steps.setdefault(("final", self.loss, wrt), st.Final(self.loss, wrt, result, (delta.key, key)))
 
     def delta(self, inside: Symbol, site: Expr) -> st.Delta:

@@ -23,8 +23,9 @@ from .rules import function_latex_names
 class DerivePrinter(LatexPrinter):
     """LaTeX for derive: `ranks` orders factors (higher rank = nearer the loss = printed first)."""
 
-    def __init__(self, ranks: dict[Symbol, int] | None = None, rename: dict[Symbol, Symbol] | None = None):
-        super().__init__({"order": "none", "mul_symbol": None})
+    def __init__(self, ranks: dict[Symbol, int] | None = None, rename: dict[Symbol, Symbol] | None = None,
+                 settings: dict | None = None):
+        super().__init__({"order": "none", "mul_symbol": None, **(settings or {})})  # settings: SymPy's
         self.ranks = ranks or {}
         self.rename = rename or {}
         self.function_names = function_latex_names()

@@ -174,28 +174,37 @@ class Solution:
         return solution_page(render.DocumentData(self.title or "Gradients", [part], "html", first_equation))
 
     def to_json(self) -> str:
-        """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report."""
+        """Per gradient: the variable, the result as LaTeX and as SymPy `srepr`, and the check report; with the
+        layout the results are written in ("layout"; in numerator layout a vector's or matrix's gradient, and
+        each delta, is the transpose of the denominator-layout one). The check's entries are the variable's own
+        entries (dL/dW[i, j]) in either layout."""
         report = self.report
+        names = render.delta_names(self.steps, self.network)
+        deltas = [s for s in self.steps if isinstance(s, st.Delta)]
+        swap = render.numerator_swap([s.symbol for s in deltas], names) if self.layout == "numerator" else None
+
+        def laid(expr):
+            return expr if swap is None else render.in_numerator_layout(expr, swap)
+
+        def tex(expr):
+            return print_latex(laid(expr), render.ranks(self.network), names)
+
         gradients = [
             {
                 "variable": d.wrt.name,
                 "variable_latex": print_latex(d.wrt),
-                "result_latex": d.result_latex(),
-                "result_srepr": sympy.srepr(d.result),
-                "compact_latex": print_latex(d.compact, render.ranks(self.network),
-                                             render.delta_names(self.steps, self.network)),
-                "expanded_srepr": sympy.srepr(d.expanded()),
+                "result_latex": tex(d.result),
+                "result_srepr": sympy.srepr(laid(d.result)),
+                "compact_latex": tex(d.compact),
+                "expanded_srepr": sympy.srepr(laid(d.expanded())),
                 "check": [e for e in report.to_dict()["entries"] if e["variable"] == d.wrt.name],
             }
             for d in self.derivations
         ]
-        names = render.delta_names(self.steps, self.network)
         deltas = [{"symbol_latex": print_latex(s.symbol, rename=names), "site_latex": print_latex(s.site),
-                   "value_latex": print_latex(s.value if s.chain is None else final_form(s),
-                                              render.ranks(self.network), names)}
-                  for s in self.steps if isinstance(s, st.Delta)]
+                   "value_latex": tex(s.value if s.chain is None else final_form(s))} for s in deltas]
         check = {key: value for key, value in report.to_dict().items() if key != "entries"}  # entries: per gradient
-        return json.dumps({"title": self.title, "loss": self.loss.name, "verdict": report.verdict,
+        return json.dumps({"title": self.title, "loss": self.loss.name, "layout": self.layout, "verdict": report.verdict,
                            "check_method": report.method, "check": check, "deltas": deltas, "gradients": gradients},
                           indent=2)
 

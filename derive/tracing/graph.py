@@ -48,9 +48,10 @@ def latex_number(value) -> str:
     return rf"{mantissa} \cdot 10^{{{exponent}}}" if exponent else mantissa
 
 
-def printer() -> DerivePrinter:
-    """The one printer, ordering factors as a trace reads: tangents and adjoints first, then v_{-1} before v_0."""
-    return _TracePrinter()
+def printer(settings: dict | None = None) -> DerivePrinter:
+    """The one printer, ordering factors as a trace reads: tangents and adjoints first, then v_{-1} before v_0;
+    `settings` are SymPy's LaTeX printer's (`long_frac_ratio`)."""
+    return _TracePrinter(settings=settings)
 
 
 class _TracePrinter(DerivePrinter):

@@ -18,6 +18,7 @@ from ..write.render import Context, environment
 from .data import TraceData, dotted
 from .methods import compare_methods, exact_digits
 
+LONG_NUMERATOR = 16  # words of a fraction's numerator per word of its denominator before the narrative splits it
 PASSES_PER_TABLE = 4  # forward-mode passes side by side in one table, so that it fits the page
 
 
@@ -62,10 +63,12 @@ class TraceContext:
     def breakable(self, expr) -> str:
         """`expr` for the narrative, its brackets plain rather than \\left( ... \\right), so that a long
         definition can break at a + inside them at the end of a line (the entries are scalars: plain brackets
-        are tall enough)."""
+        are tall enough); a fraction with a numerator too long for a line is split off (\\frac{\\lambda}{2} (...),
+        not \\frac{\\lambda (...)}{2}, which cannot break)."""
         if self.fmt != "tex":
             return self.math(expr)
-        return re.sub(r"\\(?:left|right)(?=[()\[\]])", "", self.math(expr))
+        split = printer({"long_frac_ratio": LONG_NUMERATOR}).doprint(expr)
+        return re.sub(r"\\(?:left|right)(?=[()\[\]])", "", split)
 
     def expansion_words(self) -> str:
         """n = 2, X is 2×3, y is 2×1, W is 3×1 (as maths): the sizes a matrix problem was expanded at."""

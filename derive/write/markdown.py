@@ -9,6 +9,7 @@ part that every one of these readers understands alike:
   table cell. So braces are `\\lbrace`/`\\rbrace`, spaces `\\ `, bars `\\vert`/`\\Vert`, a `_` after a bracket is
   followed by a space (`]_ {n}`: no emphasis can open there), `*` is `\\ast`, `<`/`>` are `\\lt`/`\\gt`. A row
   break `\\\\` always ends its line, the one form GitHub hands on whole.
+- GitHub takes a `$` inside maths for a delimiter: maths inside `\\text{...}` (`$Y$`) leaves the text.
 - pandoc's TeX reader (texmath, for `--mathml`) knows `\\nonumber` but not `\\notag`, nor `\\thinspace`.
 - A display is a paragraph of its own (a blank line either side), as GitHub expects it.
 
@@ -30,6 +31,7 @@ _TOKEN = re.compile(r"\\\\|\\[a-zA-Z]+|\\.|[|*<>~_]|\]\(|\n", re.S)
 def portable_tex(tex: str, display: bool = True) -> str:
     """`tex` spelled so that GitHub's Markdown pass, KaTeX, MathJax and texmath all read the same maths; a row
     break ends its line unless `display` is false (maths in a table row stays on its line)."""
+    tex = _maths_out_of_text(tex)
     out: list[str] = []
     position = 0
     for match in _TOKEN.finditer(tex):
@@ -40,6 +42,25 @@ def portable_tex(tex: str, display: bool = True) -> str:
         position = match.end()
     out.append(tex[position:])
     return "".join(out)
+
+
+def _maths_out_of_text(tex: str) -> str:
+    """`\\text{rows of $Y$ sum}` as `\\text{rows of }Y\\text{ sum}`: GitHub takes a `$` inside maths for a
+    delimiter (its page asks for `\\$` there), so maths inside text leaves the text instead."""
+    out, position = [], 0
+    for match in re.finditer(r"\\text\{", tex):
+        if match.start() < position:
+            continue
+        depth, j = 1, match.end()
+        while j < len(tex) and depth:
+            depth += {"{": 1, "}": -1}.get(tex[j], 0) if tex[j - 1] != "\\" else 0
+            j += 1
+        inner = tex[match.end():j - 1]
+        out.append(tex[position:match.start()])
+        out.append("\\text{" + re.sub(r"(?<!\\)\$([^$]+)(?<!\\)\$", lambda m: "}" + m.group(1) + "\\text{", inner) + "}")
+        position = j
+    out.append(tex[position:])
+    return "".join(out).replace("\\text{}", "")
 
 
 def _respelled(token: str, previous: str, following: str, display: bool) -> str:

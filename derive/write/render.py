@@ -425,19 +425,10 @@ def numerator_steps(sections: list, general: list, rename: dict, network) -> tup
         if isinstance(g, st.Recursion):
             deltas |= {s for s in g.result.free_symbols | g.lhs.free_symbols if isinstance(s, MatrixSymbol)
                        and s.name.startswith("Delta") and s not in network_symbols}
-    swap = {d: Transpose(mo.MatrixSymbol(d.name, d.shape[1], d.shape[0])) for d in deltas if mo.is_matrix(d)}
-    for d, t in swap.items():
-        if d in rename:
-            rename[t.arg] = mo.MatrixSymbol(rename[d].name, *t.arg.shape)
+    swap = numerator_swap(deltas, rename)
 
     def laid(expr):
-        if expr is None:
-            return None
-        expr = expr.xreplace(swap)
-        placeholders = {e: Transpose(NumeratorGradientOf(*e.args)) for e in expr.atoms(mo.GradientOf)
-                        if type(e) is mo.GradientOf and mo.is_matrix(e)}
-        expr = expr.xreplace(placeholders)
-        return tidy(_pushed_transpose(expr, set(swap.values()) | set(placeholders.values())))
+        return in_numerator_layout(expr, swap)
 
     def step(s):
         if isinstance(s, st.Pullback) or (isinstance(s, st.Delta) and s.chain is not None):
@@ -447,6 +438,28 @@ def numerator_steps(sections: list, general: list, rename: dict, network) -> tup
         return s
 
     return [(wrt, [step(s) for s in steps]) for wrt, steps in sections], [step(g) for g in general]
+
+
+def numerator_swap(deltas, rename: dict) -> dict:
+    """{Delta: D^T} for the matrix deltas, D the delta in numerator layout (the transposed shape); `rename`
+    (the printer's names of the deltas) gains D's name, the same as Delta's."""
+    swap = {d: Transpose(mo.MatrixSymbol(d.name, d.shape[1], d.shape[0])) for d in deltas if mo.is_matrix(d)}
+    for d, t in swap.items():
+        if d in rename:
+            rename[t.arg] = mo.MatrixSymbol(rename[d].name, *t.arg.shape)
+    return swap
+
+
+def in_numerator_layout(expr, swap: dict):
+    """A denominator-layout gradient `expr` as numerator layout writes it: its transpose, in the
+    numerator-layout deltas of `swap` (see `numerator_swap`) and dL/dV; a scalar is unchanged (None stays None)."""
+    if expr is None:
+        return None
+    expr = expr.xreplace(swap)
+    placeholders = {e: Transpose(NumeratorGradientOf(*e.args)) for e in expr.atoms(mo.GradientOf)
+                    if type(e) is mo.GradientOf and mo.is_matrix(e)}
+    expr = expr.xreplace(placeholders)
+    return tidy(_pushed_transpose(expr, set(swap.values()) | set(placeholders.values())))
 
 
 def _pushed_transpose(x, gradients):

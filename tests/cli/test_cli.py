@@ -15,10 +15,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy
 
 import derive
+from derive.check.evaluation import evaluate_in
 from bad_problems import BAD_PROBLEMS
 from cli_helpers import assert_bad_input, assert_no_traceback, part_files, run_cli, write_problem  # noqa: F401
 from conftest import require_pdflatex
@@ -75,6 +77,50 @@ def test_solve_writes_json(tmp_path):
     result_expr = sympy.parse_expr(data["gradients"][0]["result_srepr"], local_dict=vars(sympy))
     x, y, w, yhat = (sympy.Symbol(n, real=True) for n in ("x", "y", "w", "yhat"))
     assert sympy.expand(result_expr - (yhat - y) * yhat * (1 - yhat) * x) == 0
+
+
+def _parsed(srepr: str):
+    from derive.core import matrix_nodes
+
+    return eval(srepr, {**vars(sympy), "Str": sympy.core.symbol.Str, **vars(matrix_nodes)})  # our own srepr
+
+
+@pytest.mark.parametrize("how", ["option", "problem file"])
+def test_solve_json_states_its_layout_and_gives_numerator_results_transposed(tmp_path, how):
+    """The JSON says which layout its results are in; in numerator layout each matrix gradient is the
+    transpose of the denominator-layout one (dL/dW^(1) = Delta^(1) X, of W^(1)T's shape), checked in numbers."""
+    example = EXAMPLES / "two_layer_batch.yaml"
+    if how == "option":
+        numerator = run_cli(tmp_path, "solve", example, "--layout", "numerator", "-o", "num.json")
+    else:
+        (tmp_path / "num.yaml").write_text(example.read_text(encoding="utf-8") + "layout: numerator\n", encoding="utf-8")
+        numerator = run_cli(tmp_path, "solve", "num.yaml", "-o", "num.json")
+    denominator = run_cli(tmp_path, "solve", example, "--layout", "denominator", "-o", "den.json")
+    assert numerator.returncode == 0 and denominator.returncode == 0, numerator.stderr + denominator.stderr
+    num, den = (json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8")) for name in ("num", "den"))
+    assert (num["layout"], den["layout"]) == ("numerator", "denominator")
+    compact = {g["variable"]: (g["compact_latex"], h["compact_latex"]) for g, h in zip(num["gradients"], den["gradients"])}
+    assert compact == {"W^{(1)}": (r"\Delta^{(1)} X", r"X^T \Delta^{(1)}"), "W^{(2)}": (r"\Delta^{(2)} H", r"H^T \Delta^{(2)}")}
+    assert "W^{(2)} \\Delta^{(2)}" in num["deltas"][1]["value_latex"]  # Delta^(1) in the numerator-layout Delta^(2)
+    network = derive.Problem.from_yaml(example).network
+    rng = np.random.default_rng(3)
+    values = {"X": rng.normal(size=(5, 3)), "y": rng.normal(size=(5, 1)), "W^{(1)}": rng.normal(size=(3, 4)),
+              "W^{(2)}": rng.normal(size=(4, 1))}
+    for g, h in zip(num["gradients"], den["gradients"]):
+        laid, plain = _parsed(g["expanded_srepr"]), _parsed(h["expanded_srepr"])
+        assert laid.shape == plain.shape[::-1] == values[g["variable"]].shape[::-1]
+        got, expected = evaluate_in(network, [laid, plain], values)
+        np.testing.assert_allclose(got, expected.T, rtol=1e-12)
+        assert sympy.srepr(_parsed(h["result_srepr"])) == h["result_srepr"]
+
+
+def test_solve_json_of_scalars_is_the_same_in_both_layouts(tmp_path):
+    runs = [run_cli(tmp_path, "solve", SCALAR, "--layout", layout, "-o", f"{layout}.json")
+            for layout in ("numerator", "denominator")]
+    assert all(r.returncode == 0 for r in runs)
+    num, den = (json.loads((tmp_path / f"{layout}.json").read_text()) for layout in ("numerator", "denominator"))
+    assert num.pop("layout") == "numerator" and den.pop("layout") == "denominator"
+    assert num["gradients"][0]["result_srepr"] == den["gradients"][0]["result_srepr"]
 
 
 def test_solve_writes_pdf(tmp_path):

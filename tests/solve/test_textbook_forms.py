@@ -76,6 +76,40 @@ def test_a_sigmoid_unit_with_binary_cross_entropy_fuses_to_yhat_minus_y():
     assert "cancelling common factors" in solution.document(False)
 
 
+SCALAR_BCE = """
+symbols: [x, y, w, b]
+definitions:
+  - \\hat{y} = \\sigma(w x + b)
+  - L = -(y \\log \\hat{y} + (1 - y) \\log(1 - \\hat{y}))
+loss: L
+wrt: [w, b]
+"""
+
+
+def test_a_scalar_sigmoid_unit_with_binary_cross_entropy_cancels_once_in_its_delta():
+    """The fusion yhat - y is stated once, in the delta's step with its reason; dL/dw and dL/db are substituted,
+    then reduce to Delta x and Delta (issue 15, "no restating"). Both against sympy.diff of the expanded loss."""
+    solution = problem(SCALAR_BCE).solve()
+    network = solution.network
+    yhat, y, x = (network.symbol(n) for n in ("yhat", "y", "x"))
+    (delta,) = deltas(solution)
+    assert delta.simplified == yhat - y
+    assert not [s for s in solution.steps if isinstance(s, st.Substitution) and s.simplified is not None]
+    text = solution.document(False)
+    assert text.count("cancelling common factors") == 1
+    assert r"\frac{\partial L}{\partial w} &= \Delta x" in text and r"\frac{\partial L}{\partial b} &= \Delta" in text
+    loss = network.expand(solution.loss)
+    for name, textbook in (("w", (yhat - y) * x), ("b", yhat - y)):
+        wrt = network.symbol(name)
+        assert solution.derivation(name).result == textbook
+        truth = sympy.diff(loss, wrt)
+        derived = network.expand(solution.derivation(name).result)
+        point = {network.symbol("x"): sympy.Rational(3, 7), y: sympy.Rational(1, 3),
+                 network.symbol("w"): sympy.Rational(-5, 4), network.symbol("b"): sympy.Rational(2, 9)}
+        assert abs(float((derived - truth).subs(point).evalf(30))) < 1e-25
+        assert sympy.simplify((derived - truth).rewrite(sympy.exp)) == 0
+
+
 def test_a_delta_that_only_renames_a_name_is_not_stated():
     """L = e^{-ywx}: dL/dw = -L x y; Delta = L and -Delta x y would restate it."""
     solution = problem("symbols: [x, y, w]\ndefinitions:\n  - L = e^{-y w x}\nloss: L\nwrt: [w]\n").solve()

@@ -1,23 +1,24 @@
 """Clean pages: every document derive writes (solve with and without the check's plot and comparison, demo,
-demo --all, trace, estimate) for every example and a few larger problems compiles without an Overfull or
-Underfull box and without an equation tag pushed onto a line of its own."""
+demo --all, trace, estimate, the check's standalone plot) for every example and a few larger problems compiles
+without an Overfull or Underfull box and without an equation tag pushed onto a line of its own."""
 
 from __future__ import annotations
 
 import pytest
 
 from conftest import require_pdflatex
-from documents_of_every_kind import build, kinds
+from documents_of_every_kind import build, kinds, pictures
 from page_audit import page_flaws
 
-KINDS = kinds()
+KINDS = kinds() + pictures()
 
 
 def test_every_kind_and_example_is_audited():
     ids = {name for name, _, _ in KINDS}
     assert {"demo", "demo-all", "estimate-router", "estimate-router_mlp", "trace-two_layer_vector",
-            "solve-plot-compare-mlp_softmax", "solve-mlp3", "solve-ridge"} <= ids
-    assert len(ids) >= 35
+            "solve-plot-compare-mlp_softmax", "solve-mlp3", "solve-ridge", "trace-mlp_decay",
+            "check-plot-one_layer_scalar", "check-plot-mlp_softmax"} <= ids
+    assert len(ids) >= 45
 
 
 def test_the_audit_sees_an_overfull_box_and_a_tag_alone():

@@ -56,6 +56,16 @@ def test_vector_golden_states_the_general_form():
         assert rf"\frac{{\partial L}}{{\partial w_{{{i}}}}} &=" not in text
 
 
+def test_family_heading_prints_its_name_as_maths_in_every_format():
+    """A family's heading names w_i as the single gradients' headings name w: in maths, in every format."""
+    solution = derive.Problem.from_yaml(ROOT / "examples" / "one_layer_vector.yaml").solve()
+    assert "## Gradient with respect to $w_{i}$\n" in solution.markdown(check=False)
+    assert r"\section*{Gradient with respect to \(w_{i}\)}" in solution.document(check=False)
+    html = solution.html(check=False)
+    assert re.search(r"<h2[^>]*>Gradient with respect to <math [^>]*alttext=\"w_\{i\}\"", html)
+    assert "Gradient with respect to w_i" not in html + solution.markdown(check=False)
+
+
 def test_matrix_goldens_are_index_free_with_shapes():
     """The seed-003 sections the article left empty, in matrix form, as a reader checks them by hand."""
     batch = (GOLDEN / "one_layer_batch.tex").read_text(encoding="utf-8")

@@ -221,6 +221,8 @@ def test_displays_are_paragraphs_of_their_own():
     (r"[X]_{n \times 3} \hat{y}_{1}", r"[X]_ {n \times 3} \hat{y}_ {1}"),
     (r"w_{1} x_1", r"w_{1} x_1"),
     (r"a^* < b", r"a^\ast \lt b"),
+    (r"a && \text{since each row of $Y$ sums to 1}", r"a && \text{since each row of }Y\text{ sums to 1}"),
+    (r"\text{$x$ and $y$}", r"x\text{ and }y"),
 ])
 def test_portable_spelling(tex, portable_form):
     assert portable_tex(tex) == portable_form
@@ -233,3 +235,78 @@ def test_spans_skip_code_and_escaped_dollars():
 
 def test_portable_puts_a_display_in_its_own_paragraph():
     assert portable("defined by\n$$a = b$$\nwhere $c$.") == "defined by\n\n$$\na = b\n$$\n\nwhere $c$."
+
+
+# -- GitHub's documented rules ---------------------------------------------------------------------------------
+GITHUB_MATHS_DOC = ("https://docs.github.com/en/get-started/writing-on-github/working-with-advanced-formatting/"
+                    "writing-mathematical-expressions")
+
+
+def github_violations(text: str) -> list[str]:
+    """What in the Markdown `text` breaks the rules of GitHub's "Writing mathematical expressions" page
+    (GITHUB_MATHS_DOC), one line each:
+
+    - inline maths is `$...$` (or $`...`$); a block "starts a new line" and is delimited by `$$` (or is a
+      ```math fenced block): so a display's `$$` opens at the start of a line and closes at the end of one;
+    - "to display a dollar sign as a character in the same line as a mathematical expression, you need to
+      escape the non-delimiter $": inside maths as `\\$`, outside maths on such a line in `<span>$</span>`.
+
+    And two rules the page leaves to the Markdown it extends, which every reader derive targets shares: the
+    opening `$` of inline maths is not followed by a space nor the closing one preceded by one (`$ x $` is not
+    maths, so its dollars are stray ones beside maths), and no maths span holds a blank line (it would end the
+    paragraph)."""
+    found = []
+    spans = maths_spans(text)
+    inside = [False] * len(text)
+    for start, end, display in spans:
+        inside[start:end] = [True] * (end - start)
+        body = text[start + (2 if display else 1):end - (2 if display else 1)]
+        where = text[start:start + 40].replace("\n", " ")
+        if display:
+            if start > 0 and text[start - 1] != "\n":
+                found.append(f"a display's $$ does not start a line: {where!r}")
+            if text[end:end + 1] not in ("", "\n"):
+                found.append(f"a display's closing $$ does not end a line: {text[end - 20:end + 20]!r}")
+        if "\n\n" in body or "\n \n" in body:
+            found.append(f"a blank line inside maths: {where!r}")
+        if re.search(r"(?<!\\)\$", body):
+            found.append(f"an unescaped $ inside maths: {where!r}")
+    line_start, fenced = 0, False
+    for line in text.split("\n"):
+        fenced ^= line.lstrip().startswith("```")
+        if not fenced and any(inside[line_start:line_start + len(line)]):
+            outside = "".join(" " if inside[line_start + k] else c for k, c in enumerate(line))
+            outside = re.sub(r"<span>\$</span>", "", re.sub(r"(`+).*?\1", "", outside))  # code is no text
+            if "$" in outside:
+                found.append(f"a dollar sign beside maths, not in <span>$</span>: {line[:60]!r}")
+        line_start += len(line) + 1
+    return found
+
+
+@pytest.mark.parametrize("name", document_names())
+def test_every_example_follows_githubs_rules_for_maths(name):
+    """Every example's Markdown (each kind: solution, derivation, exercise, demo, trace, estimate) against the
+    rules of GitHub's "Writing mathematical expressions" (see `github_violations`; GitHub itself cannot be
+    reached from the test machine, its documented rules can)."""
+    violations = github_violations(documents()[name])
+    assert not violations, "\n".join(violations[:10])
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("where\n$$a = b$$ and more", "does not end a line"),
+    ("where $$\na\n$$\n", "does not start a line"),
+    ("so $x$ costs <b>$</b>5", "dollar sign beside maths"),
+    ("so\n$$\na \\text{ costs $5}\n$$\n", "unescaped $"),
+    ("so $x $ is $y$", "dollar sign beside maths"),
+])
+def test_the_github_checker_refuses_what_the_page_forbids(text, problem):
+    assert any(problem in v for v in github_violations(text)), github_violations(text)
+
+
+def test_the_github_checker_accepts_the_pages_own_examples():
+    page = ("This sentence uses `$` delimiters to show math inline: $\\sqrt{3x-1}+(1+x)^2$\n\n"
+            "**The Cauchy-Schwarz Inequality**\n$$\\left( \\sum_{k=1}^n a_k b_k \\right)^2 \\leq \\left( "
+            "\\sum_{k=1}^n a_k^2 \\right) \\left( \\sum_{k=1}^n b_k^2 \\right)$$\n\n"
+            "This expression uses `\\$` to display a dollar sign: $\\sqrt{\\$4}$\n\n"
+            "To split <span>$</span>100 in half, we calculate $100/2$\n")
+    assert github_violations(page) == []
