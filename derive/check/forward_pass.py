@@ -64,7 +64,7 @@ class Program:
         self.sigmoid_of: dict = {}  # argument -> sigmoid output symbol
         self.stable: dict = {}  # (kind, output symbol) -> the symbol standing for the stable form
         self.forms: dict = {}  # that symbol -> StableForm
-        self._memo: dict = {}
+        self._memo: dict = {}  # id(node) -> (node, its rewriting)
         self.rewritten: dict = {}
         for symbol, rhs in self.original.items():
             rhs = self.rewrite(rhs)
@@ -104,26 +104,29 @@ class Program:
         """`expr` with the stable forms put in (memoised: shared subexpressions are rewritten once)."""
         if not isinstance(expr, sympy.Basic):
             return expr
+        # memoised by identity (each node kept alive beside its rewriting, so that no id is reused): an equal
+        # expression of another solve of the same network would otherwise be compared node by node at every
+        # level, which costs the depth squared
         memo = self._memo
         stack = [expr]
         while stack:  # post-order without recursion: deep networks nest hundreds of levels
             node = stack[-1]
-            if node in memo:
+            if id(node) in memo:
                 stack.pop()
                 continue
             if node.is_Atom or isinstance(node, (MatrixSymbol, OneMatrix)) or not node.args:
-                memo[node] = node
+                memo[id(node)] = (node, node)
                 stack.pop()
                 continue
-            pending = [a for a in node.args if a not in memo]
+            pending = [a for a in node.args if id(a) not in memo]
             if pending:
                 stack.extend(pending)
                 continue
             stack.pop()
-            args = tuple(memo[a] for a in node.args)
+            args = tuple(memo[id(a)][1] for a in node.args)
             rebuilt = node if all(a is b for a, b in zip(args, node.args)) else _rebuilt(node, args)
-            memo[node] = self._stable_node(rebuilt)
-        return memo[expr]
+            memo[id(node)] = (node, self._stable_node(rebuilt))
+        return memo[id(expr)][1]
 
     def _stable_node(self, node):
         if isinstance(node, MatAdd):  # before Add: SymPy's MatAdd is an Add
@@ -207,10 +210,10 @@ class Program:
 
     def steps(self, exprs: Sequence) -> list:
         """(symbol, rewritten right-hand side or StableForm) for every definition `exprs` need, in order."""
-        key = tuple(exprs)
+        key = tuple(map(id, exprs))  # by identity, the expressions kept alive beside (as in `rewrite`)
         if key not in self._steps:
-            self._steps[key] = self._needed_steps(exprs)
-        return self._steps[key]
+            self._steps[key] = (tuple(exprs), self._needed_steps(exprs))
+        return self._steps[key][1]
 
     def _needed_steps(self, exprs: Sequence) -> list:
         todo = _symbols_in(*exprs)
