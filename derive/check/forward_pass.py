@@ -35,6 +35,7 @@ from .stable_forms import STABLE_FORMS, StableForm, _activation
 from .tape import Tape, _symbols_in
 
 
+_MEMO_LIMIT = 1 << 18  # rewritten nodes a program remembers
 _PROGRAMS: dict = {}  # the programs made last, by (definitions, leaves): a check or an evaluation reuses them
 
 
@@ -109,6 +110,8 @@ class Program:
         # expression of another solve of the same network would otherwise be compared node by node at every
         # level, which costs the depth squared
         memo = self._memo
+        if len(memo) > _MEMO_LIMIT:  # each solve of the network brings new objects: forget the old ones
+            memo.clear()
         stack = [expr]
         while stack:  # post-order without recursion: deep networks nest hundreds of levels
             node = stack[-1]
@@ -244,6 +247,8 @@ class Program:
         """(symbol, rewritten right-hand side or StableForm) for every definition `exprs` need, in order."""
         key = tuple(map(id, exprs))  # by identity, the expressions kept alive beside (as in `rewrite`)
         if key not in self._steps:
+            if len(self._steps) > 256:
+                self._steps.clear()
             self._steps[key] = (tuple(exprs), self._needed_steps(exprs))
         return self._steps[key][1]
 
