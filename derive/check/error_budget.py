@@ -236,10 +236,16 @@ def judge(q: Quotients, analytic, prec: Precision, reference=None, climb: bool =
     truncation = np.full(q.size, np.nan)
     resolution = prec.bands[1][0] * np.abs(numeric)
     need = ~(np.abs(a - numeric) <= (rough + derived) / 2) | (climb & (rough + derived > resolution))
-    truncation[need] = _truncation_at(q, 0, items[need], smooth, top)
-    weak = need & (rough + truncation + derived > resolution)
+    # where round-off alone exceeds the band at the given step (a gradient vanishing with depth), the budget
+    # falls up the ladder: it is searched from the top down, without a truncation estimate at the bottom first
+    dominated = need & climb & smooth & (top >= 3) & (rough + derived > resolution)
+    first = need & ~dominated
+    truncation[first] = _truncation_at(q, 0, items[first], smooth, top)
+    weak = first & (rough + truncation + derived > resolution)
     if climb and smooth and weak.any():
         _climb(q, items[weak], noise, derived, top, rung, rough, truncation)
+    if dominated.any():
+        _descend(q, items[dominated], noise, derived, top, rung, rough, truncation, smooth)
     numeric, steps = numeric.copy(), q.step(0)
     for j in np.unique(rung[rung > 0]):
         numeric[rung == j], steps[rung == j] = q.at(int(j), items[rung == j]), q.step(int(j))[rung == j]
@@ -350,6 +356,31 @@ def _truncation_at(q: Quotients, rung: int, items, smooth: bool, top: int) -> np
         if unknown.any():
             t[unknown] = np.abs(q.at(-1, items[unknown]) - d[unknown]) / (1 - 2.0 ** -p)
     return TRUNCATION_SAFETY * np.where(np.isfinite(t), t, np.inf)
+
+
+def _descend(q: Quotients, items, noise, derived, top, rung, rough, truncation, smooth: bool = True) -> None:
+    """Down the ladder from its highest rung with a truncation estimate (top - 2) while the budget falls: each
+    item keeps the rung with its smallest budget (in place), rung 0 included. For items whose round-off
+    dominates at the given step the smallest budget lies high, and this path to it evaluates the fewest rungs
+    (`_climb`, upwards, evaluates every rung below it)."""
+    items = np.asarray(items)
+    rough_0 = rough[items].copy()
+    best = np.full(len(items), np.inf)
+    active = items
+    for j in range(top - 2, -1, -1):  # rung j's truncation uses rungs j + 1 and j + 2
+        where = np.searchsorted(items, active)
+        if j:
+            r, t = _round_off_at(q, j, active, noise), _truncation_at(q, j, active, True, top)
+        else:
+            r, t = rough_0[where], _truncation_at(q, 0, active, smooth, top)
+        budget = r + t + derived[active]
+        better = budget < best[where]
+        chosen = active[better]
+        rung[chosen], rough[chosen], truncation[chosen] = j, r[better], t[better]
+        best[where[better]] = budget[better]
+        active = chosen
+        if not active.size:
+            break
 
 
 def _climb(q: Quotients, items, noise, derived, top, rung, rough, truncation) -> None:

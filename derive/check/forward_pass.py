@@ -12,7 +12,8 @@ Stable forms, the same in every expression: where a definition is a sigmoid s = 
 complement sigma(-u) beside s, and `1 - s` anywhere is that complement (so that in a gradient written
 (1 - y) / (1 - s) * s (1 - s) the same float cancels); log s is -softplus(-u) and log(1 - s) is -softplus(u);
 sigma'(u) is s sigma(-u); log of a softmax output is the shifted log-softmax of its argument; 1 - t^2 for a
-tanh output t is sech^2 of its argument. A sigmoid written inline gets the same forms (`numeric.stable`).
+tanh output t is sech^2 of its argument; s - y (binary cross-entropy's fused delta, y a target) is
+s (1 - y) - sigma(-u) y. A sigmoid written inline gets the same forms (`numeric.stable`).
 
 Here: the `Program` (its definitions, their rewriting into the stable forms, the steps an expression needs,
 the matrix evaluation); the stable forms themselves are in `stable_forms`, the scalar tape in `tape`, the
@@ -34,6 +35,7 @@ from .stable_forms import STABLE_FORMS, StableForm, _activation
 from .tape import Tape, _symbols_in
 
 
+_MEMO_LIMIT = 1 << 18  # rewritten nodes a program remembers
 _PROGRAMS: dict = {}  # the programs made last, by (definitions, leaves): a check or an evaluation reuses them
 
 
@@ -64,7 +66,7 @@ class Program:
         self.sigmoid_of: dict = {}  # argument -> sigmoid output symbol
         self.stable: dict = {}  # (kind, output symbol) -> the symbol standing for the stable form
         self.forms: dict = {}  # that symbol -> StableForm
-        self._memo: dict = {}
+        self._memo: dict = {}  # id(node) -> (node, its rewriting)
         self.rewritten: dict = {}
         for symbol, rhs in self.original.items():
             rhs = self.rewrite(rhs)
@@ -104,26 +106,31 @@ class Program:
         """`expr` with the stable forms put in (memoised: shared subexpressions are rewritten once)."""
         if not isinstance(expr, sympy.Basic):
             return expr
+        # memoised by identity (each node kept alive beside its rewriting, so that no id is reused): an equal
+        # expression of another solve of the same network would otherwise be compared node by node at every
+        # level, which costs the depth squared
         memo = self._memo
+        if len(memo) > _MEMO_LIMIT:  # each solve of the network brings new objects: forget the old ones
+            memo.clear()
         stack = [expr]
         while stack:  # post-order without recursion: deep networks nest hundreds of levels
             node = stack[-1]
-            if node in memo:
+            if id(node) in memo:
                 stack.pop()
                 continue
             if node.is_Atom or isinstance(node, (MatrixSymbol, OneMatrix)) or not node.args:
-                memo[node] = node
+                memo[id(node)] = (node, node)
                 stack.pop()
                 continue
-            pending = [a for a in node.args if a not in memo]
+            pending = [a for a in node.args if id(a) not in memo]
             if pending:
                 stack.extend(pending)
                 continue
             stack.pop()
-            args = tuple(memo[a] for a in node.args)
+            args = tuple(memo[id(a)][1] for a in node.args)
             rebuilt = node if all(a is b for a, b in zip(args, node.args)) else _rebuilt(node, args)
-            memo[node] = self._stable_node(rebuilt)
-        return memo[expr]
+            memo[id(node)] = (node, self._stable_node(rebuilt))
+        return memo[id(expr)][1]
 
     def _stable_node(self, node):
         if isinstance(node, MatAdd):  # before Add: SymPy's MatAdd is an Add
@@ -150,9 +157,28 @@ class Program:
             return -softplus(-inside.args[0])
         return node
 
+    def _fused_delta(self, args, split, is_target):
+        """(k, s, y, the other terms) when the terms `args` hold k s and -k y, s a named sigmoid output and y
+        a target (`is_target`), else None; `split` gives a term's (coefficient, rest)."""
+        parts = [split(t) for t in args]
+        for i, (k, s) in enumerate(parts):
+            if self._named(s, "sigmoid") is None:
+                continue
+            for j, (c, y) in enumerate(parts):
+                if j != i and c == -k and is_target(y) and getattr(y, "shape", None) == getattr(s, "shape", None):
+                    return k, s, y, [t for n, t in enumerate(args) if n not in (i, j)]
+        return None
+
     def _complement_in_sum(self, node):
-        """c - c s = c sigma(-u) for a sigmoid s = sigma(u) (named or inline); c - c t^2 = c sech^2 u for t = tanh u."""
+        """c - c s = c sigma(-u) for a sigmoid s = sigma(u) (named or inline); c - c t^2 = c sech^2 u for t = tanh u;
+        s - y for a named sigmoid output s (binary cross-entropy's fused delta) is s (1 - y) - sigma(-u) y."""
         args = list(node.args)
+        delta = self._fused_delta(args, lambda t: t.as_coeff_Mul(), lambda t: isinstance(t, Symbol))
+        if delta is not None:
+            k, s, y, rest = delta
+            stable = sympy.Add(s * (1 - y), -self._form("complement", s) * y, evaluate=False)
+            stable = stable if k == 1 else sympy.Mul(k, stable, evaluate=False)
+            return sympy.Add(*rest, stable, evaluate=False) if rest else stable
         numbers = [a for a in args if a.is_Number]
         if len(numbers) != 1:
             return node
@@ -174,8 +200,20 @@ class Program:
         return node
 
     def _complement_in_matrix_sum(self, node):
-        """1 - S = sigma(-U) for a named sigmoid output S = sigma(U) (and c 1 - c S = c sigma(-U))."""
+        """1 - S = sigma(-U) for a named sigmoid output S = sigma(U) (and c 1 - c S = c sigma(-U)); S - Y for a
+        matrix Y (binary cross-entropy's fused delta) is S (1 - Y) - sigma(-U) Y, the same for any Y, without
+        subtracting S from 1 where it saturates towards Y = 1."""
         args = list(node.args)
+        delta = self._fused_delta(args, lambda t: (t.args[0], t.args[1]) if isinstance(t, MatMul) and len(t.args) == 2
+                                  and t.args[0].is_Number else (sympy.S.One, t),
+                                  lambda t: isinstance(t, MatrixSymbol))
+        if delta is not None:
+            k, s, y, rest = delta
+            ones = OneMatrix(*s.shape)
+            stable = _matrix_sum(HadamardProduct(s, _matrix_sum(ones, MatMul(-1, y))),
+                                 MatMul(-1, HadamardProduct(self._form("complement", s), y)))
+            stable = stable if k == 1 else MatMul(k, stable)
+            return _matrix_sum(*rest, stable) if rest else stable
         for term in args:
             if not (isinstance(term, MatMul) and len(term.args) == 2 and term.args[0].is_Number):
                 continue
@@ -207,10 +245,12 @@ class Program:
 
     def steps(self, exprs: Sequence) -> list:
         """(symbol, rewritten right-hand side or StableForm) for every definition `exprs` need, in order."""
-        key = tuple(exprs)
+        key = tuple(map(id, exprs))  # by identity, the expressions kept alive beside (as in `rewrite`)
         if key not in self._steps:
-            self._steps[key] = self._needed_steps(exprs)
-        return self._steps[key]
+            if len(self._steps) > 256:
+                self._steps.clear()
+            self._steps[key] = (tuple(exprs), self._needed_steps(exprs))
+        return self._steps[key][1]
 
     def _needed_steps(self, exprs: Sequence) -> list:
         todo = _symbols_in(*exprs)
@@ -258,6 +298,11 @@ class Program:
             else:
                 evaluator.values[symbol] = evaluator(how)
         return [evaluator(e) for e in outputs], evaluator
+
+
+def _matrix_sum(*terms):
+    """A MatAdd of `terms` as they are (of one shape), not put in canonical order (as `_rebuilt`)."""
+    return sympy.Basic.__new__(MatAdd, *terms)
 
 
 def _rebuilt(node, args):

@@ -36,7 +36,7 @@ def _real(u):
 def _sigmoid(u):
     u = _real(u)
     e = np.exp(-np.abs(u))
-    return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(u >= 0, u.dtype.type(1), e) / (1 + e)  # 1 / (1 + e) or e / (1 + e), one division
 
 
 def _softplus(u):

@@ -3,7 +3,8 @@
 Where a definition is a sigmoid s = sigma(u), the pass keeps the complement sigma(-u) beside s, and `1 - s`
 anywhere is that complement (so that in a gradient written (1 - y) / (1 - s) * s (1 - s) the same float
 cancels); log s is -softplus(-u) and log(1 - s) is -softplus(u); sigma'(u) is s sigma(-u); log of a softmax
-output is the shifted log-softmax of its argument; 1 - t^2 for a tanh output t is sech^2 of its argument.
+output is the shifted log-softmax of its argument; 1 - t^2 for a tanh output t is sech^2 of its argument;
+s - y for a target y (binary cross-entropy's fused delta) is s (1 - y) - sigma(-u) y.
 Here: what a stable form is (`StableForm`), its float and complex functions (`STABLE_FORMS`), and which
 definitions are activations (`_activation`). The rewriting of expressions into these forms is the
 `forward_pass.Program`'s; a sigmoid written inline gets the same forms (`numeric.stable`).

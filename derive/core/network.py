@@ -44,6 +44,7 @@ class Network:
         self.written: dict[Symbol, tuple] = {}  # definition -> (its expression, its LaTeX as written), to print it so
         self.dimensions: set[Symbol] = set()  # symbolic sizes of the matrices (n in X: n x 3): never inputs
         self.one_hot: set = set()  # matrices whose rows sum to 1 (one-hot targets): Y 1 = 1
+        self.declared_shapes: dict = {}  # scalars declared as 1 x 1 matrices ([1, 1]) -> (1, 1): their values' shape
         self._cache: dict = {}  # uses and ancestors, cleared whenever a definition is added
         for symbol in symbols:
             self.declare(symbol)

@@ -228,6 +228,10 @@ class _Reader:
         if syntax == "sympy":
             warnings.warn(SYMPY_WARNING.format(source=self.source), SympySyntaxWarning, stacklevel=2)
         network = self.problem_class.network_class(self.symbols(), title=str(self.data.get("title", "")))
+        declared = self.data["symbols"]
+        for name, shape in (declared.items() if isinstance(declared, dict) else ()):
+            if shape == [1, 1]:  # held as a scalar; its value is still a 1 x 1 array
+                network.declared_shapes[network.inputs[symbol_name(str(name))]] = (1, 1)
         for name in _as_list(self.data.get("one_hot") or []):
             symbol = self.lookup(network, name, "one_hot")
             if not getattr(symbol, "is_Matrix", False):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
+import numpy as np
 import sympy
 from sympy import Expr, Symbol
 
@@ -116,7 +117,7 @@ class Solution:
         from ..check.evaluation import evaluate_in
 
         results = evaluate_in(self.network, [d.result for d in self.derivations], values)
-        return {d.wrt.name: r for d, r in zip(self.derivations, results)}
+        return {d.wrt.name: _declared_shape(self.network, d.wrt, r) for d, r in zip(self.derivations, results)}
 
     @property
     def report(self) -> CheckReport:
@@ -289,12 +290,13 @@ class Derivation:
 
     def evaluate(self, values: dict):
         """The gradient at `values` ({name or symbol: number or array} of the inputs): a NumPy array of the
-        variable's shape (symbolic sizes such as n read off the arrays), a NumPy float for a scalar (an array of
-        them for arrays of scalar points). Evaluated as the check does: a forward pass through the definitions,
-        then the gradient in its named intermediates, in numerically stable forms."""
+        variable's shape (symbolic sizes such as n read off the arrays; 1 x 1 for a variable declared [1, 1]),
+        a NumPy float for a scalar (an array of them for arrays of scalar points). Evaluated as the check does:
+        a forward pass through the definitions, then the gradient in its named intermediates, in numerically
+        stable forms."""
         from ..check.evaluation import evaluate_in
 
-        return evaluate_in(self.network, [self.result], values)[0]
+        return _declared_shape(self.network, self.wrt, evaluate_in(self.network, [self.result], values)[0])
 
     def check(self, points=3, seed: int = 0, method: str = "central", **options) -> CheckReport:
         """This gradient against `method` (see `Solution.check`) at `points` seeded random points or given ones.
@@ -469,3 +471,12 @@ def _at_index(step, index: str, j: str):
             return x.xreplace(_reindex(x, index, j))
         return x
     return at(step)
+
+
+def _declared_shape(network, wrt, value):
+    """A gradient's value in the shape its variable was declared with: 1 x 1 for one declared [1, 1] (held as a
+    scalar), a value per point kept as it is."""
+    shape = network.declared_shapes.get(wrt)
+    if shape is None or np.size(value) != 1:
+        return value
+    return np.asarray(value, dtype=float).reshape(shape)

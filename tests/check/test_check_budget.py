@@ -309,3 +309,56 @@ def test_fitted_order_on_synthetic_sweeps():
     assert m.fitted_order(steps, plateau)[0] < 1
     assert m.fitted_order(steps, round_off)[0] is None
     assert m.theil_sen(np.arange(5.0), np.array([0.0, 2, 4, 6, 100])) == pytest.approx(2)
+
+
+def _vanishing(rows):
+    """A loss near 1 whose partial derivatives fall from 1 to 1e-13, as a deep network's first layers do."""
+    scales = 10.0 ** -np.linspace(0, 13, rows.shape[1])
+    return 1 + np.sum(scales * np.sin(rows), axis=1)
+
+
+def test_the_ladder_searched_downwards_gives_the_budgets_of_the_upward_climb_with_fewer_evaluations(monkeypatch):
+    """Entries whose round-off dominates at the given step are searched from the top of the ladder down; the
+    budgets (and numerical values) are those of climbing every rung from the bottom, which costs more."""
+    from derive.check import error_budget as eb
+
+    prec = m.PRECISIONS["float64"]
+    theta = np.linspace(-1.5, 1.5, 40)
+    truth = 10.0 ** -np.linspace(0, 13, theta.size) * np.cos(theta)
+    h = m.steps_for(theta, prec.default_step("central"), prec, "central")
+    rows = []
+
+    def counted(x):
+        rows.append(len(x))
+        return _vanishing(x)
+
+    def judged():
+        rows.clear()
+        q = m.Quotients("central", counted, theta, h, prec)
+        numeric, budgets = m.judge(q, truth, prec, top=m.ladder_top(h, np.abs(theta)))
+        parts = np.array([[b.round_off, b.truncation, b.derived, b.step] for b in budgets])
+        return numeric, parts, sum(rows)
+
+    down = judged()
+
+    def upwards(q, items, noise, derived, top, rung, rough, truncation, smooth=True):  # the climb alone
+        truncation[items] = eb._truncation_at(q, 0, items, smooth, top)
+        eb._climb(q, items, noise, derived, top, rung, rough, truncation)
+
+    monkeypatch.setattr(eb, "_descend", upwards)
+    up = judged()
+    assert np.array_equal(down[0], up[0]) and np.array_equal(down[1], up[1], equal_nan=True)
+    assert down[2] < 0.8 * up[2]
+    assert np.all(np.abs(down[0] - truth) <= np.nansum(down[1][:, :3], axis=1))
+
+
+def test_a_wrong_derivative_still_fails_where_the_ladder_is_searched_downwards():
+    prec = m.PRECISIONS["float64"]
+    theta = np.linspace(-1.5, 1.5, 40)
+    truth = 10.0 ** -np.linspace(0, 13, theta.size) * np.cos(theta)
+    h = m.steps_for(theta, prec.default_step("central"), prec, "central")
+    wrong = truth * np.where(np.arange(theta.size) == 20, 1.01, 1.0)  # an entry near 1e-6.5, off by 1%
+    numeric, budgets = m.judge(m.Quotients("central", _vanishing, theta, h, prec), wrong, prec,
+                               top=m.ladder_top(h, np.abs(theta)))
+    beyond = np.abs(numeric - wrong) > [b.total for b in budgets]
+    assert beyond[20] and beyond.sum() == 1

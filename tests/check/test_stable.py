@@ -143,3 +143,35 @@ def test_log_softmax_stays_finite_where_softmax_underflows():
     values = {"X": [[1.0]], "Y": [[0.0, 1.0]], "W^{(1)}": [[400.0, -400.0]]}  # softmax entry e^-800 = 0 in floats
     assert net.evaluate("L", values) == pytest.approx(800.0, rel=1e-12)
     np.testing.assert_allclose(net.gradient(L, parameters[0]).evaluate(values), [[1.0, -1.0]], rtol=1e-12)
+
+
+def test_the_fused_bce_delta_keeps_its_digits_where_every_output_saturates_towards_its_label():
+    """(Yhat - Y) / n with Yhat near its label Y everywhere: evaluated as sigma(Z)(1 - Y) - sigma(-Z) Y, not
+    by subtracting from 1 (which lost about 3e-5 relative)."""
+    net, L, parameters = mlp(sizes=[3, 2], loss="bce", bias=True, batch=6)
+    solution = net.gradients(L, parameters)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        X, W, b = rng.uniform(-2, 2, (6, 3)), rng.uniform(-24, 24, (3, 2)), rng.uniform(-15, 15, (2, 1))
+        Y = (X @ W + b.T > 0).astype(float)
+
+        def f(W, b):
+            z = X @ W + b.T
+            return anp.mean(Y * anp.logaddexp(0, -z) + (1 - Y) * anp.logaddexp(0, z))
+
+        values = solution.evaluate({"X": X, "Y": Y, "W^{(1)}": W, "b^{(1)}": b})
+        np.testing.assert_allclose(values["W^{(1)}"], grad(f, 0)(W, b), rtol=RTOL, atol=0)
+        np.testing.assert_allclose(values["b^{(1)}"], grad(f, 1)(W, b), rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("y", [1.0, 0.0, 0.25])
+def test_the_scalar_fused_bce_delta_at_saturation(y):
+    net = derive.Network()
+    w, x, t = net.symbols("w x y")
+    yhat = net.define("yhat", sigmoid(w * x))
+    L = net.define("L", -(t * sympy.log(yhat) + (1 - t) * sympy.log(1 - yhat)))
+    d = net.gradient(L, w)
+    assert "yhat" in {s.name for s in d.result.free_symbols}  # written in the output: (yhat - y) x
+    f = grad(lambda w, x: y * anp.logaddexp(0, -w * x) + (1 - y) * anp.logaddexp(0, w * x))
+    for point in ({"w": 30.0, "x": 1.1}, {"w": -25.0, "x": -1.3}, {"w": 18.0, "x": 2.0}):
+        assert d.evaluate({**point, "y": y}) == pytest.approx(f(point["w"], point["x"]), rel=RTOL, abs=0)

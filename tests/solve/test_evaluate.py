@@ -152,6 +152,31 @@ def test_scalar_networks_give_floats_and_broadcast_over_arrays_of_points():
     assert column.shape == (3,) and column[0] == pytest.approx(values["w_3"], rel=1e-14)
 
 
+ONE_BY_ONE = """
+symbols: {X: [2, 1], W: [1, 1], y: [2, 1], c: scalar}
+definitions:
+  - L = \\frac{c}{2} \\lVert X W - y \\rVert^2
+loss: L
+wrt: [W, c]
+"""
+
+
+def test_a_variable_declared_one_by_one_gives_a_one_by_one_array_and_a_scalar_a_float():
+    solution = derive.Problem.from_text(ONE_BY_ONE).solve()
+    values = {"X": np.array([[1.0], [2.0]]), "W": np.array([[0.5]]), "y": np.array([[1.0], [0.0]]), "c": 2.0}
+
+    def f(W, c):
+        return c / 2 * anp.sum((anp.dot(values["X"], W) - values["y"]) ** 2)
+
+    dW = solution.derivation("W").evaluate(values)
+    assert isinstance(dW, np.ndarray) and dW.shape == (1, 1)
+    np.testing.assert_allclose(dW, grad(f, 0)(values["W"], 2.0), rtol=RTOL)
+    dc = solution.derivation("c").evaluate(values)
+    assert isinstance(dc, np.floating) and dc == pytest.approx(grad(f, 1)(values["W"], 2.0), rel=RTOL)
+    everything = solution.evaluate(values)
+    assert everything["W"].shape == (1, 1) and isinstance(everything["c"], np.floating)
+
+
 def test_the_check_evaluates_the_same_numbers():
     """The check's analytic values at a given point are `Derivation.evaluate` there."""
     options = NETWORKS[1]
