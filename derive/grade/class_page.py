@@ -2,7 +2,8 @@
 the histogram as inline SVG, answers as MathML, no script, nothing fetched; its Content-Security-Policy forbids
 any), rendered from a `ClassReport` through `templates/class_report.html.j2`, which holds its words.
 
-What lives here: the histogram's geometry (`histogram`), the students' answers as MathML (`answer_mathml`),
+What lives here: the histogram's geometry (`histogram`), the students' answers as MathML (`answer_mathml`), the
+diagnoses' sentences with their maths as MathML (`sentence_html`),
 `class_page`, and the report's files for `derive grade --report` (`report_files`). The figures are `class_report.py`'s.
 """
 
@@ -77,6 +78,24 @@ def answer_mathml(tex: str) -> Markup | None:
         return None
 
 
+def sentence_html(text: str, maths=()) -> Markup:
+    """A diagnosis sentence for the page: its words escaped, each of its pieces of LaTeX (`maths`, verbatim and
+    in order, as the diagnosis wrote them) as MathML (as code where it does not convert)."""
+    import html
+
+    out, position = [], 0
+    for piece in maths:
+        found = text.find(piece, position) if piece else -1
+        if found < 0:
+            continue
+        converted = answer_mathml(piece)
+        out.append(html.escape(text[position:found], quote=False))
+        out.append(converted if converted is not None else f"<code>{html.escape(piece, quote=False)}</code>")
+        position = found + len(piece)
+    out.append(html.escape(text[position:], quote=False))
+    return Markup("".join(out))
+
+
 @functools.cache
 def _html_environment() -> jinja2.Environment:
     """derive.write's template environment, escaping what it puts in HTML."""
@@ -86,7 +105,7 @@ def _html_environment() -> jinja2.Environment:
 def class_page(report: ClassReport) -> str:
     """The instructor's page of `report`."""
     return _html_environment().get_template("class_report.html.j2").render(
-        report=report, data=report.to_dict(), histogram=histogram(report), mathml=answer_mathml,
+        report=report, data=report.to_dict(), histogram=histogram(report), mathml=answer_mathml, sentence=sentence_html,
         wrt_tex={g.wrt: g.latex for g in report.gradients})
 
 

@@ -301,7 +301,7 @@ class Judge(Diagnoses):
                     if evidence.relative_error > RTOL and self._differs_exactly(answer, point):
                         return Diagnosis("other", f"your answer agrees with the gradient at the sample points, all "
                                                   f"on one side of the kink of {latex(kink)}, but not on its other "
-                                                  f"side"), evidence
+                                                  f"side", (latex(kink),)), evidence
                     if compared >= CROSSING_POINTS:
                         break
         return None
