@@ -257,8 +257,15 @@ folder.mkdir(exist_ok=True)
 (folder / "two_layer_batch.md").write_text(solution.markdown())
 sorted(path.name for path in folder.iterdir())"""),
     ("md", None, r"""
+The same solution as a web page (`html()`): one file that reads offline, its maths as MathML, each gradient's
+derivation folding open and closed, references jumping to their equations. Open it in a browser:"""),
+    ("code", "write-html", r"""
+page = folder / "two_layer_batch.html"
+page.write_text(solution.html(), encoding="utf-8")
+page.name"""),
+    ("md", None, r"""
 From a terminal, `derive solve two_layer_batch.yaml -o two_layer_batch.pdf` writes the same solution as a
-PDF (with `pdflatex` installed), and `-o two_layer_batch.md` as Markdown. `derive --help` lists the other
+PDF (with `pdflatex` installed), `-o two_layer_batch.md` as Markdown and `-o two_layer_batch.html` as a page. `derive --help` lists the other
 commands: `check`, `trace`, `verify`, `grade` and more."""),
 ]
 

@@ -6,10 +6,19 @@ with the LaTeX kept in its `alttext`. Before conversion the few spellings latex2
 respelled (only notation, never the mathematics: this is no second printer); after it, the result is
 checked: well-formed XML, no `<merror>`, no backslash command left in the text a reader sees. Anything
 else is a `DeriveError` naming the maths.
+
+Every `<math>` a page or a notebook shows is written by this module, from scratch, through one allow-list
+(`sanitized`): the converter copies text it does not understand into its output (`\\text{<script>}` comes out
+as a `<script>` element, `\\href{javascript:...}` as an `href` attribute), so its output is parsed as XML and
+written again with only the MathML elements and attributes listed below and all text escaped; anything else
+is refused (`UnsafeMathML`). A document type or processing instruction (`<!DOCTYPE`, which could declare
+entities that expand without end) is refused before parsing. `safe_mathml` is the same for text nobody
+printed (a student's answer): the converter's output through the allow-list, without respelling or checks.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -17,7 +26,17 @@ from .errors import DeriveError
 
 ElementTree.register_namespace("", "http://www.w3.org/1998/Math/MathML")
 
-_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+MATHML = "http://www.w3.org/1998/Math/MathML"
+_MATHML = "{" + MATHML + "}"
+ELEMENTS = frozenset("""math mrow mi mn mo ms mtext mspace msub msup msubsup mfrac msqrt mroot mover munder
+    munderover mtable mtr mtd mstyle mpadded mphantom menclose merror mmultiscripts mprescripts none semantics
+    annotation mfenced""".split())
+ATTRIBUTES = frozenset("""display mathvariant stretchy fence form accent accentunder displaystyle rowspacing
+    columnspacing columnalign rowalign columnlines rowlines frame linethickness mathsize width height depth
+    lspace rspace minsize maxsize movablelimits separator scriptlevel notation largeop symmetric columnspan
+    rowspan open close separators align equalrows equalcolumns framespacing bevelled numalign denomalign
+    mathcolor mathbackground encoding alttext""".split())
+_STYLES = frozenset(f"text-align: {side}; padding: 0.15em 0" for side in ("left", "right"))  # ours, on cells
 _DROPPED = re.compile(r"\\(?:label|tag)\{[^{}]*\}|\\(?:notag|nonumber|small|footnotesize|scriptsize|normalsize)\b\s*")
 _PARBOX = re.compile(r"\\parbox(?:\[[a-z]\])?\{[^{}]*\}\{(?:\\raggedright(?![A-Za-z])\s*)?")  # a LaTeX note's width
 _EQREF = re.compile(r"\\eqref\{eq:([^{}]*)\}")
@@ -35,22 +54,66 @@ _ROWS = {_MATHML + tag for tag in ("math", "mrow", "mtd", "mstyle", "mpadded", "
 _TALL = {_MATHML + tag for tag in ("mfrac", "mtable", "munderover", "munder", "msubsup")}
 
 
+class UnsafeMathML(DeriveError):
+    """The converter's output holds something that is not MathML a page shows."""
+
+
 def mathml(tex: str, display: bool = False) -> str:
     """`tex` (maths as derive prints it, without `$` or `\\(`) as one MathML `<math>` element: a block
     (`display`) or inline; `alttext` holds the LaTeX for screen readers and copying."""
-    from latex2mathml.converter import convert
-
     source = _normalised(tex)
     if not source:  # an empty cell of an aligned row
         return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="{"block" if display else "inline"}" alttext=""></math>'
     try:
-        converted = convert(source, display="block" if display else "inline")
+        markup = converted(source, display)
     except Exception as error:  # latex2mathml raises its own exceptions (and IndexError, KeyError) on bad input
         raise DeriveError(f"cannot write the maths '{_short(tex)}' as MathML: {error or type(error).__name__}") from None
-    root = _checked(converted, tex)
+    root = _checked(markup, tex)
     _set_as_tex_does(root)
     root.set("alttext", _alttext(tex))
-    return ElementTree.tostring(root, encoding="unicode", short_empty_elements=False)
+    return _written(root, top=True)
+
+
+def converted(tex: str, display: bool = False) -> str:
+    """LaTeX as MathML by the converter only (never evaluated; raises the converter's own errors). The one
+    place that names the converter; its output is not yet safe to show (see `sanitized`)."""
+    from latex2mathml.converter import convert
+
+    return convert(tex, display="block" if display else "inline")
+
+
+def safe_mathml(tex: str, display: bool = False) -> str:
+    """`tex` (anyone's text) as MathML rebuilt from the allow-list; raises `UnsafeMathML` or the converter's
+    own error."""
+    return sanitized(converted(tex, display))
+
+
+def sanitized(markup: str) -> str:
+    """MathML markup written again from its parsed tree: allowed elements and attributes, escaped text."""
+    return _written(_parsed(markup), top=True)
+
+
+def _parsed(markup: str):
+    if "<!" in markup or "<?" in markup:
+        raise UnsafeMathML("the maths holds markup that is not MathML")
+    try:
+        return ElementTree.fromstring(markup)
+    except ElementTree.ParseError as error:
+        raise UnsafeMathML(f"the maths could not be shown ({error})") from None
+
+
+def _written(element, top: bool = False) -> str:
+    namespace, _, name = element.tag.rpartition("}")
+    if namespace.lstrip("{") != MATHML or name not in ELEMENTS or (top and name != "math"):
+        raise UnsafeMathML("the maths holds markup that is not MathML")
+    attributes = "".join(f' {key}="{html.escape(value, quote=True)}"' for key, value in element.attrib.items()
+                         if key in ATTRIBUTES or (key == "style" and name == "mtd" and value in _STYLES))
+    if top:
+        attributes = f' xmlns="{MATHML}"' + attributes
+    inner = html.escape(element.text or "", quote=False)
+    for child in element:
+        inner += _written(child) + html.escape(child.tail or "", quote=False)
+    return f"<{name}{attributes}>{inner}</{name}>"
 
 
 def _normalised(tex: str) -> str:
@@ -116,11 +179,11 @@ def _set_as_tex_does(root) -> None:
             children[-1].set("stretchy", "false")
 
 
-def _checked(converted: str, tex: str):
+def _checked(markup: str, tex: str):
     try:
-        root = ElementTree.fromstring(converted)
-    except ElementTree.ParseError as error:
-        raise DeriveError(f"cannot write the maths '{_short(tex)}' as MathML: {error}") from None
+        root = _parsed(markup)
+    except UnsafeMathML as error:
+        raise UnsafeMathML(f"cannot write the maths '{_short(tex)}' as MathML: {error.message}") from None
     for element in root.iter():
         if element.tag == _MATHML + "merror":
             raise DeriveError(f"cannot write the maths '{_short(tex)}' as MathML: it has an error")

@@ -2,34 +2,25 @@
 the histogram as inline SVG, answers as MathML, no script, nothing fetched; its Content-Security-Policy forbids
 any), rendered from a `ClassReport` through `templates/class_report.html.j2`, which holds its words.
 
-What lives here: the histogram's geometry (`histogram`), the students' answers as MathML (`answer_mathml`),
+What lives here: the histogram's geometry (`histogram`), the students' answers as MathML (`answer_mathml`), the
+diagnoses' sentences with their maths as MathML (`sentence_html`),
 `class_page`, and the report's files for `derive grade --report` (`report_files`). The figures are `class_report.py`'s.
 """
 
 from __future__ import annotations
 
 import functools
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
+from ..core.errors import DeriveError
+from ..core.mathml import mathml
 from ..write.render import environment
 from .batch import load_problem, load_rubric
 from .class_report import ClassReport, class_report
-
-MATHML = "http://www.w3.org/1998/Math/MathML"
-MATHML_ELEMENTS = {"math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "ms", "msup", "msub", "msubsup", "mfrac",
-                   "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
-                   "mphantom", "menclose", "merror", "semantics", "annotation", "mfenced"}
-MATHML_ATTRIBUTES = {"display", "stretchy", "fence", "form", "accent", "accentunder", "mathvariant", "separator",
-                     "lspace", "rspace", "movablelimits", "largeop", "symmetric", "minsize", "maxsize", "width",
-                     "height", "depth", "linethickness", "displaystyle", "scriptlevel", "columnalign", "rowalign",
-                     "columnspacing", "rowspacing", "columnlines", "rowlines", "frame", "notation", "open", "close",
-                     "separators", "encoding"}
-
 
 @dataclass(frozen=True, slots=True)
 class Bar:
@@ -78,25 +69,31 @@ def _bin_label(low: float, high: float) -> str:
 
 @functools.lru_cache(maxsize=4096)  # a class writes the same answers again and again
 def answer_mathml(tex: str) -> Markup | None:
-    """A student's answer (LaTeX, at most a few hundred characters) as MathML, or None when it does not convert.
-
-    The converter is latex2mathml's (derive.core.mathml, when it lands, is the one place for this); its output
-    is parsed again and kept only if every element is MathML, then written out anew, so that text in the answer
-    (`\\text{<script>...}`, a stray `&`) can only ever be text on the page."""
-    from latex2mathml.converter import convert
-
+    """A student's answer (LaTeX, at most a few hundred characters) as MathML, or None when it does not convert
+    (the page then shows the text, escaped). The MathML is `derive.core.mathml`'s, rebuilt from its allow-list,
+    so that text in the answer (`\\text{<script>...}`, a stray `&`) can only ever be text on the page."""
     try:
-        root = ET.fromstring(convert(tex))
-    except Exception:  # noqa: BLE001 - untrusted text into a third-party converter: any failure means "not maths"
+        return Markup(mathml(tex))
+    except DeriveError:
         return None
-    for element in root.iter():
-        namespace, _, name = element.tag.rpartition("}")
-        if namespace != "{" + MATHML or name not in MATHML_ELEMENTS:
-            return None
-        element.tag = name
-        for attribute in [a for a in element.attrib if a not in MATHML_ATTRIBUTES]:
-            del element.attrib[attribute]
-    return Markup(ET.tostring(root, encoding="unicode"))
+
+
+def sentence_html(text: str, maths=()) -> Markup:
+    """A diagnosis sentence for the page: its words escaped, each of its pieces of LaTeX (`maths`, verbatim and
+    in order, as the diagnosis wrote them) as MathML (as code where it does not convert)."""
+    import html
+
+    out, position = [], 0
+    for piece in maths:
+        found = text.find(piece, position) if piece else -1
+        if found < 0:
+            continue
+        converted = answer_mathml(piece)
+        out.append(html.escape(text[position:found], quote=False))
+        out.append(converted if converted is not None else f"<code>{html.escape(piece, quote=False)}</code>")
+        position = found + len(piece)
+    out.append(html.escape(text[position:], quote=False))
+    return Markup("".join(out))
 
 
 @functools.cache
@@ -108,7 +105,7 @@ def _html_environment() -> jinja2.Environment:
 def class_page(report: ClassReport) -> str:
     """The instructor's page of `report`."""
     return _html_environment().get_template("class_report.html.j2").render(
-        report=report, data=report.to_dict(), histogram=histogram(report), mathml=answer_mathml,
+        report=report, data=report.to_dict(), histogram=histogram(report), mathml=answer_mathml, sentence=sentence_html,
         wrt_tex={g.wrt: g.latex for g in report.gradients})
 
 

@@ -4,8 +4,9 @@
 many answers were correct, incorrect, undecided, unreadable or missing (the CSV's outcome column, counted by
 `batch.outcome`), the mistakes the class made most often grouped by gradient and diagnosis (each with an
 anonymised example: the answer most students in the group wrote, and no name), the undecided answers with the
-submission they came from (a person decides them, so the report says whose), and the submissions that could
-not be graded. `ClassReport.to_json()` is the machines' copy; the page is `class_page.py`'s.
+submission they came from (a person decides them, so the report says whose), the answers that could not be
+read (a person looks at those too: the reader's error and what the student wrote), and the submissions that
+could not be graded. `ClassReport.to_json()` is the machines' copy; the page is `class_page.py`'s.
 
 The JSON (`"schema": "derive.class-report/1"`; a new key may be added in version 1, a key renamed or removed
 makes it version 2):
@@ -18,9 +19,12 @@ makes it version 2):
                   allows at most 21, else 10 equal bins of [0, max_score] (each [low, high), the last [low, high])
     gradients     [{wrt, points, outcomes: {correct, incorrect, undecided, invalid, missing}, shares: {...}}]
                   counts of students, and each as a share of `students` (rounded to 4 places)
-    mistakes      [{wrt, kind, students, share, example: {answer, diagnosis}}], most students first;
-                  kind is one of verdict.DIAGNOSIS_KINDS; answer is LaTeX; no student is named
+    mistakes      [{wrt, kind, students, share, example: {answer, diagnosis, maths}}], most students first;
+                  kind is one of verdict.DIAGNOSIS_KINDS; answer is LaTeX; maths the LaTeX pieces the diagnosis
+                  sentence holds, verbatim; no student is named
     undecided     [{student, wrt, answer, reason}]: for a person to decide, in the CSV's order
+    unreadable    [{student, wrt, answer, reason}]: answers the reader refused (outcome "invalid"), with what
+                  the student wrote (its first 500 characters) and the reader's error, in the CSV's order
     not_graded    [{student, error}]: submissions that could not be read (every gradient "missing")
     hidden_files  names of files not graded because they start with "."
     seconds       how long grading took
@@ -71,11 +75,13 @@ class Mistake:
     students: int
     answer: str  # LaTeX, as derive read it
     diagnosis: str  # what the diagnosis said of that answer
+    maths: tuple = ()  # the LaTeX pieces in `diagnosis`, verbatim
 
 
 @dataclass(frozen=True, slots=True)
 class UndecidedAnswer:
-    """An answer derive could not decide, with the submission it came from, for a person to look at."""
+    """An answer derive could not decide (or could not read), with the submission it came from, for a person
+    to look at."""
 
     student: str
     wrt: str
@@ -98,6 +104,7 @@ class ClassReport:
     not_graded: list  # [(student, error)]
     hidden_files: list = field(default_factory=list)
     seconds: float = 0.0
+    unreadable: list = field(default_factory=list)  # [UndecidedAnswer]: the answer as written, the reader's error
 
     @property
     def students(self) -> int:
@@ -120,8 +127,10 @@ class ClassReport:
             "gradients": [{"wrt": g.wrt, "points": g.points, "outcomes": dict(g.outcomes),
                            "shares": {k: self.share(n) for k, n in g.outcomes.items()}} for g in self.gradients],
             "mistakes": [{"wrt": m.wrt, "kind": m.kind, "students": m.students, "share": self.share(m.students),
-                          "example": {"answer": m.answer, "diagnosis": m.diagnosis}} for m in self.mistakes],
+                          "example": {"answer": m.answer, "diagnosis": m.diagnosis, "maths": list(m.maths)}}
+                         for m in self.mistakes],
             "undecided": [asdict(u) for u in self.undecided],
+            "unreadable": [asdict(u) for u in self.unreadable],
             "not_graded": [{"student": s, "error": e} for s, e in self.not_graded],
             "hidden_files": list(self.hidden_files), "seconds": round(self.seconds, 3),
         }
@@ -145,6 +154,8 @@ def class_report(batch: Batch, problem, rubric: Rubric, source: str = "") -> Cla
         mistakes=mistakes(results, wrts),
         undecided=[UndecidedAnswer(r.student, w, r.verdicts[w].get("read_as", ""), r.verdicts[w].get("reason", ""))
                    for r in results for w in wrts if outcome(r, w) == "undecided"],
+        unreadable=[UndecidedAnswer(r.student, w, r.verdicts[w].get("written", ""), r.verdicts[w].get("reason", ""))
+                    for r in results for w in wrts if outcome(r, w) == "invalid"],
         not_graded=[(r.student, r.error) for r in results if r.error],
         hidden_files=list(batch.hidden), seconds=batch.seconds)
 
@@ -164,7 +175,9 @@ def mistakes(results, wrts: list[str]) -> list[Mistake]:
         written = Counter(v.get("read_as", "") for v in verdicts)
         answer = min(written, key=lambda text: (-written[text], len(text), text))
         said = next(v for v in verdicts if v.get("read_as", "") == answer)
-        found.append(Mistake(w, kind, len(verdicts), answer, (said.get("diagnosis") or {}).get("message", "")))
+        diagnosis = said.get("diagnosis") or {}
+        found.append(Mistake(w, kind, len(verdicts), answer, diagnosis.get("message", ""),
+                             tuple(diagnosis.get("maths", ()))))
     order = {k: i for i, k in enumerate(DIAGNOSIS_KINDS)}
     return sorted(found, key=lambda m: (-m.students, wrts.index(m.wrt), order.get(m.kind, len(order))))
 

@@ -115,12 +115,15 @@ def _judge(problem, wrt: str, seed: int, loaded=None):
     return _JUDGES[key]
 
 
+WRITTEN_KEPT = 500  # characters of an unreadable answer kept in its verdict, for a person to look at
+
+
 def _verdict(judge, wrt: str, answer: str) -> dict:
     try:
         return judge.verdict(answer).to_dict()
     except AnswerError as error:
         return {"outcome": "invalid", "wrt": wrt, "read_as": "", "diagnosis": None, "reason": error.message,
-                "evidence": [], "lines": []}
+                "evidence": [], "lines": [], "written": answer[:WRITTEN_KEPT]}
 
 
 def _undecided(wrt: str, answer: str, reason: str) -> dict:

@@ -46,12 +46,13 @@ class Diagnoses:
 
     def _shape_diagnosis(self, answer) -> Diagnosis:
         should, is_ = shape_words(expression_shape(self.truth)), shape_words(expression_shape(answer))
+        shaped = latex(getattr(self, 'shaped_as', self.wrt))
         if mo.is_matrix(answer) and expression_shape(mo.transpose(answer)) == expression_shape(self.truth) and \
                 self.agrees(mo.transpose(answer)):
             return Diagnosis("transposed", f"your answer is the transpose of the gradient: should be {should}, "
-                                           f"is {is_} (the gradient has the shape of {latex(getattr(self, 'shaped_as', self.wrt))})")
+                                           f"is {is_} (the gradient has the shape of {shaped})", (shaped,))
         return Diagnosis("wrong_shape", f"wrong shape: should be {should}, is {is_} (the gradient has the "
-                                        f"shape of {latex(getattr(self, 'shaped_as', self.wrt))})")
+                                        f"shape of {shaped})", (shaped,))
 
     def diagnose(self, written, answer, kinks) -> Diagnosis:
         self._diagnosis_ends = time.monotonic() + self.diagnosis_seconds
@@ -98,10 +99,11 @@ class Diagnoses:
             truths = [self._value(expanded, p) for p in self.points]
             if self.agrees(answer, truths, kinks):
                 return Diagnosis("wrong_index", f"wrong index: this is the gradient with respect to "
-                                                f"{latex(other)}, not {latex(self.wrt)}")
+                                                f"{latex(other)}, not {latex(self.wrt)}", (latex(other), latex(self.wrt)))
         for a, b in self._index_swaps(written):
             if self.agrees(self.network.expand(written.xreplace({a: b, b: a})), kinks=kinks):
-                return Diagnosis("wrong_index", f"wrong index: {latex(a)} and {latex(b)} are swapped")
+                return Diagnosis("wrong_index", f"wrong index: {latex(a)} and {latex(b)} are swapped",
+                                 (latex(a), latex(b)))
         return None
 
     def _index_swaps(self, written):
@@ -122,7 +124,8 @@ class Diagnoses:
                 return None
             if self.agrees(self.network.expand(written.xreplace({node: _sigmoid_prime(node)})), kinks=kinks):
                 return Diagnosis("sigma_for_sigma_prime", rf"\sigma where \sigma' belongs: {latex(node)} should be "
-                                                          rf"its derivative {latex(_sigmoid_prime(node))}")
+                                                          rf"its derivative {latex(_sigmoid_prime(node))}",
+                                 (r"\sigma", r"\sigma'", latex(node), latex(_sigmoid_prime(node))))
         return None
 
     def _missing_factor(self, written, answer, kinks) -> Diagnosis | None:
@@ -134,7 +137,7 @@ class Diagnoses:
                 return None
             if self.agrees(self.network.expand(without), values):
                 return Diagnosis("missing_factor", f"a factor is missing: {latex(factor)}"
-                                 + _chain_hint(factor))
+                                 + _chain_hint(factor), (latex(factor),))
         return None
 
     def _extra_factor(self, written, answer, kinks) -> Diagnosis | None:
@@ -142,7 +145,8 @@ class Diagnoses:
             if self._out_of_time():
                 return None
             if self.agrees(self.network.expand(without)):
-                return Diagnosis("extra_factor", f"an extra factor: {latex(factor)} does not belong in the gradient")
+                return Diagnosis("extra_factor", f"an extra factor: {latex(factor)} does not belong in the gradient",
+                                 (latex(factor),))
         return None
 
     def _reordered(self, written, answer, kinks) -> Diagnosis | None:
@@ -157,7 +161,7 @@ class Diagnoses:
                 continue
             if self.agrees(self.network.expand(written.xreplace({node: swapped}))):
                 return Diagnosis("reordered", f"the product {latex(node)} is in the wrong order "
-                                              f"(matrix products do not commute)")
+                                              f"(matrix products do not commute)", (latex(node),))
         return None
 
 

@@ -35,10 +35,12 @@ class Evidence:
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
     """What is wrong: `kind` (sign, factor, missing_factor, extra_factor, sigma_for_sigma_prime, ...) and a
-    sentence for the student."""
+    sentence for the student; `maths` are the pieces of LaTeX the sentence holds, verbatim and in order (a page
+    shows them as maths, a terminal as they are)."""
 
     kind: str
     message: str
+    maths: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,8 @@ class Verdict:
         return {
             "outcome": self.outcome, "wrt": self.wrt, "read_as": self.read_as, "layer": self.layer,
             "diagnosis": None if self.diagnosis is None else {"kind": self.diagnosis.kind,
-                                                              "message": self.diagnosis.message},
+                                                              "message": self.diagnosis.message,
+                                                              "maths": list(self.diagnosis.maths)},
             "reason": self.reason, "tolerance": self.tolerance, "expected_shape": self.expected_shape,
             "evidence": [{"size": e.size, "point": e.point, "answer": e.answer, "truth": e.truth,
                           "relative_error": e.relative_error} for e in self.evidence],

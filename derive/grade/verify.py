@@ -20,11 +20,13 @@ What does not live here: the diagnoses (`diagnosis`), the verdict's data (`verdi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import sympy
 from sympy import MatrixSymbol, Symbol
 
-from ..core.errors import ProblemError
+from ..core.errors import DeriveError, ProblemError
 from ..core import matrix_ops as mo
 from ..read.answers import AnswerError, AnswerLine, read_answer
 from ..check.gradient_check import kink_expressions
@@ -57,7 +59,10 @@ def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | N
     `time_limit` seconds of clock time (None: no limit), deriving the gradient included; when the time is
     up the verdict is undecided, its reason naming the layer that was running (`derive.grade.deadline.within`).
 
-    Raises `AnswerError` (a `DeriveError`) for bad input: empty, unreadable, unknown symbols, wrong variable."""
+    Raises `AnswerError` (a `DeriveError`) for bad input: empty, unreadable, unknown symbols, wrong variable;
+    a `DeriveError` naming what was expected for an argument of the wrong type."""
+    _check_arguments(problem, wrt, seed, time_limit)
+
     def work(report):
         judge = Judge(problem, wrt, seed)
         judge.report = report
@@ -70,6 +75,28 @@ def verify(problem, wrt, answer_latex: str, seed: int = 0, time_limit: float | N
         return Verdict("undecided", wrt=getattr(wrt, "name", str(wrt)), read_as=reached.note,
                        reason=str(reached), layer=reached.stage)
 
+
+def _check_arguments(problem, wrt, seed, time_limit) -> None:
+    """One line naming what `verify` expected, for an argument of the wrong type (before any work)."""
+    if not all(hasattr(problem, name) for name in ("network", "loss", "solve")):
+        hint = f" (read the file first: derive.Problem.from_yaml({problem!r}))" if isinstance(problem, (str, Path)) else ""
+        raise DeriveError(f"verify needs a derive.Problem (derive.Problem.from_yaml(path)), not {_kind(problem)}{hint}")
+    if not (isinstance(wrt, str) or isinstance(getattr(wrt, "name", None), str)):
+        raise DeriveError(f"verify needs the variable as a name such as 'W' (or its SymPy symbol), not {_kind(wrt)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DeriveError(f"verify needs the seed as an integer >= 0, not {_kind(seed)}")
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                   or not time_limit > 0):
+        raise DeriveError(f"verify needs the time limit as a number of seconds > 0 (or None), not {_kind(time_limit)}")
+
+
+def _kind(value) -> str:
+    """'a Network', 'the int 3': what a wrong argument was, in a few words."""
+    if isinstance(value, (str, int, float, Path)) and not isinstance(value, bool):
+        shown = repr(str(value) if isinstance(value, Path) else value)
+        return f"the {type(value).__name__} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 class Judge(Diagnoses):
@@ -301,7 +328,7 @@ class Judge(Diagnoses):
                     if evidence.relative_error > RTOL and self._differs_exactly(answer, point):
                         return Diagnosis("other", f"your answer agrees with the gradient at the sample points, all "
                                                   f"on one side of the kink of {latex(kink)}, but not on its other "
-                                                  f"side"), evidence
+                                                  f"side", (latex(kink),)), evidence
                     if compared >= CROSSING_POINTS:
                         break
         return None

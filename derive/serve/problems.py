@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import DeriveError
+from ..core.mathml import safe_mathml
 from ..core.printing import partial
 from ..grade.batch import unique_name
-from .mathml import safe_mathml
 from .statement import statement_html
 
 

@@ -4,7 +4,7 @@ r"""A problem's statement on the practice page: the exercise sheet (`derive.writ
 The sheet is rendered as Markdown by its own templates, and that Markdown (a small, known subset: headings,
 paragraphs with `$...$`, `$$...$$` displays, an `align` of numbered lines, numbered and bulleted lists) is
 turned into HTML here; an `align` becomes a table of its lines, each with its equation number, so that the
-numbers read as in the sheet. Text is escaped; maths goes through `mathml.safe_mathml`.
+numbers read as in the sheet. Text is escaped; maths goes through `derive.core.mathml.safe_mathml`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-from .mathml import safe_mathml
+from ..core.mathml import safe_mathml
 
 _INLINE = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
 _TAG = re.compile(r"\\tag\{([^{}]*)\}|\\label\{[^{}]*\}|\\notag")

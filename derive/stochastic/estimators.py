@@ -325,6 +325,17 @@ class EstimateReport:
 
         return render_report_page(self)
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter's display: the comparison as HTML with MathML (the plot as SVG), as Markdown, its body as
+        LaTeX, and the one line per estimator as text."""
+        from ..write.html import fragment
+        from .render import report_body_html, report_body_latex
+
+        bundle = {"text/html": lambda: fragment(report_body_html(self)), "text/markdown": self.markdown,
+                  "text/latex": lambda: report_body_latex(self), "text/plain": self.summary}
+        return {kind: make() for kind, make in bundle.items()
+                if (include is None or kind in include) and (exclude is None or kind not in exclude)}
+
     def to_json(self) -> str:
         from .render import report_json
 

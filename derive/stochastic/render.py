@@ -212,15 +212,27 @@ def render_report_page(report) -> str:
     MathML, derive's derivations as on a solution's page (numbered, annotated, folding), the plot as SVG."""
     from ..write import html, html_maths
 
+    title = html_maths.words(report.problem.title or "Gradient estimators for a stochastic node")
+    page = render.environment().get_template("estimate.html.j2").render(
+        page_title=title, page_heading=title, body=report_body_html(report))
+    return html.with_contents(page)
+
+
+def report_body_html(report) -> str:
+    """The page's main part (`render_report_page`), also what a notebook shows."""
+    from ..write import html_maths
+
     template = render.environment().get_template("estimate_body.j2")
     body = html_maths.from_markdown(template.render(**_variables(report, "md", PLOT_PLACE, ENGINE_PLACE)))
     engine = html_maths.prose(_engine_body(report, "html"))
     body = body.replace(f"<p>{ENGINE_PLACE}</p>", engine)
     plot = html_maths.inline_svg(plot_png(report, "svg").decode("utf-8"), "Error against the number of draws")
-    body = re.sub(rf'<img src="{PLOT_PLACE}" alt="[^"]*" ?/?>', lambda _: f'<figure class="plot">{plot}</figure>', body)
-    title = html_maths.words(report.problem.title or "Gradient estimators for a stochastic node")
-    page = render.environment().get_template("estimate.html.j2").render(page_title=title, page_heading=title, body=body)
-    return html.with_contents(page)
+    return re.sub(rf'<img src="{PLOT_PLACE}" alt="[^"]*" ?/?>', lambda _: f'<figure class="plot">{plot}</figure>', body)
+
+
+def report_body_latex(report) -> str:
+    """The comparison's body as LaTeX without the preamble (`estimate_body.j2`), for a notebook."""
+    return render.environment().get_template("estimate_body.j2").render(**_variables(report, "tex", None))
 
 
 def plot_png(report, fmt: str = "png") -> bytes:

@@ -275,3 +275,25 @@ def test_solve_checks_exactly_when_asked(tmp_path, suffix):
     assert done.returncode == 0, done.stderr
     assert "exact comparison with sympy.diff" in done.stdout and "PASS" in done.stdout
     assert "sympy.diff" in out.read_text() if suffix != ".json" else '"exact"' in out.read_text()
+
+
+def test_demo_writes_one_web_page_as_solve_does(tmp_path):
+    result = run_cli(tmp_path, "demo", "-o", "out.html")
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert "wrote out.html" in result.stdout and "PASS" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.html"]  # only the file asked for
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">') and "Gradients for Neural Nets" in page
+    assert page.count('<section class="part">') == 2 and "<nav " in page  # the article's two sections, listed
+    numbers = re.findall(r'<tr class="[a-z]+" id="eq-([^"]+)"', page)
+    tex = run_cli(tmp_path, "demo", "-o", "out.tex")
+    tags = re.findall(r"\\tag\{([^{}]+)\}", (tmp_path / "out.tex").read_text(encoding="utf-8"))
+    assert tex.returncode == 0 and numbers == tags and len(numbers) > 10  # numbered as the LaTeX document
+
+
+def test_demo_refuses_an_output_it_cannot_write(tmp_path):
+    message = assert_bad_input(run_cli(tmp_path, "demo", "-o", "out.json"), tmp_path, output=None)
+    assert "out.json" in message and ".html" in message
+    message = assert_bad_input(run_cli(tmp_path, "demo", "-o", "nowhere/out.html"), tmp_path, output=None)
+    assert "nowhere" in message

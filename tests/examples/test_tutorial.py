@@ -172,3 +172,15 @@ def test_the_worked_solution_is_written_to_files(executed):
     markdown = (folder / "tutorial-output" / "two_layer_batch.md").read_text(encoding="utf-8")
     assert tex.startswith(r"\documentclass") and r"\end{document}" in tex
     assert "$$" in markdown and "W^{(2)}" in markdown
+
+
+def test_the_worked_solution_is_written_as_a_web_page(executed):
+    import re
+
+    notebook, folder = executed
+    assert value_shown(tagged(notebook, "write-html")) == "'two_layer_batch.html'"
+    page = (folder / "tutorial-output" / "two_layer_batch.html").read_text(encoding="utf-8")
+    tex = (folder / "tutorial-output" / "two_layer_batch.tex").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    numbered = re.findall(r'<tr class="[a-z]+" id="eq-([^"]+)"', page)
+    assert numbered and numbered == re.findall(r"\\tag\{([^{}]+)\}", tex)  # the document's equations, numbered alike

@@ -155,7 +155,7 @@ def test_mistakes_name_no_one_and_undecided_answers_name_their_submission(graded
 def test_the_json_schema(graded):
     _, _, report, _ = graded
     assert set(report) == {"schema", "title", "problem", "students", "max_score", "scores", "histogram", "gradients",
-                           "mistakes", "undecided", "not_graded", "hidden_files", "seconds"}
+                           "mistakes", "undecided", "unreadable", "not_graded", "hidden_files", "seconds"}
     assert report["problem"] == "two_layer_batch.yaml" and report["title"].startswith("2 layer")
     assert set(report["scores"]) == {"mean", "median", "min", "max"}
     for g in report["gradients"]:
@@ -163,7 +163,7 @@ def test_the_json_schema(graded):
         assert sum(g["outcomes"].values()) == report["students"]
         assert g["shares"]["correct"] == round(g["outcomes"]["correct"] / report["students"], 4)
     for m in report["mistakes"]:
-        assert set(m) == {"wrt", "kind", "students", "share", "example"} and set(m["example"]) == {"answer", "diagnosis"}
+        assert set(m) == {"wrt", "kind", "students", "share", "example"} and set(m["example"]) == {"answer", "diagnosis", "maths"}
     assert set(report["undecided"][0]) == {"student", "wrt", "answer", "reason"}
     assert "sample points" in report["undecided"][0]["reason"]
 
@@ -231,15 +231,16 @@ def test_the_page_escapes_names_and_answers_and_has_no_script():
     page = class_page(class_report(batch, _Problem(), Rubric()))
     assert "<script" not in page and "<img" not in page and "<b>bold" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.tex" in page
-    assert "Content-Security-Policy" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "Content-Security-Policy" in page and "http://" not in page.replace(
+        "http://www.w3.org/2000/svg", "").replace("http://www.w3.org/1998/Math/MathML", "")  # names, not links
 
 
 def test_answers_become_mathml_with_only_mathml_in_it():
     assert answer_mathml(r"X^T \left(\hat{y} - y\right)").startswith("<math")
     assert answer_mathml(r"\text{<script>alert(1)</script>} x") is None  # the page shows it as escaped text
     assert answer_mathml(r"x & y") is None and answer_mathml("\\frac{") is None
-    linked = answer_mathml(r"\href{http://example.com}{y}")
-    assert linked is None or "href" not in linked and "example.com" not in linked
+    linked = answer_mathml(r"\href{http://example.com}{y}")  # the address stays only in alttext, the LaTeX as text
+    assert linked is None or "href=" not in linked and "example.com" not in linked.replace('alttext="\\href{http://example.com}{y}"', "")
 
 
 def test_the_histogram_has_one_bar_per_bin_on_a_shared_axis():
@@ -250,3 +251,33 @@ def test_the_histogram_has_one_bar_per_bin_on_a_shared_axis():
     assert drawn.bars[2].height == pytest.approx(drawn.bars[0].height * 3, abs=0.05)
     assert drawn.bars[0].y + drawn.bars[0].height == pytest.approx(drawn.bottom)
     assert drawn.ticks[0] == (drawn.bottom, 0) and drawn.ticks[-1][1] >= 3
+
+
+def test_the_diagnoses_maths_is_mathml_on_the_page(graded):
+    _, _, figures, page = graded
+    missing = next(m for m in figures["mistakes"] if m["kind"] == "missing_factor")
+    assert missing["example"]["maths"] and all(p in missing["example"]["diagnosis"] for p in missing["example"]["maths"])
+    cell = re.search(rf'<tr data-kind="missing_factor" data-wrt="{re.escape(missing["wrt"])}">.*?</tr>', page, re.S).group()
+    note = re.search(r'<span class="note">(.*?)</span></td>', cell, re.S).group(1)
+    assert note.startswith("a factor is missing: <math") and note.count("<math") == len(missing["example"]["maths"])
+    words = re.sub(r"<math\b.*?</math>", "", note, flags=re.S)
+    assert "\\" not in words and "{" not in words  # no LaTeX left for the instructor to read
+
+
+def test_a_diagnosis_sentence_keeps_its_words_as_text_and_its_maths_as_mathml():
+    from derive.grade.class_page import sentence_html
+
+    shown = sentence_html(r"\sigma where \sigma' belongs: \sigma(x) should be <b>", (r"\sigma", r"\sigma'", r"\sigma(x)"))
+    assert shown.count("<math") == 3 and shown.endswith(" should be &lt;b&gt;") and " where " in shown
+    assert sentence_html("no maths & no tags", ()) == "no maths &amp; no tags"
+    assert sentence_html(r"odd \frac{ here", (r"\frac{",)) == r"odd <code>\frac{</code> here"
+
+
+def test_unreadable_answers_are_listed_for_a_person_with_what_was_written(graded):
+    _, rows, figures, page = graded
+    assert figures["unreadable"] == [{"student": "kemal.tex", "wrt": W1, "answer": r"X^T(\hat y - y",
+                                      "reason": figures["unreadable"][0]["reason"]}]
+    assert "expected ')'" in figures["unreadable"][0]["reason"]  # the reader's one line
+    section = re.search(r'<section aria-labelledby="unreadable-heading" id="unreadable">.*?</section>', page, re.S).group()
+    assert "<code>kemal.tex</code>" in section and r"X^T(\hat y - y" in section and "for a person to look at" in section
+    assert section.count("<tr>") == 2  # the heading row and kemal's

@@ -139,6 +139,23 @@ def test_wrt_not_in_the_problem_is_bad_input():
         verify(problem, "q", "x")
 
 
+@pytest.mark.parametrize("arguments, expected", [
+    (lambda p: (p.network, "w", "x"), "verify needs a derive.Problem (derive.Problem.from_yaml(path)), not a Network"),
+    (lambda p: (str(EXAMPLES / "one_layer_scalar.yaml"), "w", "x"), "read the file first: derive.Problem.from_yaml("),
+    (lambda p: (p, 3, "x"), "verify needs the variable as a name such as 'W' (or its SymPy symbol), not the int 3"),
+    (lambda p: (p, "w", "x", 1.5), "verify needs the seed as an integer >= 0, not the float 1.5"),
+    (lambda p: (p, "w", "x", 0, "fast"), "verify needs the time limit as a number of seconds > 0 (or None), not the str 'fast'"),
+], ids=["network", "path", "wrt", "seed", "time-limit"])
+def test_an_argument_of_the_wrong_type_is_one_line_naming_what_was_expected(arguments, expected):
+    problem = derive.Problem.from_yaml(EXAMPLES / "one_layer_scalar.yaml")
+    with pytest.raises(derive.DeriveError) as raised:
+        verify(*arguments(problem))
+    message = str(raised.value)
+    assert expected in message and "\n" not in message and not isinstance(raised.value, (AttributeError, TypeError))
+    assert derive.verify(problem, derive.Problem.from_yaml(EXAMPLES / "one_layer_scalar.yaml").wrt[0],
+                         r"x \hat{y}(1 - \hat{y})(\hat{y} - y)").outcome == "correct"  # a SymPy symbol is a name
+
+
 # -- the command line ---------------------------------------------------------------------------------------
 
 SCALAR = EXAMPLES / "one_layer_scalar.yaml"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from derive.serve.limits import RateLimit
-from derive.serve.mathml import UnsafeMathML, sanitized
+from derive.core.mathml import UnsafeMathML, sanitized
 from derive.serve.statement import statement_html
 
 

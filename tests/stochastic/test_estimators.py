@@ -9,6 +9,7 @@ with standard errors (z-tests with a Bonferroni correction), never with fixed to
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from statistics import NormalDist
 
@@ -338,3 +339,23 @@ def test_gumbel_softmax_trades_bias_for_variance_as_tau_falls(router):
     biases = [r.max_abs_bias for r in figures]
     variances = [r.total_variance for r in figures]
     assert biases[0] > biases[1] > biases[2] and variances[0] < variances[1] < variances[2]
+
+
+def test_a_report_displays_itself_in_a_notebook_as_its_page_does(router):
+    report = est.estimate(router, ["reinforce", "straight-through"], samples=2_000, seed=0)
+    bundle = report._repr_mimebundle_()
+    assert sorted(bundle) == ["text/html", "text/latex", "text/markdown", "text/plain"]
+    shown = bundle["text/html"]
+    assert shown.startswith('<div class="derive-fragment">') and "<html" not in shown and "<script" not in shown
+    assert shown.count("<math") > 10 and '<figure class="plot"><svg' in shown
+    page = report.html()  # what the page shows, without its shell: the same sections and maths
+
+    def sections(markup):
+        return re.findall(r"<h[2-4][^>]*>(.*?)</h[2-4]>", markup, re.S)
+
+    assert sections(shown) == [s for s in sections(page) if s != "Contents"] and len(sections(shown)) >= 4
+    assert shown.count("<math") == page[page.index("</nav>"):].count("<math")  # the contents list names sections again
+    assert r"\documentclass" not in bundle["text/latex"] and r"\begin{align" in bundle["text/latex"]
+    assert bundle["text/markdown"] == report.markdown() and bundle["text/plain"] == report.summary()
+    assert list(report._repr_mimebundle_(include={"text/plain"})) == ["text/plain"]
+    assert "text/html" not in report._repr_mimebundle_(exclude={"text/html"})
