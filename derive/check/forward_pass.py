@@ -158,11 +158,11 @@ class Program:
         return node
 
     def _fused_delta(self, args, split, is_target):
-        """(k, s, y, the other terms) when the terms `args` hold k s and -k y, s a named sigmoid output and y
+        """(k, s, y, the other terms) when the terms `args` hold k s and -k y, s a named sigmoid (or softmax) output and y
         a target (`is_target`), else None; `split` gives a term's (coefficient, rest)."""
         parts = [split(t) for t in args]
         for i, (k, s) in enumerate(parts):
-            if self._named(s, "sigmoid") is None:
+            if self._named(s, "sigmoid") is None and self._named(s, "softmax") is None:
                 continue
             for j, (c, y) in enumerate(parts):
                 if j != i and c == -k and is_target(y) and getattr(y, "shape", None) == getattr(s, "shape", None):
@@ -174,7 +174,7 @@ class Program:
         s - y for a named sigmoid output s (binary cross-entropy's fused delta) is s (1 - y) - sigma(-u) y."""
         args = list(node.args)
         delta = self._fused_delta(args, lambda t: t.as_coeff_Mul(), lambda t: isinstance(t, Symbol))
-        if delta is not None:
+        if delta is not None and self._named(delta[1], "sigmoid") is not None:
             k, s, y, rest = delta
             stable = sympy.Add(s * (1 - y), -self._form("complement", s) * y, evaluate=False)
             stable = stable if k == 1 else sympy.Mul(k, stable, evaluate=False)
@@ -202,7 +202,8 @@ class Program:
     def _complement_in_matrix_sum(self, node):
         """1 - S = sigma(-U) for a named sigmoid output S = sigma(U) (and c 1 - c S = c sigma(-U)); S - Y for a
         matrix Y (binary cross-entropy's fused delta) is S (1 - Y) - sigma(-U) Y, the same for any Y, without
-        subtracting S from 1 where it saturates towards Y = 1."""
+        subtracting S from 1 where it saturates towards Y = 1; for a softmax output S (softmax cross-entropy's
+        fused delta) the same, with 1 - S as the sum of each row's other entries."""
         args = list(node.args)
         delta = self._fused_delta(args, lambda t: (t.args[0], t.args[1]) if isinstance(t, MatMul) and len(t.args) == 2
                                   and t.args[0].is_Number else (sympy.S.One, t),
@@ -210,8 +211,9 @@ class Program:
         if delta is not None:
             k, s, y, rest = delta
             ones = OneMatrix(*s.shape)
+            kind = "complement" if self._named(s, "sigmoid") is not None else "softmax complement"
             stable = _matrix_sum(HadamardProduct(s, _matrix_sum(ones, MatMul(-1, y))),
-                                 MatMul(-1, HadamardProduct(self._form("complement", s), y)))
+                                 MatMul(-1, HadamardProduct(self._form(kind, s), y)))
             stable = stable if k == 1 else MatMul(k, stable)
             return _matrix_sum(*rest, stable) if rest else stable
         for term in args:

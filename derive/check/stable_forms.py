@@ -4,7 +4,9 @@ Where a definition is a sigmoid s = sigma(u), the pass keeps the complement sigm
 anywhere is that complement (so that in a gradient written (1 - y) / (1 - s) * s (1 - s) the same float
 cancels); log s is -softplus(-u) and log(1 - s) is -softplus(u); sigma'(u) is s sigma(-u); log of a softmax
 output is the shifted log-softmax of its argument; 1 - t^2 for a tanh output t is sech^2 of its argument;
-s - y for a target y (binary cross-entropy's fused delta) is s (1 - y) - sigma(-u) y.
+s - y for a target y (binary cross-entropy's fused delta) is s (1 - y) - sigma(-u) y, and S - Y for a softmax
+output S (softmax cross-entropy's fused delta) is S (1 - Y) - (1 - S) Y with 1 - S the sum of each row's
+other entries.
 Here: what a stable form is (`StableForm`), its float and complex functions (`STABLE_FORMS`), and which
 definitions are activations (`_activation`). The rewriting of expressions into these forms is the
 `forward_pass.Program`'s; a sigmoid written inline gets the same forms (`numeric.stable`).
@@ -28,6 +30,16 @@ def _log_softmax_rows(z):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def _softmax_others_rows(z):
+    """1 - softmax(z) entry by entry, as the sum of the row's other entries (all positive: no cancellation where
+    one entry is nearly 1, which 1 - softmax would round to a few digits or to 0)."""
+    shifted = z - z.real.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    width = z.shape[-1]
+    others = e @ (np.ones((width, width)) - np.eye(width))
+    return others / e.sum(axis=-1, keepdims=True)
+
+
 def _sech_squared(u):
     return 1 / np.cosh(u) ** 2
 
@@ -39,6 +51,7 @@ STABLE_FORMS = {
     "log complement": (lambda u: -_softplus(u), lambda u: -_complex_softplus(u)),  # log(1 - sigma(u))
     "log softmax": (_log_softmax_rows, _log_softmax_rows),
     "tanh complement": (_sech_squared, _sech_squared),  # 1 - tanh(u)^2
+    "softmax complement": (_softmax_others_rows, _softmax_others_rows),  # 1 - softmax(u), entry by entry
 }
 
 

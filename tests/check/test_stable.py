@@ -172,3 +172,21 @@ def test_the_scalar_fused_bce_delta_at_saturation(y):
     f = grad(lambda w, x: y * anp.logaddexp(0, -w * x) + (1 - y) * anp.logaddexp(0, w * x))
     for point in ({"w": 30.0, "x": 1.1}, {"w": -25.0, "x": -1.3}, {"w": 18.0, "x": 2.0}):
         assert d.evaluate({**point, "y": y}) == pytest.approx(f(point["w"], point["x"]), rel=RTOL, abs=0)
+
+
+@pytest.mark.parametrize("z", [[40.0, 0.0, 0.0], [0.0, -745.0, 3.0], [700.0, 699.0, -5.0]])
+def test_one_minus_softmax_is_the_sum_of_the_other_entries(z):
+    """1 - softmax(z) as kept beside a softmax output: exact to round-off where an entry is nearly 1 (1 - softmax
+    would keep a few digits of 2 e^-40, or none)."""
+    from mpmath import mp, mpf, exp as mexp
+
+    from derive.check.stable_forms import STABLE_FORMS
+
+    mp.dps = 50
+    floats, complexes = STABLE_FORMS["softmax complement"]
+    got = floats(np.array([z]))[0]
+    total = sum(mexp(mpf(v)) for v in z)
+    for k in range(3):
+        exact = float(sum(mexp(mpf(v)) for j, v in enumerate(z) if j != k) / total)
+        assert got[k] == pytest.approx(exact, rel=1e-14, abs=0)
+    np.testing.assert_allclose(complexes(np.array([z], dtype=complex))[0].real, got, rtol=1e-15)

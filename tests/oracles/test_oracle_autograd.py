@@ -14,9 +14,9 @@ spread 0.5 where an exp layer would otherwise reach 1e65). SATURATED: 100 networ
 4-16, so that sigmoid and tanh units saturate and sigmoid outputs under binary cross-entropy sit at
 1 - 1e-15 or closer. The exponential activation is left
 out there (it overflows rather than saturates) and softmax outputs are taken with the cross-entropy only
-(derive's softmax VJP of another loss loses an exact cancellation at saturation: see EXTREME). The cases
-derive gets wrong today are strict xfails naming the cause (`KNOWN`). EXTREME holds three points found outside
-the table's ranges.
+(softmax under another loss at saturation: EXTREME's points). A case derive got wrong would be a strict xfail
+naming the cause (`KNOWN`; empty now). EXTREME holds three points found outside the table's ranges, which
+derive got wrong until the softmax's fused delta was evaluated without cancellation.
 """
 
 from __future__ import annotations
@@ -70,18 +70,16 @@ def _cases(prefix: str, count: int, seed: int, scales, activations, saturated: b
 ORDINARY = _cases("ordinary-", 200, 12, (0.5, 1.0, 2.0), ACTIVATIONS, saturated=False)
 SATURATED = _cases("saturated-", 100, 7, (4.0, 6.0, 10.0, 16.0), SATURATING, saturated=True)
 
-SOFTMAX = ("not in issue 12: the fused softmax cross-entropy delta (Yhat - Y)/n loses 1 - softmax_y's digits near a "
-           "confident right answer (autograd's log-softmax backward keeps them)")
-SOFTMAX_SUM = ("not in issue 12: the softmax VJP is evaluated as Yhat (.) (-(G (.) Yhat) 1 1^T - Y + Yhat), one "
-               "flattened sum, so a saturated row's exact 0 (G_1 - G_1 * 1) comes out as 1e-16, which the huge "
-               "activations of exp layers (up to 1e65) multiply (dL/dW^(1) 45% off in the first; derive's own check fails it too)")
 KNOWN: dict[str, str] = {
     # found by running the table (the sigma' and tanh' cases it found once are ordinary cases now that the forward
     # pass evaluates sigma' as sigma(Z) sigma(-Z) and tanh' as 1/cosh^2(Z); saturated-95, binary cross-entropy
     # where sigma(-Z) underflows to 0, is one since its delta fuses to (Yhat - Y) / (n k), which has no quotient)
 }
 
-# Points found while building the table, outside its ranges, kept because derive gets them wrong today.
+# Points found while building the table, outside its ranges, kept because derive got them wrong: the fused softmax
+# delta Yhat - Y lost 1 - softmax_y's digits near a confident answer, and a saturated row's exact 0 in the softmax
+# VJP came out as 1e-16, which exp layers' activations (up to 1e65) multiplied; the forward pass now evaluates
+# Yhat - Y as Yhat (1 - Y) - (1 - Yhat) Y with 1 - Yhat the sum of each row's other entries.
 EXTREME = [
     MlpCase("extreme-exp-exp-softmax", (4, 4, 2, 1, 3), ("softplus", "exp", "exp"), "softmax", "squared", True, 4, 4,
             True, 2.0, ("X", "A^{(2)}"), 12165),
@@ -90,8 +88,6 @@ EXTREME = [
     MlpCase("extreme-confident-softmax", (5, 1, 2, 3), ("tanh", "softplus"), "softmax", "cross-entropy", True, "n", 1,
             False, 16.0, ("X",), 8253),
 ]
-KNOWN.update({"extreme-exp-exp-softmax": SOFTMAX_SUM, "extreme-exp-softmax": SOFTMAX_SUM,
-              "extreme-confident-softmax": SOFTMAX})
 
 
 def _param(case: MlpCase):
