@@ -4,10 +4,14 @@ Notation changes by overriding `_print_<Class>` here, never by editing strings a
 registered functions print under their registry names (sigma, ReLU, softplus), indicator functions for
 ReLU's and max's derivatives, sums with a positive term first (`\\hat{y} - y`), products with the
 factors nearest the loss first (`(\\hat{y} - y) \\hat{y} (1 - \\hat{y}) x`), and names such as
-`Delta^{(1)}` with their superscript kept. Words belong to the templates, not here.
+`Delta^{(1)}` with their superscript kept. Words belong to the templates, not here. The one pass over the
+finished TeX is bracket sizing (`sized_brackets`, also used by `read.as_written`): SymPy's methods write
+\\left ... \\right around every bracketed part, and only parts taller than a line of text keep it.
 """
 
 from __future__ import annotations
+
+import re
 
 from sympy import Basic, Expr, Mul, Symbol
 from sympy.matrices.expressions import (
@@ -34,7 +38,7 @@ class DerivePrinter(LatexPrinter):
         if self.rename and isinstance(expr, Basic):
             expr = expr.xreplace(self.rename)
         self.sized_identity = _scaled_identity(expr)  # I alone (c I) has no neighbour to say its size: I_n
-        return super().doprint(expr)
+        return sized_brackets(super().doprint(expr))
 
     def _print_Symbol(self, expr, style="plain"):
         base, caret, superscript = expr.name.partition("^")
@@ -321,6 +325,88 @@ def partial(of: Symbol, wrt: Symbol, printer: DerivePrinter | None = None, expli
     printer = printer or DerivePrinter()
     below = printer.doprint(wrt)
     plain = wrt.is_Atom or getattr(wrt, "is_Function", False) or isinstance(wrt, MatrixSymbol)
-    below = below if plain else rf"\left({below}\right)"
+    below = below if plain else sized_brackets(rf"\left({below}\right)")
     fraction = rf"\frac{{\partial {printer.doprint(of)}}}{{\partial {below}}}"
     return rf"\left.{fraction}\right|_{{\text{{explicit}}}}" if explicit else fraction
+
+
+# -- bracket sizing ---------------------------------------------------------------------------------------
+# SymPy's printer writes \left ... \right around every bracketed part (in many of its methods); a reader
+# expects brackets sized by what they hold: plain ( ) around a line of text's height, \left( \right) only
+# around something taller. One pass over the printed TeX decides it, for every method alike.
+_TALL = re.compile(r"\\(?:d?frac|tfrac|cfrac|over|atop|choose|d?binom|sqrt|sum|prod|coprod|i{1,3}nt|oint|lim|"
+                   r"begin|displaystyle|overset|underset|stackrel|substack|overbrace|underbrace|middle|"
+                   r"(?:big|Big|bigg|Bigg)[lrm]?|big(?:cup|cap|oplus|otimes|odot|vee|wedge|uplus|sqcup))"
+                   r"(?![a-zA-Z])|\\(?:max|min|sup|inf|arg\s*max|arg\s*min)\s*_|\\\\")
+_SIZED = re.compile(r"\\(left|right)(?![a-zA-Z])\s*(\\[a-zA-Z]+|\\.|[^\s\\])")
+_TEXT = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|texttt|textnormal|mbox)\s*\{")
+# a delimiter \left or \right may size -> as it is written plain (opening, closing); "." has no plain form
+_PLAIN = {"(": ("(", ")"), ")": ("(", ")"), "[": ("[", "]"), "]": ("[", "]"), r"\{": (r"\{", r"\}"),
+          r"\}": (r"\{", r"\}"), r"\lbrace": (r"\{", r"\}"), r"\rbrace": (r"\{", r"\}"),
+          "|": (r"\lvert", r"\rvert"), r"\vert": (r"\lvert", r"\rvert"), r"\lvert": (r"\lvert", r"\rvert"),
+          r"\rvert": (r"\lvert", r"\rvert"), r"\|": (r"\lVert", r"\rVert"), r"\Vert": (r"\lVert", r"\rVert"),
+          r"\lVert": (r"\lVert", r"\rVert"), r"\rVert": (r"\lVert", r"\rVert"),
+          r"\langle": (r"\langle", r"\rangle"), r"\rangle": (r"\langle", r"\rangle")}
+
+
+def sized_brackets(tex: str) -> str:
+    r"""`tex` with each \left ... \right pair written plain (`(x^{2})`, `[a]`, `\lVert x \rVert`, `\lvert x
+    \rvert`) unless what it holds is taller than a line of text: a fraction, a sum or product operator, an
+    environment, a root, a line break, or a bracket still sized (innermost pairs first). Pairs match by
+    nesting, whatever their delimiters; one with a `.` side (`\left. \frac{a}{b} \right|_{x=0}`) or a
+    delimiter without a plain form stays sized, as do unmatched halves; nothing inside \text{} is read."""
+    events = []  # (start, end, side, delimiter) of each \left / \right outside text
+    i = 0
+    while i < len(tex):
+        text = _TEXT.match(tex, i)
+        if text:
+            i = _group_end(tex, text.end())
+            continue
+        sized = _SIZED.match(tex, i) if tex.startswith("\\", i) else None
+        if sized:
+            events.append((sized.start(), sized.end(), sized.group(1), sized.group(2)))
+            i = sized.end()
+        else:
+            i += 2 if tex.startswith("\\", i) else 1
+    plain: dict[int, str] = {}  # start of a \left or \right -> what replaces it
+    opened: list[list] = []  # [event, whether something sized is inside]
+    for event in events:
+        if event[2] == "left":
+            opened.append([event, False])
+            continue
+        if not opened:
+            continue  # a \right with no \left here (a line of a split equation) stays
+        (start, inner, _, opening), tall_inside = opened.pop()
+        closing = event[3]
+        drop = (opening in _PLAIN and closing in _PLAIN and not tall_inside
+                and not _TALL.search(tex, inner, event[0]))
+        if drop:
+            plain[start] = _PLAIN[opening][0]
+            plain[event[0]] = _PLAIN[closing][1]
+        elif opened:
+            opened[-1][1] = True
+    if not plain:
+        return tex
+    out, position = [], 0
+    for start, end, _, _ in events:
+        if start in plain:
+            out.append(tex[position:start])
+            replacement = plain[start]
+            if replacement[-1].isalpha() and end < len(tex) and tex[end].isalpha():
+                replacement += " "  # \lvert x, not \lvertx
+            out.append(replacement)
+            position = end
+    out.append(tex[position:])
+    return "".join(out)
+
+
+def _group_end(tex: str, i: int) -> int:
+    """The index after the brace that closes the group whose text starts at `i`."""
+    depth = 1
+    while i < len(tex) and depth:
+        if tex[i] == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        i += 1
+    return i

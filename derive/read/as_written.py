@@ -4,8 +4,9 @@ The worked solution prints each definition of a LaTeX problem file in the instru
 factors (`-(y \log \hat{y} + (1 - y) \log(1 - \hat{y}))`, not SymPy's reordering). Only three things change:
 spacing (spacing commands dropped, one space between tokens where the text had space, a space either side
 of a binary + - = \cdot), bracket sizing (`\big(`, `\left(` dropped; each matched pair of (), [] and
-\lVert \rVert sized with \left ... \right, as the document's printer sizes them) and name forms (`\hat y`
--> `\hat{y}`, `w_1` -> `w_{1}`, `x^2` -> `x^{2}`, `\frac12` -> `\frac{1}{2}`, `W^{[1]}` -> `W^{(1)}`,
+\lVert \rVert sized with \left ... \right, then written plain where what it holds is no taller than a line
+of text, as the document's printer sizes them: `core.printing.sized_brackets`) and name forms (`\hat y` ->
+`\hat{y}`, `w_1` -> `w_{1}`, `x^2` -> `x^{2}`, `\frac12` -> `\frac{1}{2}`, `W^{[1]}` -> `W^{(1)}`,
 `\operatorname{relu}` or `\relu` -> `\operatorname{ReLU}`, `\ln` -> `\log`, `\|x\|` -> `\lVert x \rVert`,
 as the printer names them). Nothing is reordered, added or removed, so the text reads back to the same
 expression (tests/read/test_as_written.py re-reads every normalised definition).
@@ -16,6 +17,8 @@ What does not live here: reading the text (`parse`, `matrix_parse`), printing ex
 from __future__ import annotations
 
 import re
+
+from ..core.printing import sized_brackets
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
 _SIZING = re.compile(r"\\(?:left|right|(?:big|Big|bigg|Bigg)[lrm]?)$")
@@ -46,7 +49,7 @@ def as_written(text: str) -> str:
     text = _LAYER_INDEX.sub(lambda m: "^{\x00" + m.group(1) + "\x01}", text)  # W^{[1]}: not a sized bracket
     tokens = _names(_without_sizing(_TOKEN.findall(text)))
     tokens = _sized(tokens)
-    return _spaced(tokens).replace("\x00", "(").replace("\x01", ")")
+    return sized_brackets(_spaced(tokens).replace("\x00", "(").replace("\x01", ")"))
 
 
 _ONES = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb)\s*\{?\s*1")

@@ -18,7 +18,7 @@ from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, Transpos
 from ..core import steps as st
 from sympy.printing.precedence import PRECEDENCE
 
-from ..core.printing import DerivePrinter, partial
+from ..core.printing import DerivePrinter, partial, sized_brackets
 from .markdown import portable
 from . import html_maths
 from .layout import fit_display
@@ -206,10 +206,10 @@ class Context:
         it is the result already, or a factor is an earlier gradient kept by name."""
         if any(f.has(Derivative) for factors in step.terms for f in factors):
             return ""
-        line = " + ".join(
+        line = sized_brackets(" + ".join(
             r" \cdot ".join(self.printer.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
             for factors in step.terms
-        )
+        ))
         return "" if line == self.math(step.shown) else line
 
     def delta_of(self, final) -> Symbol:

@@ -235,8 +235,8 @@ def test_matrix_safe_functions_print_and_read_as_sympys():
 
     x, a, A = MatrixSymbol("x", 3, 1), MatrixSymbol("a", 3, 1), MatrixSymbol("A", 3, 3)
     q = mo.as_scalar(mo.matmul(mo.transpose(x - a), A, x - a))
-    assert latex(mo.norm(q)) == r"\left|{\left(x^T - a^T\right) A \left(x - a\right)}\right|"
-    assert latex(mo.maximum(0, q)) == r"\max\left(0, \left(x^T - a^T\right) A \left(x - a\right)\right)"
+    assert latex(mo.norm(q)) == r"\lvert{(x^T - a^T) A (x - a)}\rvert"
+    assert latex(mo.maximum(0, q)) == r"\max(0, (x^T - a^T) A (x - a))"
     assert mo.norm(sympy.exp(-q)) == sympy.exp(-q)  # not e^{-re(q)}
     u = Symbol("u", real=True)
     assert mo.SafeAbs(u - 1).xreplace({u: 3}) == 2 and mo.SafeMax(u, 1).xreplace({u: 3}) == 3

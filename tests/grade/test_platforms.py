@@ -23,7 +23,7 @@ RIGHT = r"X^T((\hat y - y)\odot\sigma'(XW))"
 SIGN = r"X^T((y - \hat y)\odot\sigma'(XW))"
 W2 = r"\frac{\partial L}{\partial W^{(2)}} = H^T((\hat y - y)\odot\sigma'(HW^{(2)}))"
 W2_WRONG = r"\frac{\partial L}{\partial W^{(2)}} = H^T(\hat y - y)"
-TRUTH_W2 = "H^T \\left(\\left(\\hat{y} - y\\right) \\odot \\sigma'\\left(H W^{(2)}\\right)\\right)"
+TRUTH_W2 = "H^T ((\\hat{y} - y) \\odot \\sigma'(H W^{(2)}))"
 
 
 def with_rubric(folder: Path, source: Path, rubric: str) -> Path:

@@ -35,11 +35,11 @@ def problem_text(symbols: str, definitions: list[str], wrt: str) -> str:
 NOTATIONS = [
     ("identity in a quadratic form", "{X: [4, 3], y: [4, 1], w: [3, 1], lambda: scalar}",
      [r"L = \frac12 \lVert X w - y \rVert^2 + \frac{1}{2} w^T (X^T X + \lambda I) w"], "[w]",
-     {"w": r"\left(\lambda I + X^T X\right) w + X^T \left(X w - y\right)"}),
+     {"w": r"(\lambda I + X^T X) w + X^T (X w - y)"}),
     ("identity with its size", "{X: [3, 3], A: [3, 3]}", [r"L = \operatorname{tr}(X^T (A + 3 I_3) X)"], "[X]",
-     {"X": r"\left(6 I + A + A^T\right) X"}),
+     {"X": r"(6 I + A + A^T) X"}),
     ("bold identity", "{x: [3, 1], A: [3, 3]}", [r"L = x^T (A - \mathbf{I}) x"], "[x]",
-     {"x": r"\left(A + A^T - 2 I\right) x"}),
+     {"x": r"(A + A^T - 2 I) x"}),
     ("square root of x^T x", "{x: [3, 1]}", [r"L = \sqrt{x^T x}"], "[x]", {"x": r"\frac{1}{\sqrt{x^T x}} x"}),
     ("a^T X b to the power 1/2", "{a: [3, 1], X: [3, 3], b: [3, 1]}", [r"L = (a^T X b + 10)^{1/2}"], "[X]",
      {"X": r"\frac{1}{2 \sqrt{a^T X b + 10}} a b^T"}),
@@ -47,30 +47,30 @@ NOTATIONS = [
      {"x": r"\frac{1}{x^T x} \left(A + A^T - \frac{2 x^T A x}{x^T x} I\right) x"}),
     ("x over its norm", "{x: [3, 1], a: [3, 1]}", [r"u = x / \lVert x \rVert", r"L = a^T u"], "[x]", None),
     ("2-norm of a vector", "{x: [3, 1], a: [3, 1]}", [r"L = \lVert x - a \rVert_2"], "[x]",
-     {"x": r"\frac{1}{\left\lVert x - a \right\rVert_F} \left(x - a\right)"}),
+     {"x": r"\frac{1}{\lVert x - a \rVert_F} (x - a)"}),
     ("square of a 1x1 form", "{x: [3, 1], A: [3, 3]}", [r"L = (x^T A x)^2"], "[x]",
-     {"x": r"2 \left(x^T A x\right) \left(A + A^T\right) x"}),
+     {"x": r"2 (x^T A x) (A + A^T) x"}),
     ("log of a quadratic form", "{x: [3, 1], A: [3, 3]}", [r"L = \log(x^T A x + 10)"], "[x]",
-     {"x": r"\frac{1}{x^T A x + 10} \left(A + A^T\right) x"}),
+     {"x": r"\frac{1}{x^T A x + 10} (A + A^T) x"}),
     ("exp of a quadratic form", "{x: [3, 1]}", [r"L = e^{-x^T x}"], "[x]", {"x": r"- 2 e^{- x^T x} x"}),
     ("entrywise sin and cos", "{X: [n, 3], W: [3, 2]}",
      [r"H = \sin(X W) \odot \cos(X W)", r"L = \operatorname{sum}(H)"], "[W]", None),
     ("entrywise square root", "{A: [3, 3]}", [r"L = \operatorname{sum}(\sqrt{A \odot A + 1})"], "[A]",
-     {"A": r"\left(A^{\circ 2} + \mathbf{1}\right)^{\circ - \frac{1}{2}} \odot A"}),
+     {"A": r"(A^{\circ 2} + \mathbf{1})^{\circ - \frac{1}{2}} \odot A"}),
     ("entrywise absolute value", "{X: [n, 3], W: [3, 2]}", [r"L = \operatorname{sum}(|X W|)"], "[W]",
      {"W": r"X^T \Delta^{(1)}"}),
     ("absolute value of a 1x1 form", "{x: [3, 1], a: [3, 1]}", [r"L = |a^T x|"], "[x]",
-     {"x": r"\operatorname{sign}\left(a^T x\right) a"}),
+     {"x": r"\operatorname{sign}(a^T x) a"}),
     ("Hadamard power, real exponent", "{A: [3, 3]}", [r"L = \operatorname{sum}((A \odot A + 1)^{\circ 2.5})"], "[A]",
      None),
     ("Hadamard power, symbolic exponent", "{A: [3, 3], p: scalar}",
      [r"L = \operatorname{sum}((A \odot A + 1)^{\circ p})"], "[A, p]", None),
     ("L1 penalty as a norm", "{X: [n, 3], W: [3, 2], Y: [n, 2], lambda: scalar}",
      [r"L = \frac12 \lVert X W - Y \rVert^2 + \lambda \lVert W \rVert_1"], "[W]",
-     {"W": r"\lambda \operatorname{sign}\left(W\right) + X^T \left(X W - Y\right)"}),
+     {"W": r"\lambda \operatorname{sign}(W) + X^T (X W - Y)"}),
     ("L1 penalty as a sum", "{X: [n, 3], W: [3, 2], Y: [n, 2], lambda: scalar}",
      [r"L = \frac12 \lVert X W - Y \rVert^2 + \lambda \operatorname{sum}(|W|)"], "[W]",
-     {"W": r"\lambda \operatorname{sign}\left(W\right) + X^T \left(X W - Y\right)"}),
+     {"W": r"\lambda \operatorname{sign}(W) + X^T (X W - Y)"}),
     ("max(0, XW) is ReLU", "{X: [n, 3], W: [3, 2]}", [r"H = \max(0, X W)", r"L = \operatorname{sum}(H \odot H)"],
      "[W]", {"W": r"X^T \Delta^{(1)}"}),
     ("column bias on a square product", "{X: [3, 3], W: [3, 3], b: [3, 1], Y: [3, 3]}",
@@ -149,10 +149,10 @@ LAMBDA = Symbol("lambda", real=True)
 
 @pytest.mark.parametrize("expr, printed", [
     (mo.power(A, -2), r"A^{-2}"),
-    (mo.apply("abs", A), r"\left|A\right|"),
-    (mo.apply("sin", A), r"\sin\left(A\right)"),
-    (mo.apply("cos", A), r"\cos\left(A\right)"),
-    (mo.norm(A, "1"), r"\left\lVert A \right\rVert_1"),
+    (mo.apply("abs", A), r"\lvert A\rvert"),
+    (mo.apply("sin", A), r"\sin(A)"),
+    (mo.apply("cos", A), r"\cos(A)"),
+    (mo.norm(A, "1"), r"\lVert A \rVert_1"),
     (mo.add(A, mo.matmul(LAMBDA, mo.identity(2))), r"\lambda I + A"),
     (mo.root(A), r"A^{\circ \frac{1}{2}}"),
 ])
@@ -168,12 +168,12 @@ def test_a_1x1_form_in_front_of_a_product_is_bracketed_and_reads_back_as_a_numbe
 
     x = MatrixSymbol("x", 3, 1)
     gradient = mo.matmul(4, mo.as_scalar(mo.matmul(mo.transpose(x), x)), x)
-    assert latex(gradient) == r"4 \left(x^T x\right) x"
+    assert latex(gradient) == r"4 (x^T x) x"
     assert parse_matrix_latex(latex(gradient), {"x": x}) == gradient
 
 
 def test_the_derivative_of_abs_prints_as_sign():
-    assert latex(mo.entrywise_class("abs", True)(A)) == r"\operatorname{sign}\left(A\right)"
+    assert latex(mo.entrywise_class("abs", True)(A)) == r"\operatorname{sign}(A)"
 
 
 # -- through the command line -----------------------------------------------------------------------------

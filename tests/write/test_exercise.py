@@ -107,7 +107,7 @@ def test_hint_levels_add_the_skeleton_then_the_deltas():
     assert r"\frac{\partial L}{\partial \hat{y}} \cdot \frac{\partial \hat{y}}{\partial w_{i}}" in chain
     assert "does not depend" not in chain
     assert chain in deltas or deltas.startswith(chain.split(r"\end{document}")[0])
-    assert r"\Delta = \frac{\partial L}{\partial \left(w_{1} x_{1} + w_{2} x_{2} + w_{3} x_{3}\right)}" in deltas
+    assert r"\Delta = \frac{\partial L}{\partial (w_{1} x_{1} + w_{2} x_{2} + w_{3} x_{3})}" in deltas
 
 
 def test_two_paths_are_summed_and_explicit_factors_marked():

@@ -64,7 +64,7 @@ def test_one_layer_batch_numerator():
     # (X^T Delta)^T = Delta^T X, and Delta itself is dL/dZ in numerator layout (1 x n), so it prints Delta X
     assert r"\frac{\partial L}{\partial W} &= \Delta X" in tex
     assert r"[\Delta]_{1 \times n}[X]_{n \times 3} \to 1 \times 3" in tex
-    assert r"\frac{\partial L}{\partial \hat{y}} &= \left(\hat{y} - y\right)^T" in tex
+    assert r"\frac{\partial L}{\partial \hat{y}} &= (\hat{y} - y)^T" in tex
     assert r"\to 3 \times 1" not in tex
 
 
